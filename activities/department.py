@@ -1,0 +1,47 @@
+"""The department gateway: deliver a dispatch to a unit's own system over HTTP."""
+
+import asyncio
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.messages import DispatchOrder, DispatchReceipt
+from store.tables import Unit
+
+# A unit's 4xx means the document is wrong for it: retrying would send the same thing again.
+RETRYABLE_CLIENT_ERRORS = {408, 429}
+
+
+class DepartmentGateway:
+    def __init__(self, sessions: sessionmaker[Session], http: httpx.AsyncClient):
+        self.sessions = sessions
+        self.http = http
+
+    def endpoint(self, unit_code: str) -> str:
+        with self.sessions() as session:
+            unit = session.get(Unit, unit_code)
+        if unit is None or not unit.endpoint_url:
+            raise ApplicationError(f"单位 {unit_code} 没有可投递的系统地址 (no endpoint)", type="NoEndpoint")
+        return unit.endpoint_url
+
+    @activity.defn
+    async def dispatch_to_unit(self, order: DispatchOrder) -> DispatchReceipt:
+        document = order.document
+        url = await asyncio.to_thread(self.endpoint, document.unit_code)
+        response = await self.http.post(
+            url,
+            content=document.model_dump_json(),
+            headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": order.idempotency_key},
+        )
+        if response.status_code >= 400:
+            retryable = response.status_code >= 500 or response.status_code in RETRYABLE_CLIENT_ERRORS
+            raise ApplicationError(
+                f"单位系统拒收 (unit system answered {response.status_code}): {response.text[:200]}",
+                type="UnitRejected",
+                non_retryable=not retryable,
+            )
+        activity.logger.info("dispatch delivered", extra={"case_no": document.case_no, "unit": document.unit_code})
+        reference = response.json().get("reference") if response.content else None
+        return DispatchReceipt(unit_code=document.unit_code, status_code=response.status_code, unit_reference=reference)

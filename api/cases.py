@@ -1,0 +1,159 @@
+"""Case routes: register a dispute, read it, and answer its dispatch (response, feedback)."""
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.views import CaseCreated, NewCase, Problem, RegisterRecord, TimelineEntry, in_beijing_time
+from domain.case import CaseFile, Intake
+from domain.case_number import is_case_number
+from domain.decisions import UnitFeedback, UnitResponse
+from domain.state import CaseState
+from settings import Settings
+from store import directory, register
+from store.tables import Case
+from workflows.dispute_case import DisputeCaseWorkflow
+
+router = APIRouter(prefix="/cases", tags=["cases 案件"])
+log = structlog.get_logger("api")
+
+NOT_FOUND = {404: {"model": Problem, "description": "no such case"}}
+REFUSED = {
+    **NOT_FOUND,
+    403: {"model": Problem, "description": "the decision comes from a unit that does not hold the case"},
+    409: {"model": Problem, "description": "the case is not at the stage this decision belongs to"},
+}
+# Validators raise these ApplicationError types; anything else a case refuses is a conflict.
+STATUS_BY_REFUSAL = {"WrongActor": 403, "OutOfTurn": 409}
+
+
+def temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def case_handle(case_no: str, client: Annotated[Client, Depends(temporal)]) -> WorkflowHandle:
+    if not is_case_number(case_no):
+        raise HTTPException(404, f"案件 {case_no} 不存在 (no such case)")
+    structlog.contextvars.bind_contextvars(case_no=case_no)
+    return client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_no)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CaseCreated,
+    responses={200: {"model": CaseCreated, "description": "this client_request_id was registered before: the same case"},
+               409: {"model": Problem, "description": "the client_request_id was used for a different registration"}},
+    summary="登记受理一件纠纷 register a dispute",
+)
+async def create_case(
+    new: NewCase,
+    response: Response,
+    client: Annotated[Client, Depends(temporal)],
+    make_session: Annotated[sessionmaker[Session], Depends(sessions)],
+    config: Annotated[Settings, Depends(settings)],
+) -> CaseCreated:
+    intake = Intake.model_validate(new.model_dump(exclude={"client_request_id"}))
+
+    def claim() -> tuple[str, datetime, bool]:
+        with make_session() as session:
+            place = intake.place
+            problem = directory.place_problem(session, place.township_code, place.village_code)
+            if problem:
+                field, message = problem
+                raise HTTPException(422, f"place.{field}: {message}")
+            try:
+                return register.claim_case_number(session, new.client_request_id, intake, config.county_code, datetime.now(timezone.utc))
+            except register.RequestReused as reused:
+                raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
+
+    case_no, received_at, is_new = await run_in_threadpool(claim)
+    structlog.contextvars.bind_contextvars(case_no=case_no)
+    case = CaseFile(case_no=case_no, intake=intake, received_at=received_at, policy=config.policy())
+    try:
+        # USE_EXISTING: a retried request whose first start got through joins that workflow.
+        await client.start_workflow(
+            DisputeCaseWorkflow.run,
+            case,
+            id=case_no,
+            task_queue=config.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"{case_no} · {intake.category}纠纷 · {intake.place.township_code} · {intake.source.label}受理",
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # finished long ago: it is the same case
+    log.info("case registered" if is_new else "case registration repeated", new=is_new)
+    if not is_new:
+        response.status_code = 200
+    return in_beijing_time(CaseCreated(case_no=case_no, received_at=received_at, url=f"/cases/{case_no}"))
+
+
+async def ask(handle: WorkflowHandle, call):
+    """Run a Temporal call on a case, turning its refusals into HTTP answers."""
+    try:
+        return await call
+    except WorkflowUpdateFailedError as refused:
+        cause = refused.cause
+        if isinstance(cause, ApplicationError):
+            raise HTTPException(STATUS_BY_REFUSAL.get(cause.type, 409), cause.message)
+        raise
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+    # An update to a finished workflow is also NOT_FOUND: tell a closed case from a missing one.
+    try:
+        await handle.describe()
+    except RPCError:
+        raise HTTPException(404, "案件不存在 (no such case)")
+    raise HTTPException(409, "案件已办结，不再接受该操作 (case is closed)")
+
+
+@router.get("/{case_no}", response_model=CaseState, responses=NOT_FOUND, summary="案件当前状态 the case as it stands")
+async def get_case(handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:
+    return in_beijing_time(await ask(handle, handle.query(DisputeCaseWorkflow.status)))
+
+
+@router.get("/{case_no}/register", response_model=RegisterRecord, responses=NOT_FOUND, summary="登记簿记录 the register's row and timeline")
+async def get_register_record(case_no: str, make_session: Annotated[sessionmaker[Session], Depends(sessions)]) -> RegisterRecord:
+    def read() -> RegisterRecord:
+        with make_session() as session:
+            row = session.get(Case, case_no)
+            if row is None:
+                raise HTTPException(404, f"登记簿中没有案件 {case_no} (not in the register)")
+            events = [TimelineEntry(at=e.at, kind=e.kind, note=e.note) for e in register.timeline(session, case_no)]
+            fields = {name: getattr(row, name) for name in RegisterRecord.model_fields if name != "timeline"}
+            return RegisterRecord(**fields, timeline=events)
+
+    return in_beijing_time(await run_in_threadpool(read))
+
+
+
+
+@router.post("/{case_no}/response", response_model=CaseState, responses=REFUSED, summary="承办单位响应 a unit acknowledges its dispatch")
+async def respond(answer: UnitResponse, handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:
+    state = await ask(handle, handle.execute_update(DisputeCaseWorkflow.respond, answer))
+    log.info("unit responded", unit=answer.unit_code)
+    return in_beijing_time(state)
+
+
+@router.post("/{case_no}/feedback", response_model=CaseState, responses=REFUSED, summary="承办单位反馈 a unit reports how it handled the case")
+async def give_feedback(report: UnitFeedback, handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:
+    state = await ask(handle, handle.execute_update(DisputeCaseWorkflow.give_feedback, report))
+    log.info("unit gave feedback", unit=report.unit_code)
+    return in_beijing_time(state)

@@ -1,0 +1,64 @@
+"""What the API returns. Times leave the API in Beijing time (Asia/Shanghai); inside they are UTC."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from domain.case import Intake
+from domain.state import CaseState
+from domain.timezone import as_shanghai
+
+
+def in_beijing_time(value):
+    """The same value with every datetime in it shown in Asia/Shanghai."""
+    if isinstance(value, datetime):
+        return as_shanghai(value)
+    if isinstance(value, BaseModel):
+        return value.model_copy(update={name: in_beijing_time(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, list):
+        return [in_beijing_time(item) for item in value]
+    return value
+
+
+class NewCase(Intake):
+    client_request_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)] = Field(
+        description="chosen by the client for this registration; sending it again returns the same case"
+    )
+
+
+class CaseCreated(BaseModel):
+    case_no: str
+    received_at: datetime
+    url: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str
+    note: str
+
+
+class RegisterRecord(BaseModel):
+    """The register's row for a case: each step's timestamp, and its timeline."""
+
+    case_no: str
+    stage: str
+    grade: str | None
+    level: str | None
+    jurisdiction_code: str | None
+    lead_unit: str | None
+    received_at: datetime
+    triaged_at: datetime | None
+    dispatched_at: datetime | None
+    responded_at: datetime | None
+    feedback_at: datetime | None
+    closed_at: datetime | None
+    next_deadline: datetime | None
+    overdue: bool
+    escalation_count: int
+    timeline: list[TimelineEntry]
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,81 @@
+"""`onedoor` command line: the embedded stack, and each service on its own (as compose runs them)."""
+
+import asyncio
+
+import typer
+
+import logs
+from settings import Settings
+
+app = typer.Typer(help="onedoor — 只进一扇门，最多跑一地", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def up() -> None:
+    """Start Temporal dev server, register, simulator, worker and API in the foreground."""
+    from devstack.stack import up as run_stack
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    run_stack(settings)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker (production runs N of these)."""
+    from worker import main
+
+    asyncio.run(main())
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API."""
+    from api.app import main
+
+    main()
+
+
+@app.command()
+def simulator() -> None:
+    """Serve the department system simulator."""
+    from simulator.app import main
+
+    main()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the register database to the newest schema."""
+    from store.db import migrate as run_migrations
+
+    run_migrations(Settings().register_url)
+
+
+@app.command()
+def seed(simulator_url: str = typer.Option(None, help="point the seeded units at this simulator")) -> None:
+    """Upsert the demo directory (jurisdictions, units, duty lists) into the register."""
+    from store.db import make_engine, make_sessions
+    from store.directory import seed_directory
+
+    settings = Settings()
+    with make_sessions(make_engine(settings.register_url))() as session:
+        seed_directory(session, simulator_url or settings.simulator_url)
+
+
+@app.command("setup-temporal")
+def setup_temporal() -> None:
+    """Register onedoor's search attributes on a Temporal server (idempotent)."""
+    from devstack.stack import wait_for_temporal
+    from devstack.temporal import ensure_search_attributes
+
+    settings = Settings()
+
+    async def run() -> list[str]:
+        return await ensure_search_attributes(await wait_for_temporal(settings), settings.temporal_namespace)
+
+    typer.echo(f"search attributes added: {asyncio.run(run()) or 'none (all present)'}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,97 @@
+"""`onedoor up`: the whole embedded stack in the foreground, stopped together on Ctrl-C."""
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+
+import structlog
+from temporalio.client import Client
+
+from devstack.temporal import dev_server_command, ensure_search_attributes
+from settings import Settings
+from store.db import make_engine, make_sessions, migrate
+from store.directory import seed_directory
+from store.tables import Jurisdiction
+
+log = structlog.get_logger("stack")
+
+
+async def wait_for_temporal(settings: Settings, timeout: float = 60) -> Client:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.3)
+
+
+def prepare_register(settings: Settings) -> None:
+    """Migrate the register; seed the demo directory only into an empty one, never over edits."""
+    migrate(settings.register_url)
+    engine = make_engine(settings.register_url)
+    with make_sessions(engine)() as session:
+        if session.query(Jurisdiction).first() is None:
+            seed_directory(session, settings.simulator_url)
+            log.info("directory seeded", source="store/seed/directory.json")
+    engine.dispose()
+
+
+def service(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli", *args], start_new_session=True)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):  # API first, Temporal last
+        if process.poll() is None:
+            process.terminate()  # SIGTERM: every service shuts down gracefully on it
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def up(settings: Settings) -> None:
+    # Ctrl-C and SIGTERM both stop the stack, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    port = int(settings.temporal_address.rsplit(":", 1)[1])
+    processes = [
+        subprocess.Popen(
+            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port),
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+        )
+    ]
+    try:
+        client = asyncio.run(wait_for_temporal(settings))
+        added = asyncio.run(ensure_search_attributes(client, settings.temporal_namespace))
+        log.info("temporal ready", search_attributes_added=added)
+        prepare_register(settings)
+        processes += [service("simulator"), service("worker"), service("api")]
+        print(
+            "\n  onedoor is up — 只进一扇门，最多跑一地\n"
+            f"    API docs     http://{settings.api_host}:{settings.api_port}/docs\n"
+            f"    Temporal UI  http://localhost:{settings.temporal_ui_port}\n"
+            f"    simulator    {settings.simulator_url}/docs\n"
+            f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
+            "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        dead = [p.args for p in processes if p.poll() is not None]
+        log.error("a service stopped, stopping the stack", stopped=dead)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        stop(processes)
+        sys.stdout.flush()

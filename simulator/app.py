@@ -1,0 +1,99 @@
+"""Department system simulator: receives dispatches like a unit's real endpoint would.
+
+Each unit follows a script: fail its first N deliveries (or all of them), and answer the case
+through onedoor's API after a delay (on time or late), or never. Deliveries are counted by
+idempotency key, so a test can see that a retried dispatch arrived once.
+"""
+
+import asyncio
+from collections import defaultdict
+from typing import Literal
+
+import httpx
+import structlog
+from fastapi import FastAPI, Header, HTTPException
+from pydantic import BaseModel, Field
+
+from domain.messages import DispatchDocument
+
+log = structlog.get_logger("simulator")
+
+
+class Script(BaseModel):
+    fail_first: int = Field(0, ge=0, description="answer 503 to this many delivery attempts first")
+    fail_always: bool = Field(False, description="the unit's system is down")
+    answer: Literal["never", "auto"] = Field("never", description="never: staff answer through onedoor's API themselves")
+    respond_after: float = Field(1.0, ge=0, description="seconds after delivery the unit responds (auto)")
+    feedback_after: float = Field(2.0, ge=0, description="seconds after delivery the unit gives feedback (auto)")
+
+
+class Delivery(BaseModel):
+    idempotency_key: str
+    attempts: int = 0
+    accepted: int = 0
+    reference: str | None = None
+    document: DispatchDocument | None = None
+
+
+def create_simulator(api_url: str) -> FastAPI:
+    app = FastAPI(title="onedoor department simulator 部门系统模拟器")
+    scripts: dict[str, Script] = defaultdict(Script)
+    deliveries: dict[str, dict[str, Delivery]] = defaultdict(dict)
+    answering: set[asyncio.Task] = set()
+
+    async def answer(unit: str, document: DispatchDocument, script: Script) -> None:
+        async with httpx.AsyncClient(base_url=api_url, timeout=30) as api:
+            await asyncio.sleep(script.respond_after)
+            await api.post(f"/cases/{document.case_no}/response", json={"unit_code": unit, "handler": "模拟承办人"})
+            await asyncio.sleep(max(0.0, script.feedback_after - script.respond_after))
+            await api.post(f"/cases/{document.case_no}/feedback", json={"unit_code": unit, "handler": "模拟承办人", "summary": "已调处完毕（模拟）"})
+
+    @app.post("/units/{unit}/dispatches")
+    async def receive(unit: str, document: DispatchDocument, idempotency_key: str = Header()) -> dict:
+        script = scripts[unit]
+        delivery = deliveries[unit].setdefault(idempotency_key, Delivery(idempotency_key=idempotency_key))
+        delivery.attempts += 1
+        if script.fail_always or delivery.attempts <= script.fail_first:
+            raise HTTPException(503, "unit system unavailable (simulated)")
+        delivery.accepted += 1
+        log.info("dispatch received", unit=unit, case_no=document.case_no, accepted=delivery.accepted)
+        if delivery.reference is None:  # first acceptance: the unit opens its own file
+            delivery.reference, delivery.document = f"{unit}-{len(deliveries[unit]):05d}", document
+            if script.answer == "auto":
+                task = asyncio.create_task(answer(unit, document, script))
+                answering.add(task)
+                task.add_done_callback(answering.discard)
+        return {"reference": delivery.reference}
+
+    @app.put("/units/{unit}/script")
+    async def set_script(unit: str, script: Script) -> Script:
+        scripts[unit] = script
+        return script
+
+    @app.get("/units/{unit}/dispatches")
+    async def received(unit: str) -> list[Delivery]:
+        return list(deliveries[unit].values())
+
+    @app.delete("/")
+    async def reset() -> None:
+        scripts.clear()
+        deliveries.clear()
+
+    return app
+
+
+def main() -> None:
+    """Entry point for `onedoor simulator`."""
+    import uvicorn
+
+    import logs
+    from settings import Settings
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    uvicorn.run(
+        create_simulator(f"http://{settings.api_host}:{settings.api_port}"),
+        host="127.0.0.1",
+        port=settings.simulator_port,
+        log_config=None,
+    )

@@ -1,0 +1,61 @@
+"""The directory (jurisdictions, units, duty lists): data in the register, editable without a deploy."""
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.labels import Level
+from domain.routing import DutyEntry
+from store.tables import DutyLine, Jurisdiction, Unit
+
+SEED = Path(__file__).parent / "seed" / "directory.json"
+
+
+def seed_directory(session: Session, simulator_url: str | None, path: Path = SEED) -> None:
+    """Upsert the seed directory; every seeded unit's system is played by the simulator."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for row in data["jurisdictions"]:
+        session.merge(Jurisdiction(**{"has_center": True, **row}))
+    session.flush()
+    for row in data["units"]:
+        endpoint = f"{simulator_url.rstrip('/')}/units/{row['code']}/dispatches" if simulator_url else None
+        session.merge(Unit(**row, endpoint_url=endpoint))
+    session.flush()
+    existing = {(d.jurisdiction_code, d.category, d.unit_code) for d in session.scalars(select(DutyLine))}
+    for row in data["duty_list"]:
+        if (row["jurisdiction_code"], row["category"], row["unit_code"]) not in existing:
+            session.add(DutyLine(**{"lead": True, **row}))
+    session.commit()
+
+
+def centers_above(session: Session, place_code: str) -> dict[Level, str]:
+    """The centers from a place up to the top of the directory, by level."""
+    centers: dict[Level, str] = {}
+    code: str | None = place_code
+    while code is not None:
+        jurisdiction = session.get(Jurisdiction, code)
+        if jurisdiction is None:
+            break
+        if jurisdiction.has_center:
+            centers.setdefault(Level(jurisdiction.level), jurisdiction.code)
+        code = jurisdiction.parent_code
+    return centers
+
+
+def duty_list(session: Session, jurisdiction_code: str) -> list[DutyEntry]:
+    lines = session.scalars(select(DutyLine).where(DutyLine.jurisdiction_code == jurisdiction_code).order_by(DutyLine.id))
+    return [DutyEntry(jurisdiction_code=d.jurisdiction_code, category=d.category, unit_code=d.unit_code, lead=d.lead) for d in lines]
+
+
+def place_problem(session: Session, township_code: str, village_code: str | None) -> tuple[str, str] | None:
+    """(field, message) when the place is not in the directory; None when it is."""
+    township = session.get(Jurisdiction, township_code)
+    if township is None or township.level != Level.TOWNSHIP:
+        return "township_code", f"乡镇/街道代码 {township_code} 不在目录中 (unknown township)"
+    if village_code is not None:
+        village = session.get(Jurisdiction, village_code)
+        if village is None or village.level != Level.VILLAGE or village.parent_code != township_code:
+            return "village_code", f"村/社区代码 {village_code} 不属于 {township.name} (unknown village)"
+    return None

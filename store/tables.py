@@ -1,0 +1,125 @@
+"""Register tables. The case row mirrors the workflow's state; case_events is its timeline."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """Stores UTC and always gives back aware datetimes (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class Jurisdiction(Base):
+    __tablename__ = "jurisdictions"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdictions.code"))
+    has_center: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
+    mode: Mapped[str] = mapped_column(String(16))
+    endpoint_url: Mapped[str | None] = mapped_column(String(500))
+
+
+class DutyLine(Base):
+    __tablename__ = "duty_list"
+    __table_args__ = (UniqueConstraint("jurisdiction_code", "category", "unit_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    lead: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CaseSequence(Base):
+    __tablename__ = "case_sequences"
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IntakeRequest(Base):
+    """Maps an operator's client request id to its case, so a retried intake never makes two."""
+
+    __tablename__ = "intake_requests"
+    client_request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16), index=True)
+    township_code: Mapped[str] = mapped_column(String(32), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    parties: Mapped[list] = mapped_column(JSON)
+    stage: Mapped[str] = mapped_column(String(16), index=True)
+    grade: Mapped[str | None] = mapped_column(String(8), index=True)
+    level: Mapped[str | None] = mapped_column(String(16))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    lead_unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    received_at: Mapped[datetime]
+    triaged_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    feedback_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    next_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseEvent(Base):
+    """The case's timeline, one row per step; (case_no, key) makes a retried write a no-op."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_no", "key"), Index("ix_case_events_case_at", "case_no", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"))
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+
+
+class SupervisionOrder(Base):
+    """督办: raised to the level above when a unit breaches a clock; counts in its assessment."""
+
+    __tablename__ = "supervision_orders"
+    __table_args__ = (UniqueConstraint("case_no", "clock", "unit_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), index=True)
+    clock: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    from_level: Mapped[str] = mapped_column(String(16))
+    to_level: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    issued_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)

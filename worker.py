@@ -1,0 +1,63 @@
+"""The worker: wires the case workflow and its activities to the task queue. Nothing else."""
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import structlog
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+import logs
+from activities.department import DepartmentGateway
+from activities.register import RegisterActivities
+from settings import Settings
+from store.db import make_engine, make_sessions
+from workflows.dispute_case import DisputeCaseWorkflow
+
+ACTIVITY_THREADS = 32  # register writes are sync SQLAlchemy calls; they run on this many threads
+
+# The JSON log line carries workflow_id and run_id as fields; no need to repeat them in the message.
+workflow.logger.workflow_info_on_message = False
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
+
+
+def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
+    sessions = make_sessions(make_engine(settings.register_url))
+    register = RegisterActivities(sessions)
+    gateway = DepartmentGateway(sessions, http)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[DisputeCaseWorkflow],
+        activities=[register.record_intake, register.record_step, register.route_case, register.record_breach, gateway.dispatch_to_unit],
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=timedelta(seconds=20),  # in-flight activities finish on SIGTERM
+    )
+
+
+async def main() -> None:
+    settings = Settings()
+    logs.configure(settings.log_level)
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with httpx.AsyncClient(timeout=10) as http:
+            stop = asyncio.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+            async with build_worker(client, settings, http, executor):
+                structlog.get_logger("worker").info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+                await stop.wait()
+            structlog.get_logger("worker").info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

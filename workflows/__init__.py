@@ -1,0 +1,1 @@
+"""Durable processes: one DisputeCaseWorkflow per case. Deterministic code only: rules come from domain/."""
