@@ -17,7 +17,8 @@ def insert_ignoring_duplicates(session: Session, table, values: dict, keys: list
     """INSERT .. ON CONFLICT DO NOTHING on either dialect; True when a row was written."""
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(statement).rowcount == 1
+    # RETURNING, not rowcount: psycopg does not report a row count for this statement.
+    return session.execute(statement.returning(*(getattr(table, key) for key in keys))).first() is not None
 
 
 def intake_digest(intake: Intake) -> str:

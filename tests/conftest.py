@@ -1,0 +1,159 @@
+"""Shared fixtures: a real Temporal dev server, the register (PostgreSQL when DATABASE_URL is set,
+SQLite otherwise), the department simulator and the API served over HTTP, and a worker."""
+
+import asyncio
+import os
+import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy.engine import make_url
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from devstack.temporal import ensure_search_attributes, temporal_cli
+from settings import Settings
+from simulator.app import create_simulator
+from store.db import make_engine, make_sessions, migrate
+from store.directory import seed_directory
+from worker import ACTIVITY_THREADS, build_worker
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+async def temporal():
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
+    )
+    await ensure_search_attributes(env.client, "default")
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh, migrated register: a throwaway database on the DATABASE_URL server, or a SQLite file."""
+    given = os.environ.get("DATABASE_URL")
+    if not given:
+        url = f"sqlite:///{tmp_path_factory.mktemp('register') / 'register.db'}"
+        migrate(url)
+        yield url
+        return
+    server = make_url(Settings(database_url=given).register_url)
+    name = f"onedoor_test_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sessions(database_url):
+    engine = make_engine(database_url)
+    yield make_sessions(engine)
+    engine.dispose()
+
+
+async def serve(app, port: int):
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+@pytest.fixture(scope="session")
+async def settings(temporal, database_url):
+    api_port, simulator_port = free_port(), free_port()
+    return Settings(
+        temporal_address=temporal.client.service_client.config.target_host,
+        database_url=database_url,
+        api_port=api_port,
+        simulator_port=simulator_port,
+        simulator_url=f"http://127.0.0.1:{simulator_port}",
+        task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
+        # Test-sized clocks; tests that watch a deadline fire shorten them further.
+        response_deadline=timedelta(seconds=60),
+        feedback_deadline=timedelta(seconds=120),
+    )
+
+
+@pytest.fixture(scope="session")
+async def stack(temporal, settings, sessions):
+    """Simulator, API and worker, all over real HTTP and a real Temporal server."""
+    with sessions() as session:
+        seed_directory(session, settings.simulator_url)
+    simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}"), settings.simulator_port)
+    api_app = create_app(settings)
+    api = await serve(api_app, settings.api_port)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with httpx.AsyncClient(timeout=10) as http:
+            async with build_worker(temporal.client, settings, http, executor):
+                yield api_app
+    for server, task in (api, simulator):
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+def clocks(stack):
+    """Set the API's policy clocks for the cases this test registers (new cases only, as in production)."""
+    original = stack.state.settings
+
+    def set_clocks(response: float, feedback: float) -> None:
+        stack.state.settings = original.model_copy(
+            update={"response_deadline": timedelta(seconds=response), "feedback_deadline": timedelta(seconds=feedback)}
+        )
+
+    yield set_clocks
+    stack.state.settings = original
+
+
+@pytest.fixture
+async def api(stack, settings):
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def simulator(stack, settings):
+    async with httpx.AsyncClient(base_url=settings.simulator_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def handle(temporal):
+    def for_case(case_no: str) -> WorkflowHandle:
+        return temporal.client.get_workflow_handle(case_no)
+
+    return for_case
+
+
+async def keep_history(handle: WorkflowHandle, name: str) -> None:
+    """With ONEDOOR_RECORD_HISTORIES=1, save the case's history as a replay fixture."""
+    if os.environ.get("ONEDOOR_RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")

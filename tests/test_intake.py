@@ -1,0 +1,94 @@
+"""Intake is idempotent by client request id, and bad input is refused with a 4xx naming the field."""
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from store.tables import Case, CaseEvent, IntakeRequest
+from tests.cases import register_case, wait_for, wait_for_delivery, wage_arrears
+
+
+async def test_same_request_twice_gives_one_case_and_one_dispatch(api, simulator, sessions):
+    form = wage_arrears()
+    first = await api.post("/cases", json=form)
+    again = await api.post("/cases", json=form)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    case_no = first.json()["case_no"]
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    # Even a burst of the same request at once makes no second case.
+    burst = await asyncio.gather(*(api.post("/cases", json=form) for _ in range(5)))
+    assert {r.json()["case_no"] for r in burst} == {case_no}
+
+    delivery = await wait_for_delivery(simulator, "T101-LDS", case_no)
+    dispatches = [d for d in (await simulator.get("/units/T101-LDS/dispatches")).json() if d["document"]["case_no"] == case_no]
+    assert len(dispatches) == 1 and delivery["accepted"] == 1
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case).where(Case.case_no == case_no)) == 1
+
+
+async def test_request_id_reused_for_another_dispute_is_refused(api):
+    form = wage_arrears()
+    case_no = await register_case(api, form)
+    other = await api.post("/cases", json={**form, "summary": "另一件事"})
+    assert other.status_code == 409
+    assert "client_request_id" in other.json()["detail"] and case_no in other.json()["detail"]
+
+
+async def test_bad_registrations_name_the_field_and_create_nothing(api, sessions):
+    with sessions() as session:  # no case number is claimed for a refused registration
+        before = session.scalar(select(func.count()).select_from(IntakeRequest))
+    bad_forms = {
+        "summary": {k: v for k, v in wage_arrears().items() if k != "summary"},
+        "category": wage_arrears(category="打架"),
+        "factors.people_involved": wage_arrears(factors={"people_involved": "许多"}),
+        "parties": wage_arrears(parties=[]),
+        "parties.0.id_number": wage_arrears(parties=[{"name": "王建国", "id_number": "123"}]),
+        "place.township_code": wage_arrears(place={"township_code": "999999999"}),
+        "place.village_code": wage_arrears(place={"township_code": "139001101", "village_code": "139001102202"}),
+        "client_request_id": {k: v for k, v in wage_arrears().items() if k != "client_request_id"},
+    }
+    for field, form in bad_forms.items():
+        response = await api.post("/cases", json=form)
+        assert response.status_code == 422, (field, response.text)
+        assert field in response.json()["detail"], (field, response.json()["detail"])
+    not_json = await api.post("/cases", content="登记", headers={"content-type": "application/json"})
+    assert not_json.status_code == 422
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IntakeRequest)) == before
+
+
+async def test_decisions_out_of_turn_or_from_the_wrong_unit_are_refused_and_change_nothing(api, sessions):
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    before = (await api.get(f"/cases/{case_no}")).json()
+    with sessions() as session:
+        events_before = session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_no == case_no))
+
+    refused = [
+        (await api.post(f"/cases/{case_no}/feedback", json={"unit_code": "T101-LDS", "handler": "刘", "summary": "先反馈"}), 409, "尚未响应"),
+        (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-SFS", "handler": "赵"}), 403, "不是本案承办单位"),
+        (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS"}), 422, "handler"),
+        (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘", "extra": 1}), 422, "extra"),
+        (await api.post("/cases/139001-2026-999999/response", json={"unit_code": "T101-LDS", "handler": "刘"}), 404, "不存在"),
+        (await api.get("/cases/139001-2026-999999"), 404, "不存在"),
+        (await api.get("/cases/no-such-thing"), 404, "不存在"),
+        (await api.get("/cases/139001-2026-999999/register"), 404, "139001-2026-999999"),
+    ]
+    for response, status, words in refused:
+        assert response.status_code == status, response.text
+        assert words in response.json()["detail"]
+
+    after = (await api.get(f"/cases/{case_no}")).json()
+    assert after == before
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_no == case_no)) == events_before
+
+    # A decision twice, and a decision on a closed case, are conflicts too.
+    assert (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘"})).status_code == 200
+    again = await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘"})
+    assert again.status_code == 409 and "已响应" in again.json()["detail"]
+    await api.post(f"/cases/{case_no}/feedback", json={"unit_code": "T101-LDS", "handler": "刘", "summary": "已处理"})
+    await wait_for(api, case_no, lambda c: c["stage"] == "closed")
+    late = await api.post(f"/cases/{case_no}/feedback", json={"unit_code": "T101-LDS", "handler": "刘", "summary": "再来"})
+    assert late.status_code == 409 and "已办结" in late.json()["detail"]
