@@ -13,7 +13,7 @@ app = typer.Typer(help="onedoor — 只进一扇门，最多跑一地", no_args_
 @app.command()
 def up() -> None:
     """Start Temporal dev server, register, simulator, worker and API in the foreground."""
-    from devstack.stack import up as run_stack
+    from ops.stack import up as run_stack
 
     settings = Settings()
     logs.configure(settings.log_level)
@@ -63,18 +63,16 @@ def seed(simulator_url: str = typer.Option(None, help="point the seeded units at
         seed_directory(session, simulator_url or settings.simulator_url)
 
 
-@app.command("setup-temporal")
-def setup_temporal() -> None:
-    """Register onedoor's search attributes on a Temporal server (idempotent)."""
-    from devstack.stack import wait_for_temporal
-    from devstack.temporal import ensure_search_attributes
+@app.command()
+def setup() -> None:
+    """Idempotent setup for a server deployment: Temporal namespace, search attributes, register schema."""
+    from ops.stack import prepare_temporal
+    from store.db import migrate as run_migrations
 
     settings = Settings()
-
-    async def run() -> list[str]:
-        return await ensure_search_attributes(await wait_for_temporal(settings), settings.temporal_namespace)
-
-    typer.echo(f"search attributes added: {asyncio.run(run()) or 'none (all present)'}")
+    logs.configure(settings.log_level)
+    asyncio.run(prepare_temporal(settings))
+    run_migrations(settings.register_url)
 
 
 if __name__ == "__main__":

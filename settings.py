@@ -22,9 +22,12 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    history_retention: timedelta = Field(timedelta(days=90), description="how long Temporal keeps a closed case's history; the register keeps it for years")
     task_queue: str = "onedoor-cases"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_url: str | None = Field(None, description="where units and the simulator reach the API; http://api_host:api_port when unset")
+    simulator_host: str = "127.0.0.1"
     simulator_port: int = 8100
     simulator_url: str = "http://127.0.0.1:8100"
     county_code: str = Field("139001", pattern=r"^\d{6}$", description="行政区划代码 of the county, prefixes case numbers")
@@ -41,6 +44,10 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return "postgresql+psycopg://" + url[len(plain):]
         return url
+
+    @property
+    def public_api_url(self) -> str:
+        return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     def policy(self) -> Policy:
         return Policy(

@@ -92,8 +92,8 @@ def main() -> None:
     settings = Settings()
     logs.configure(settings.log_level)
     uvicorn.run(
-        create_simulator(f"http://{settings.api_host}:{settings.api_port}"),
-        host="127.0.0.1",
+        create_simulator(settings.public_api_url),
+        host=settings.simulator_host,
         port=settings.simulator_port,
         log_config=None,
     )

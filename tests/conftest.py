@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from devstack.temporal import ensure_search_attributes, temporal_cli
+from ops.temporal import ensure_search_attributes, temporal_cli
 from settings import Settings
 from simulator.app import create_simulator
 from store.db import make_engine, make_sessions, migrate

@@ -9,7 +9,7 @@ import time
 import structlog
 from temporalio.client import Client
 
-from devstack.temporal import dev_server_command, ensure_search_attributes
+from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes
 from settings import Settings
 from store.db import make_engine, make_sessions, migrate
 from store.directory import seed_directory
@@ -27,6 +27,13 @@ async def wait_for_temporal(settings: Settings, timeout: float = 60) -> Client:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.3)
+
+
+async def prepare_temporal(settings: Settings) -> None:
+    client = await wait_for_temporal(settings)
+    created = await ensure_namespace(client, settings.temporal_namespace, settings.history_retention)
+    added = await ensure_search_attributes(client, settings.temporal_namespace)
+    log.info("temporal ready", namespace_created=created, search_attributes_added=added)
 
 
 def prepare_register(settings: Settings) -> None:
@@ -72,9 +79,7 @@ def up(settings: Settings) -> None:
         )
     ]
     try:
-        client = asyncio.run(wait_for_temporal(settings))
-        added = asyncio.run(ensure_search_attributes(client, settings.temporal_namespace))
-        log.info("temporal ready", search_attributes_added=added)
+        asyncio.run(prepare_temporal(settings))
         prepare_register(settings)
         processes += [service("simulator"), service("worker"), service("api")]
         print(

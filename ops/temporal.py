@@ -4,8 +4,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from datetime import timedelta
+
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.search_attributes import ALL
 
@@ -47,3 +52,18 @@ async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
     return sorted(missing)
+
+
+async def ensure_namespace(client: Client, namespace: str, retention: timedelta) -> bool:
+    """Create the namespace on a fresh server (the dev server has "default" already)."""
+    period = Duration()
+    period.FromTimedelta(retention)
+    try:
+        await client.workflow_service.register_namespace(
+            RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=period)
+        )
+    except RPCError as error:
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Operations: setting up Temporal and the register, and the embedded one-machine stack."""
