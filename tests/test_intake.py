@@ -60,7 +60,7 @@ async def test_bad_registrations_name_the_field_and_create_nothing(api, sessions
 
 async def test_decisions_out_of_turn_or_from_the_wrong_unit_are_refused_and_change_nothing(api, sessions):
     case_no = await register_case(api)
-    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    await wait_for(api, case_no, lambda r: "delivered" in [e["kind"] for e in r.get("timeline", [])], view="/register")
     before = (await api.get(f"/cases/{case_no}")).json()
     with sessions() as session:
         events_before = session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_no == case_no))
