@@ -31,8 +31,7 @@ class Settings(BaseSettings):
     simulator_port: int = 8100
     simulator_url: str = "http://127.0.0.1:8100"
     county_code: str = Field("139001", pattern=r"^\d{6}$", description="行政区划代码 of the county, prefixes case numbers")
-    response_deadline: timedelta = Field(timedelta(hours=2), description="seconds or ISO 8601 duration")
-    feedback_deadline: timedelta = Field(timedelta(hours=24), description="seconds or ISO 8601 duration")
+    clocks: ClockPolicy = Field(default_factory=ClockPolicy, description="per grade and step; e.g. ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH=30")
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     log_level: str = "INFO"
 
@@ -50,7 +49,4 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     def policy(self) -> Policy:
-        return Policy(
-            grading=self.grading,
-            clocks=ClockPolicy(response=self.response_deadline, feedback=self.feedback_deadline),
-        )
+        return Policy(grading=self.grading, clocks=self.clocks)

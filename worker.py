@@ -37,7 +37,7 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         client,
         task_queue=settings.task_queue,
         workflows=[DisputeCaseWorkflow],
-        activities=[register.record_intake, register.record_step, register.route_case, register.record_breach, gateway.dispatch_to_unit],
+        activities=[*register.all(), gateway.dispatch_to_unit],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),  # in-flight activities finish on SIGTERM

@@ -1,4 +1,4 @@
-"""The department gateway: deliver a dispatch to a unit's own system over HTTP."""
+"""The department gateway: deliver a document (a dispatch, a referral) to a unit's own system over HTTP."""
 
 import asyncio
 
@@ -29,7 +29,7 @@ class DepartmentGateway:
     @activity.defn
     async def dispatch_to_unit(self, order: DispatchOrder) -> DispatchReceipt:
         document = order.document
-        url = await asyncio.to_thread(self.endpoint, document.unit_code)
+        url = await asyncio.to_thread(self.endpoint, order.recipient)
         response = await self.http.post(
             url,
             content=document.model_dump_json(),
@@ -42,6 +42,6 @@ class DepartmentGateway:
                 type="UnitRejected",
                 non_retryable=not retryable,
             )
-        activity.logger.info("dispatch delivered", extra={"case_no": document.case_no, "unit": document.unit_code})
+        activity.logger.info("document delivered", extra={"case_no": document.case_no, "unit": order.recipient, "schema": document.schema_version})
         reference = response.json().get("reference") if response.content else None
-        return DispatchReceipt(unit_code=document.unit_code, status_code=response.status_code, unit_reference=reference)
+        return DispatchReceipt(unit_code=order.recipient, status_code=response.status_code, unit_reference=reference)

@@ -1,22 +1,20 @@
-"""Register activities: idempotent writes keyed by case and step, and directory reads for triage."""
+"""Register activities: idempotent writes keyed by case and step, and the directory reads of triage,
+mediator assignment and referral."""
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.case import CaseFile
-from domain.messages import BreachNotice, RouteRequest, StepRecord
-from domain.routing import Route, handling_level, route
+from domain.messages import AlertNotice, BackstopRequest, ClockNotice, MediatorPick, MediatorRequest, RouteRequest, Routing, StepRecord
+from domain.labels import Level
+from domain.routing import handling_level, route
 from store import directory, register
 
-STAGE_COLUMNS = {
-    "received": "received_at",
-    "triaged": "triaged_at",
-    "dispatched": "dispatched_at",
-    "responded": "responded_at",
-    "fed_back": "feedback_at",
-    "closed": "closed_at",
-}
+
+def directory_gap(problem: str) -> ApplicationError:
+    # Retried with backoff: the case waits, visibly, until an admin completes the directory.
+    return ApplicationError(f"目录不完整 (directory gap): {problem}", type="DirectoryGap")
 
 
 class RegisterActivities:
@@ -28,47 +26,57 @@ class RegisterActivities:
     def record_intake(self, case: CaseFile) -> None:
         with self.sessions() as session:
             register.record_intake(session, case, note=f"{case.intake.source.label}受理：{case.intake.category}")
-        activity.logger.info("register: intake recorded", extra={"case_no": case.case_no})
 
     @activity.defn
     def record_step(self, step: StepRecord) -> None:
-        columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "next_deadline", "overdue"}, exclude_none=True)
-        if step.stage is not None:
-            columns["stage"] = step.stage.value
-        if step.kind in STAGE_COLUMNS:
-            columns[STAGE_COLUMNS[step.kind]] = step.at
-        columns.setdefault("next_deadline", None)  # None: no clock is running any more
         with self.sessions() as session:
-            register.record_step(session, step.case_no, step.key, step.kind, step.at, step.note, columns)
+            register.record_step(session, step)
         activity.logger.info("register: step recorded", extra={"case_no": step.case_no, "step": step.key})
 
     @activity.defn
-    def route_case(self, request: RouteRequest) -> Route:
-        place = request.place
+    def record_clock_notice(self, notice: ClockNotice) -> None:
         with self.sessions() as session:
-            centers = directory.centers_above(session, place.village_code or place.township_code)
-            try:
-                level = handling_level(request.grade, centers)
-                duties = directory.duty_list(session, centers[level])
-                return route(duties, level, centers[level], request.category)
-            except LookupError as gap:
-                # Retried with backoff: the case waits, visibly, until an admin completes the directory.
-                raise ApplicationError(f"职责清单不完整 (directory gap): {gap}", type="DirectoryGap") from gap
+            register.record_clock_notice(session, notice)
 
     @activity.defn
-    def record_breach(self, notice: BreachNotice) -> None:
+    def record_alert(self, alert: AlertNotice) -> None:
         with self.sessions() as session:
-            register.record_supervision_order(
-                session,
-                dict(
-                    case_no=notice.case_no,
-                    clock=notice.clock.value,
-                    unit_code=notice.unit_code,
-                    from_level=notice.from_level.value,
-                    to_level=notice.to_level.value if notice.to_level else None,
-                    due_at=notice.due_at,
-                    issued_at=notice.breached_at,
-                    text=notice.order,
-                ),
-            )
-        activity.logger.warning("register: breach recorded, supervision order issued", extra={"case_no": notice.case_no, "clock": notice.clock.value})
+            register.record_event(session, alert.case_no, f"alert-{alert.center_code}-{alert.leader}"[:64], "alert", alert.at, alert.text)
+        activity.logger.warning("emergency alert", extra={"case_no": alert.case_no, "center": alert.center_code})
+
+    @activity.defn
+    def route_case(self, request: RouteRequest) -> Routing:
+        place = request.place
+        with self.sessions() as session:
+            chain = directory.centers_above(session, place.village_code or place.township_code)
+            centers = {Level(j.level): j.code for j in reversed(chain)}  # the nearest center of a level wins
+            try:
+                level = request.level or handling_level(request.grade, centers)
+                duties = directory.duty_list(session, centers[level])
+                return Routing(
+                    route=route(duties, level, centers[level], request.category),
+                    centers=centers,
+                    leaders={j.code: j.leaders or [] for j in chain},
+                )
+            except (LookupError, KeyError) as gap:
+                raise directory_gap(str(gap)) from gap
+
+    @activity.defn
+    def assign_mediator(self, request: MediatorRequest) -> MediatorPick:
+        with self.sessions() as session:
+            mediator = directory.pick_mediator(session, request.jurisdiction_code, request.gold_first, request.exclude)
+            if mediator is None:
+                raise directory_gap(f"{request.jurisdiction_code} 没有可指派的调解员 (no mediator)")
+            return MediatorPick(mediator_id=mediator.id, name=mediator.name, gold=mediator.gold)
+
+    @activity.defn
+    def find_backstop_body(self, request: BackstopRequest) -> str:
+        with self.sessions() as session:
+            body = directory.backstop_body(session, request.kind, request.centers)
+            if body is None:
+                raise directory_gap(f"没有{request.kind.label}机构 (no {request.kind.value} body)")
+            return body.code
+
+    def all(self) -> list:
+        return [self.record_intake, self.record_step, self.record_clock_notice, self.record_alert,
+                self.route_case, self.assign_mediator, self.find_backstop_body]

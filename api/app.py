@@ -61,4 +61,5 @@ def main() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    # A request waiting on a case (an update) must not hold up a shutdown for ever.
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None, timeout_graceful_shutdown=10)

@@ -12,10 +12,13 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.views import CaseCreated, NewCase, Problem, RegisterRecord, TimelineEntry, in_beijing_time
+from api.views import CaseCreated, NewCase, Problem, RegisterClock, RegisterRecord, TimelineEntry, in_beijing_time
 from domain.case import CaseFile, Intake
 from domain.case_number import is_case_number
-from domain.decisions import UnitFeedback, UnitResponse
+from domain.decisions import (
+    AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride,
+    MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback, UnitResponse,
+)
 from domain.state import CaseState
 from settings import Settings
 from store import directory, register
@@ -137,23 +140,44 @@ async def get_register_record(case_no: str, make_session: Annotated[sessionmaker
             if row is None:
                 raise HTTPException(404, f"登记簿中没有案件 {case_no} (not in the register)")
             events = [TimelineEntry(at=e.at, kind=e.kind, note=e.note) for e in register.timeline(session, case_no)]
-            fields = {name: getattr(row, name) for name in RegisterRecord.model_fields if name != "timeline"}
-            return RegisterRecord(**fields, timeline=events)
+            clocks = [RegisterClock.model_validate(c, from_attributes=True) for c in register.clocks(session, case_no)]
+            fields = {name: getattr(row, name) for name in RegisterRecord.model_fields if name not in ("timeline", "clocks")}
+            return RegisterRecord(**fields, clocks=clocks, timeline=events)
 
     return in_beijing_time(await run_in_threadpool(read))
 
 
 
 
-@router.post("/{case_no}/response", response_model=CaseState, responses=REFUSED, summary="承办单位响应 a unit acknowledges its dispatch")
-async def respond(answer: UnitResponse, handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:
-    state = await ask(handle, handle.execute_update(DisputeCaseWorkflow.respond, answer))
-    log.info("unit responded", unit=answer.unit_code)
-    return in_beijing_time(state)
+def decision_route(path: str, update, body_type, summary: str) -> None:
+    """POST /cases/{case_no}/<path>: one decision, delivered to the case as a workflow update."""
+
+    async def decide(body: body_type, handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:  # type: ignore[valid-type]
+        state = await ask(handle, handle.execute_update(update, body))
+        log.info("decision taken", decision=path)
+        return in_beijing_time(state)
+
+    decide.__name__ = path.replace("/", "_")
+    router.add_api_route(f"/{{case_no}}/{path}", decide, methods=["POST"], response_model=CaseState, responses=REFUSED, summary=summary)
 
 
-@router.post("/{case_no}/feedback", response_model=CaseState, responses=REFUSED, summary="承办单位反馈 a unit reports how it handled the case")
-async def give_feedback(report: UnitFeedback, handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:
-    state = await ask(handle, handle.execute_update(DisputeCaseWorkflow.give_feedback, report))
-    log.info("unit gave feedback", unit=report.unit_code)
-    return in_beijing_time(state)
+W = DisputeCaseWorkflow
+for path, update, body_type, summary in [
+    ("response", W.respond, UnitResponse, "承办单位响应 a unit acknowledges its dispatch"),
+    ("feedback", W.give_feedback, UnitFeedback, "承办单位反馈 a unit reports how it handled the case"),
+    ("grade", W.override_grade, GradeOverride, "人工调整等级 an operator overrides the grade"),
+    ("facts", W.report_facts, NewFacts, "新情况重新研判 new facts re-grade the case"),
+    ("pause", W.pause, PauseRequest, "暂停计时 pause the clocks while waiting on a party"),
+    ("resume", W.resume, ResumeRequest, "恢复计时 resume the clocks"),
+    ("extensions", W.extend, Extension, "延长时限 a supervisor extends a deadline"),
+    ("decline", W.decline, Decline, "不予受理 the center does not take the case"),
+    ("mediation/sessions", W.record_session, MediationSession, "记录调解 record a mediation session"),
+    ("mediation/result", W.conclude_mediation, MediationResult, "调解结果 agreement, failure, refusal or withdrawal"),
+    ("mediation/extension", W.extend_mediation, ConsentedExtension, "延长调解期限 with both parties' consent"),
+    ("alert/ack", W.acknowledge_alert, AlertAcknowledgement, "确认红色预警 a leader acknowledges the emergency alert"),
+    ("referral/acceptance", W.answer_referral, ReferralAnswer, "转介受理 the backstop body accepts the referral"),
+    ("confirmation/application", W.apply_confirmation, ConfirmationApplication, "申请司法确认 a party applies for judicial confirmation"),
+    ("confirmation/decision", W.court_decision, CourtDecision, "司法确认裁定 the court's decision"),
+    ("visit", W.record_visit, ReturnVisit, "回访 the return visit's finding"),
+]:
+    decision_route(path, update, body_type, summary)

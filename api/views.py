@@ -39,6 +39,21 @@ class TimelineEntry(BaseModel):
     note: str
 
 
+class RegisterClock(BaseModel):
+    clock_id: int
+    name: str
+    unit_code: str | None
+    level: str | None
+    basis: str
+    started_at: datetime
+    due_at: datetime
+    status: str
+    remaining_seconds: int | None
+    reminded_at: datetime | None
+    breached_at: datetime | None
+    done_at: datetime | None
+
+
 class RegisterRecord(BaseModel):
     """The register's row for a case: each step's timestamp, and its timeline."""
 
@@ -48,15 +63,19 @@ class RegisterRecord(BaseModel):
     level: str | None
     jurisdiction_code: str | None
     lead_unit: str | None
+    mediator_id: str | None
+    result: str | None
     received_at: datetime
     triaged_at: datetime | None
     dispatched_at: datetime | None
     responded_at: datetime | None
     feedback_at: datetime | None
     closed_at: datetime | None
+    settled_at: datetime | None
     next_deadline: datetime | None
     overdue: bool
     escalation_count: int
+    clocks: list[RegisterClock]
     timeline: list[TimelineEntry]
 
 

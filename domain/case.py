@@ -57,6 +57,7 @@ class Intake(Strict):
     place: Place
     parties: list[Party] = Field(min_length=1, max_length=500)
     factors: RiskFactors = Field(default_factory=RiskFactors)
+    legal_aid_eligible: bool = Field(False, description="当事人符合法律援助条件 (economic hardship etc.)")
 
 
 class CaseFile(BaseModel):

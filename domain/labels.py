@@ -83,18 +83,66 @@ class Stage(Labelled):
     RECEIVED = "received", "已受理"
     TRIAGED = "triaged", "已研判分流"
     DISPATCHED = "dispatched", "已派单待响应"
-    RESPONDED = "responded", "已响应待反馈"
-    FED_BACK = "fed_back", "已反馈"
-    CLOSED = "closed", "已办结"
+    HANDLING = "handling", "办理调解中"
+    CONFIRMATION = "confirmation", "司法确认中"
+    REFERRAL = "referral", "司法兜底转介中"
+    CLOSED = "closed", "已办结待回访"
+    SETTLED = "settled", "案结事了"
 
 
 class ClockName(Labelled):
     RESPONSE = "response", "响应时限"
     FEEDBACK = "feedback", "反馈时限"
+    MEDIATION = "mediation", "调解期限"
+    CONFIRMATION = "confirmation", "司法确认申请期限"
+    REFERRAL = "referral", "转介受理时限"
+    RETURN_VISIT = "return_visit", "回访"
 
 
 class ClockStatus(Labelled):
     RUNNING = "running", "计时中"
+    PAUSED = "paused", "已暂停"
     MET = "met", "按时完成"
     BREACHED = "breached", "已超时"
     MET_LATE = "met_late", "超时后完成"
+    ENDED = "ended", "随案结束"
+
+
+class ClockBasis(Labelled):
+    NATURAL = "natural", "自然时间"
+    WORKING = "working", "工作时间"
+
+
+class HandlingMode(Labelled):
+    DESK = "desk", "坐诊"
+    PATROL = "patrol", "巡诊"
+    OUTREACH = "outreach", "出诊"
+
+
+class MediationOutcome(Labelled):
+    AGREEMENT = "agreement", "达成调解协议"
+    FAILED = "failed", "调解不成"
+    REFUSED = "refused", "当事人拒绝调解"  # 人民调解法 §17: a party may refuse; mediation ends
+    WITHDRAWN = "withdrawn", "申请人撤回"
+
+
+class Backstop(Labelled):
+    """司法兜底: where a dispute goes when mediation cannot settle it."""
+
+    ARBITRATION = "arbitration", "劳动人事争议仲裁"
+    LITIGATION = "litigation", "诉讼服务（诉调对接）"
+    LEGAL_AID = "legal_aid", "法律援助"
+    NOTARY = "notary", "公证"
+
+
+class Result(Labelled):
+    """结案方式: the result code a closure needs."""
+
+    MEDIATED = "mediated", "调解成功"
+    CONFIRMED = "confirmed", "调解协议经司法确认"
+    ARBITRATION = "arbitration", "转劳动人事争议仲裁"
+    LITIGATION = "litigation", "转诉讼"
+    LEGAL_AID = "legal_aid", "转法律援助"
+    NOTARY = "notary", "转公证"
+    NOT_ACCEPTED = "not_accepted", "不予受理"
+    WITHDRAWN = "withdrawn", "撤回"

@@ -1,22 +1,24 @@
 """What workflows hand to activities and get back: the contracts of every side effect."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.case import Party, Place
-from domain.labels import Category, ClockName, Level, RiskGrade, Stage
+from domain.labels import Backstop, Category, Level, Result, RiskGrade, Stage
+from domain.routing import Route
+from domain.state import Clock
 
 
 class StepRecord(BaseModel):
-    """One step for the register: a timeline row keyed (case_no, key), and the row's new values.
+    """One step for the register: a timeline row keyed (case_no, seq), and the row's new values.
 
     ``stage`` is the case's new stage, or None for a step that does not move it (a delivery).
     """
 
     case_no: str
-    key: str
+    seq: int
     kind: str
     stage: Stage | None
     at: datetime
@@ -25,8 +27,16 @@ class StepRecord(BaseModel):
     level: Level | None = None
     jurisdiction_code: str | None = None
     lead_unit: str | None = None
+    mediator_id: str | None = None
+    result: Result | None = None
     next_deadline: datetime | None = None
     overdue: bool | None = None
+    escalation_count: int = 0
+    clocks: list[Clock] = []
+
+    @property
+    def key(self) -> str:
+        return f"{self.seq:04d}-{self.kind}"
 
 
 class RouteRequest(BaseModel):
@@ -34,6 +44,32 @@ class RouteRequest(BaseModel):
     grade: RiskGrade
     category: Category
     place: Place
+    level: Level | None = Field(None, description="route at this level; by the grade when None")
+
+
+class Routing(BaseModel):
+    route: Route
+    centers: dict[Level, str] = Field(description="the centers above the place, by level")
+    leaders: dict[str, list[str]] = Field({}, description="each center's leaders, duty leader first")
+
+
+class MediatorRequest(BaseModel):
+    case_no: str
+    jurisdiction_code: str
+    gold_first: bool
+    exclude: list[str] = []
+
+
+class MediatorPick(BaseModel):
+    mediator_id: str
+    name: str
+    gold: bool
+
+
+class BackstopRequest(BaseModel):
+    case_no: str
+    kind: Backstop
+    centers: dict[Level, str]
 
 
 class DispatchDocument(BaseModel):
@@ -42,6 +78,9 @@ class DispatchDocument(BaseModel):
     schema_version: Literal["onedoor.dispatch/v1"] = "onedoor.dispatch/v1"
     case_no: str
     unit_code: str
+    lead: bool = True
+    level: Level | None = None
+    co_units: list[str] = []
     category: Category
     grade: RiskGrade
     grade_reasons: list[str]
@@ -52,9 +91,28 @@ class DispatchDocument(BaseModel):
     feedback_by: datetime
 
 
+class ReferralDocument(BaseModel):
+    """The versioned document a backstop body (arbitration, court, legal aid, notary) receives."""
+
+    schema_version: Literal["onedoor.referral/v1"] = "onedoor.referral/v1"
+    case_no: str
+    body_code: str
+    kind: Backstop
+    category: Category
+    summary: str
+    place: Place
+    parties: list[Party]
+    mediation_history: list[str] = Field(description="each level's mediation outcome and reason")
+    accept_by: datetime
+
+
 class DispatchOrder(BaseModel):
     idempotency_key: str
-    document: DispatchDocument
+    document: Annotated[DispatchDocument | ReferralDocument, Field(discriminator="schema_version")]
+
+    @property
+    def recipient(self) -> str:
+        return self.document.unit_code if isinstance(self.document, DispatchDocument) else self.document.body_code
 
 
 class DispatchReceipt(BaseModel):
@@ -63,14 +121,24 @@ class DispatchReceipt(BaseModel):
     unit_reference: str | None = None
 
 
-class BreachNotice(BaseModel):
-    """A clock ran out: the supervision order (督办) goes to the level above the handling one."""
+class ClockNotice(BaseModel):
+    """A reminder (催办) at the clock's reminder point, or a breach and its supervision order (督办)."""
 
     case_no: str
-    clock: ClockName
-    unit_code: str
+    kind: Literal["reminder", "breach"]
+    clock_id: int
+    clock: Clock
+    to_level: Level | None = None
+    text: str
+
+
+class AlertNotice(BaseModel):
+    """应急处置: the command center and the leader of a center are alerted about a red case."""
+
+    case_no: str
+    center_code: str
+    leader: str
+    level: Level
+    at: datetime
     due_at: datetime
-    breached_at: datetime
-    from_level: Level
-    to_level: Level | None
-    order: str
+    text: str

@@ -1,12 +1,19 @@
 """Policy values: the seed's numbers are defaults, a deployment configures its own.
 
 A snapshot of the policy travels with each case, so a change applies to new cases only.
+Sources: the centers' published practice (响应2小时、反馈24小时、一个月内调结), the People's
+Mediation Law (人民调解法 §33: apply for judicial confirmation within 30 days), local policy
+for the rest (marked below).
 """
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from domain.calendar import OfficeHours
+from domain.labels import ClockBasis, RiskGrade
 
 
 class GradingPolicy(BaseModel):
@@ -17,11 +24,49 @@ class GradingPolicy(BaseModel):
     yellow_prior_visits: int = Field(2, description="≥ this many earlier visits on the matter → yellow")
 
 
+def seconds_if_number(value):
+    """Environment variables arrive as text: "30" means 30 seconds, like an ISO "PT30S"."""
+    return float(value) if isinstance(value, str) and value.replace(".", "", 1).isdigit() else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(seconds_if_number)]
+
+
+class ClockRule(BaseModel):
+    length: Duration
+    basis: ClockBasis = ClockBasis.NATURAL
+    remind_at: float | None = Field(0.75, gt=0, lt=1, description="share of the clock when the reminder (催办) fires")
+
+
+def rule(**length) -> ClockRule:
+    return ClockRule(length=timedelta(**length))
+
+
+class ClockSet(BaseModel):
+    """Every clock of a case at one grade; each counts natural or working time."""
+
+    response: ClockRule = Field(default_factory=lambda: rule(hours=2))  # from dispatch
+    feedback: ClockRule = Field(default_factory=lambda: rule(hours=24))  # from dispatch
+    mediation: ClockRule = Field(default_factory=lambda: rule(days=30))  # 一个月内调结
+    confirmation: ClockRule = Field(default_factory=lambda: rule(days=30))  # 人民调解法 §33
+    referral: ClockRule = Field(default_factory=lambda: rule(days=7))  # local policy: the body accepts a referral
+    return_visit: ClockRule = Field(default_factory=lambda: ClockRule(length=timedelta(days=7), remind_at=None))  # local policy
+    emergency_ack: ClockRule = Field(default_factory=lambda: ClockRule(length=timedelta(minutes=15), remind_at=None))  # local policy
+
+
+def red_clocks() -> ClockSet:
+    # 应急处置: red cases get shorter unit clocks (local policy).
+    return ClockSet(response=rule(hours=1), feedback=rule(hours=12))
+
+
 class ClockPolicy(BaseModel):
-    # The centers' published rule: a unit responds within 2 hours, gives feedback within 24 hours,
-    # both counted from dispatch (一键派单, 2小时内响应、24小时内反馈).
-    response: timedelta = timedelta(hours=2)
-    feedback: timedelta = timedelta(hours=24)
+    red: ClockSet = Field(default_factory=red_clocks)
+    yellow: ClockSet = Field(default_factory=ClockSet)
+    blue: ClockSet = Field(default_factory=ClockSet)
+    office_hours: OfficeHours = Field(default_factory=OfficeHours)
+
+    def for_grade(self, grade: RiskGrade) -> ClockSet:
+        return getattr(self, grade.value)
 
 
 class Policy(BaseModel):

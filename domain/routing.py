@@ -36,6 +36,14 @@ def level_above(level: Level) -> Level | None:
     return LADDER[index + 1] if index + 1 < len(LADDER) else None
 
 
+def next_center(level: Level, centers: Mapping[Level, str]) -> Level | None:
+    """The next level up the ladder that has a center; None at the top."""
+    above = level_above(level)
+    while above is not None and above not in centers:
+        above = level_above(above)
+    return above
+
+
 def handling_level(grade: RiskGrade, centers: Mapping[Level, str]) -> Level:
     """The grade's level, or the next one up that has a center (a village may have none)."""
     level: Level | None = LEVEL_BY_GRADE[grade]

@@ -1,31 +1,147 @@
 """What a case looks like at any moment: returned by the workflow's query, shown by the API."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, computed_field
 
 from domain.decisions import UnitFeedback, UnitResponse
-from domain.labels import Category, ClockName, ClockStatus, Level, RiskGrade, Source, Stage
+from domain.labels import (
+    Backstop, Category, ClockBasis, ClockName, ClockStatus, HandlingMode, Level, MediationOutcome, Result, RiskGrade, Source, Stage,
+)
+
+OPEN_CLOCK = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+
+
+class Pause(BaseModel):
+    at: datetime
+    by: str
+    reason: str
+    resumed_at: datetime | None = None
+
+
+class DeadlineChange(BaseModel):
+    at: datetime
+    by: str
+    reason: str
+    old_due: datetime
+    new_due: datetime
 
 
 class Clock(BaseModel):
+    id: int = 0  # its place in the case's list of clocks: keys the register's writes about it
     name: ClockName
+    unit_code: str | None = None
+    level: Level | None = None
+    basis: ClockBasis = ClockBasis.NATURAL
     started_at: datetime
     due_at: datetime
+    remind_at: datetime | None = None
     status: ClockStatus = ClockStatus.RUNNING
-    done_at: datetime | None = None
+    remaining: timedelta | None = None  # kept while paused; filled in for every open clock by the query
+    reminded_at: datetime | None = None
     breached_at: datetime | None = None
+    done_at: datetime | None = None
+    calendar_note: str | None = None
+    pauses: list[Pause] = []
+    extensions: list[DeadlineChange] = []
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CLOCK
+
+
+class Assignment(BaseModel):
+    """One unit's part in the case at one level (联合调处: the lead and each co-unit)."""
+
+    unit_code: str
+    lead: bool
+    level: Level
+    dispatched_at: datetime
+    delivery: str | None = None
+    response: UnitResponse | None = None
+    feedback: UnitFeedback | None = None
 
 
 class Escalation(BaseModel):
-    """A breach and the supervision order (督办) it raised to the level above."""
+    at: datetime
+    from_level: Level
+    to_level: Level | None
+    reason: str
+    by: str
+
+
+class SupervisionOrder(BaseModel):
+    """督办: raised to the level above when a clock breaches."""
 
     at: datetime
     clock: ClockName
-    unit_code: str
-    from_level: Level
+    unit_code: str | None
     to_level: Level | None
     order: str
+
+
+class GradeChange(BaseModel):
+    at: datetime
+    grade: RiskGrade
+    reasons: list[str]
+    by: str
+
+
+class Session(BaseModel):
+    held_on: date
+    mode: HandlingMode
+    notes: str
+
+
+class Mediation(BaseModel):
+    level: Level
+    mediator_id: str
+    mediator_name: str
+    gold: bool
+    started_at: datetime
+    sessions: list[Session] = []
+    outcome: MediationOutcome | None = None
+    terms: str | None = None
+    performance_due: date | None = None
+    reason: str | None = None
+    concluded_at: datetime | None = None
+
+
+class Alert(BaseModel):
+    """应急处置: a red case alerts the command center and the level's leader."""
+
+    center_code: str
+    level: Level
+    leader: str
+    at: datetime
+    due_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+class Referral(BaseModel):
+    kind: Backstop
+    body_code: str
+    sent_at: datetime
+    delivery: str | None = None
+    reference: str | None = None
+    accepted_at: datetime | None = None
+
+
+class Confirmation(BaseModel):
+    court_code: str | None = None
+    applied_at: datetime | None = None
+    applicant: str | None = None
+    confirmed: bool | None = None
+    reference: str | None = None
+    decided_at: datetime | None = None
+
+
+class Visit(BaseModel):
+    at: datetime
+    visitor: str
+    satisfied: bool
+    notes: str
 
 
 class Step(BaseModel):
@@ -43,24 +159,45 @@ class CaseState(BaseModel):
     received_at: datetime
     grade: RiskGrade | None = None
     grade_reasons: list[str] = []
+    grade_history: list[GradeChange] = []
     level: Level | None = None
     jurisdiction_code: str | None = None
+    centers: dict[Level, str] = {}
+    leaders: dict[str, list[str]] = {}
     lead_unit: str | None = None
+    assignments: list[Assignment] = []
     clocks: list[Clock] = []
+    paused: Pause | None = None
+    mediations: list[Mediation] = []
     escalations: list[Escalation] = []
-    response: UnitResponse | None = None
-    feedback: UnitFeedback | None = None
-    steps: list[Step] = []
+    supervision_orders: list[SupervisionOrder] = []
+    alerts: list[Alert] = []
+    referral: Referral | None = None
+    confirmation: Confirmation | None = None
+    result: Result | None = None
+    result_note: str | None = None
     closed_at: datetime | None = None
+    visits: list[Visit] = []
+    steps: list[Step] = []
 
-    def clock(self, name: ClockName) -> Clock | None:
-        return next((c for c in self.clocks if c.name == name), None)
+    def clock(self, name: ClockName, unit_code: str | None = None) -> Clock | None:
+        """The newest clock of that name (and unit)."""
+        matching = [c for c in self.clocks if c.name == name and c.unit_code == unit_code]
+        return matching[-1] if matching else None
+
+    def assignment(self, unit_code: str) -> Assignment | None:
+        """The unit's newest assignment on the case."""
+        matching = [a for a in self.assignments if a.unit_code == unit_code]
+        return matching[-1] if matching else None
+
+    @property
+    def mediation(self) -> Mediation | None:
+        return self.mediations[-1] if self.mediations else None
 
     @computed_field
     @property
     def next_deadline(self) -> datetime | None:
-        running = [c.due_at for c in self.clocks if c.status == ClockStatus.RUNNING]
-        return min(running, default=None)
+        return min((c.due_at for c in self.clocks if c.status == ClockStatus.RUNNING), default=None)
 
     @computed_field
     @property

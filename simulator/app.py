@@ -7,14 +7,16 @@ idempotency key, so a test can see that a retried dispatch arrived once.
 
 import asyncio
 from collections import defaultdict
-from typing import Literal
+from typing import Annotated, Literal
 
 import httpx
 import structlog
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel, Field
 
-from domain.messages import DispatchDocument
+from domain.messages import DispatchDocument, ReferralDocument
+
+Document = Annotated[DispatchDocument | ReferralDocument, Field(discriminator="schema_version")]
 
 log = structlog.get_logger("simulator")
 
@@ -23,7 +25,7 @@ class Script(BaseModel):
     fail_first: int = Field(0, ge=0, description="answer 503 to this many delivery attempts first")
     fail_always: bool = Field(False, description="the unit's system is down")
     answer: Literal["never", "auto"] = Field("never", description="never: staff answer through onedoor's API themselves")
-    respond_after: float = Field(1.0, ge=0, description="seconds after delivery the unit responds (auto)")
+    respond_after: float = Field(1.0, ge=0, description="seconds after delivery the unit responds, or accepts a referral (auto)")
     feedback_after: float = Field(2.0, ge=0, description="seconds after delivery the unit gives feedback (auto)")
 
 
@@ -32,7 +34,7 @@ class Delivery(BaseModel):
     attempts: int = 0
     accepted: int = 0
     reference: str | None = None
-    document: DispatchDocument | None = None
+    document: Document | None = None
 
 
 def create_simulator(api_url: str) -> FastAPI:
@@ -41,15 +43,20 @@ def create_simulator(api_url: str) -> FastAPI:
     deliveries: dict[str, dict[str, Delivery]] = defaultdict(dict)
     answering: set[asyncio.Task] = set()
 
-    async def answer(unit: str, document: DispatchDocument, script: Script) -> None:
+    async def answer(unit: str, document: Document, reference: str, script: Script) -> None:
+        """Play the unit's staff: respond and report on a dispatch, accept a referral."""
+        case = f"/cases/{document.case_no}"
         async with httpx.AsyncClient(base_url=api_url, timeout=30) as api:
             await asyncio.sleep(script.respond_after)
-            await api.post(f"/cases/{document.case_no}/response", json={"unit_code": unit, "handler": "模拟承办人"})
+            if isinstance(document, ReferralDocument):
+                await api.post(f"{case}/referral/acceptance", json={"body_code": unit, "reference": reference})
+                return
+            await api.post(f"{case}/response", json={"unit_code": unit, "handler": "模拟承办人"})
             await asyncio.sleep(max(0.0, script.feedback_after - script.respond_after))
-            await api.post(f"/cases/{document.case_no}/feedback", json={"unit_code": unit, "handler": "模拟承办人", "summary": "已调处完毕（模拟）"})
+            await api.post(f"{case}/feedback", json={"unit_code": unit, "handler": "模拟承办人", "summary": "已按职责处理（模拟）"})
 
     @app.post("/units/{unit}/dispatches")
-    async def receive(unit: str, document: DispatchDocument, idempotency_key: str = Header()) -> dict:
+    async def receive(unit: str, document: Document, idempotency_key: str = Header()) -> dict:
         script = scripts[unit]
         delivery = deliveries[unit].setdefault(idempotency_key, Delivery(idempotency_key=idempotency_key))
         delivery.attempts += 1
@@ -60,7 +67,7 @@ def create_simulator(api_url: str) -> FastAPI:
         if delivery.reference is None:  # first acceptance: the unit opens its own file
             delivery.reference, delivery.document = f"{unit}-{len(deliveries[unit]):05d}", document
             if script.answer == "auto":
-                task = asyncio.create_task(answer(unit, document, script))
+                task = asyncio.create_task(answer(unit, document, delivery.reference, script))
                 answering.add(task)
                 task.add_done_callback(answering.discard)
         return {"reference": delivery.reference}

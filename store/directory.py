@@ -3,12 +3,12 @@
 import json
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.labels import Level
-from domain.routing import DutyEntry
-from store.tables import DutyLine, Jurisdiction, Unit
+from domain.labels import Backstop, Level
+from domain.routing import LADDER, DutyEntry
+from store.tables import Case, DutyLine, Jurisdiction, Mediator, Unit
 
 SEED = Path(__file__).parent / "seed" / "directory.json"
 
@@ -27,19 +27,21 @@ def seed_directory(session: Session, simulator_url: str | None, path: Path = SEE
     for row in data["duty_list"]:
         if (row["jurisdiction_code"], row["category"], row["unit_code"]) not in existing:
             session.add(DutyLine(**{"lead": True, **row}))
+    for row in data["mediators"]:
+        session.merge(Mediator(**row))
     session.commit()
 
 
-def centers_above(session: Session, place_code: str) -> dict[Level, str]:
-    """The centers from a place up to the top of the directory, by level."""
-    centers: dict[Level, str] = {}
+def centers_above(session: Session, place_code: str) -> list[Jurisdiction]:
+    """The jurisdictions with a center from a place up to the top of the directory."""
+    centers: list[Jurisdiction] = []
     code: str | None = place_code
     while code is not None:
         jurisdiction = session.get(Jurisdiction, code)
         if jurisdiction is None:
             break
         if jurisdiction.has_center:
-            centers.setdefault(Level(jurisdiction.level), jurisdiction.code)
+            centers.append(jurisdiction)
         code = jurisdiction.parent_code
     return centers
 
@@ -58,4 +60,26 @@ def place_problem(session: Session, township_code: str, village_code: str | None
         village = session.get(Jurisdiction, village_code)
         if village is None or village.level != Level.VILLAGE or village.parent_code != township_code:
             return "village_code", f"村/社区代码 {village_code} 不属于 {township.name} (unknown village)"
+    return None
+
+
+def pick_mediator(session: Session, jurisdiction_code: str, gold_first: bool, exclude: list[str]) -> Mediator | None:
+    """The center's least-loaded active mediator (gold first when asked), not one who had the case."""
+    load = (
+        select(func.count()).select_from(Case)
+        .where(Case.mediator_id == Mediator.id, Case.settled_at.is_(None))
+        .scalar_subquery()
+    )
+    query = select(Mediator).where(Mediator.jurisdiction_code == jurisdiction_code, Mediator.active, Mediator.id.not_in(exclude))
+    order = [Mediator.gold.desc()] if gold_first else []
+    return session.scalars(query.order_by(*order, load, Mediator.id)).first()
+
+
+def backstop_body(session: Session, kind: Backstop, centers: dict[Level, str]) -> Unit | None:
+    """The nearest body of that kind, looking up the ladder from the lowest center."""
+    for level in LADDER:
+        if level in centers:
+            body = session.scalars(select(Unit).where(Unit.jurisdiction_code == centers[level], Unit.backstop == kind.value).order_by(Unit.code)).first()
+            if body is not None:
+                return body
     return None

@@ -10,7 +10,20 @@ from sqlalchemy.orm import Session
 
 from domain.case import CaseFile, Intake
 from domain.case_number import case_number
-from store.tables import Case, CaseEvent, CaseSequence, IntakeRequest, SupervisionOrder
+from domain.messages import ClockNotice, StepRecord
+from domain.state import Clock
+from store.tables import Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, SupervisionOrder
+
+# The case row's timestamp column for each step that has one.
+STEP_COLUMNS = {
+    "received": "received_at",
+    "triaged": "triaged_at",
+    "dispatched": "dispatched_at",
+    "handling": "responded_at",
+    "fed_back": "feedback_at",
+    "closed": "closed_at",
+    "settled": "settled_at",
+}
 
 
 def insert_ignoring_duplicates(session: Session, table, values: dict, keys: list[str]) -> bool:
@@ -73,30 +86,72 @@ def record_intake(session: Session, case: CaseFile, note: str) -> None:
             received_at=case.received_at,
             overdue=False,
             escalation_count=0,
+            last_step=0,
         ),
         ["case_no"],
     )
     if written:
-        session.add(CaseEvent(case_no=case.case_no, key="received", kind="received", at=case.received_at, note=note))
+        session.add(CaseEvent(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at, note=note))
     session.commit()
 
 
-def record_step(session: Session, case_no: str, key: str, kind: str, at: datetime, note: str, columns: dict) -> None:
-    """One step of the case: its timeline row, and the case row's columns as of that step."""
-    if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=case_no, key=key, kind=kind, at=at, note=note), ["case_no", "key"]):
-        session.execute(update(Case).where(Case.case_no == case_no).values(**columns))
+def record_step(session: Session, step: StepRecord) -> None:
+    """One step: its timeline row, and, unless a newer step got there first, the case row and clocks."""
+    if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note), ["case_no", "key"]):
+        columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count"})
+        if step.stage is not None:
+            columns["stage"] = step.stage.value
+        if step.kind in STEP_COLUMNS:
+            columns[STEP_COLUMNS[step.kind]] = step.at
+        newest = session.execute(
+            update(Case).where(Case.case_no == step.case_no, Case.last_step < step.seq).values(**columns, last_step=step.seq).returning(Case.case_no)
+        ).first()
+        if newest:
+            for clock in step.clocks:
+                session.merge(clock_row(step.case_no, clock))
     session.commit()
 
 
-def record_supervision_order(session: Session, order: dict) -> None:
-    """A breach: its 督办 order, and one more escalation on the case (only the first time)."""
-    if insert_ignoring_duplicates(session, SupervisionOrder, order, ["case_no", "clock", "unit_code"]):
-        session.add(CaseEvent(case_no=order["case_no"], key=f"breach:{order['clock']}:{order['unit_code']}", kind="breach", at=order["issued_at"], note=order["text"]))
-        session.execute(
-            update(Case).where(Case.case_no == order["case_no"]).values(escalation_count=Case.escalation_count + 1, overdue=True)
+def clock_row(case_no: str, clock: Clock) -> CaseClock:
+    return CaseClock(
+        case_no=case_no, clock_id=clock.id, name=clock.name.value, unit_code=clock.unit_code,
+        level=clock.level.value if clock.level else None, basis=clock.basis.value, started_at=clock.started_at,
+        due_at=clock.due_at, status=clock.status.value,
+        remaining_seconds=int(clock.remaining.total_seconds()) if clock.remaining is not None else None,
+        reminded_at=clock.reminded_at, breached_at=clock.breached_at, done_at=clock.done_at,
+    )
+
+
+def record_clock_notice(session: Session, notice: ClockNotice) -> None:
+    """A reminder (催办) is a timeline row; a breach also issues its supervision order (督办), once."""
+    clock = notice.clock
+    key = f"{notice.kind}-{notice.clock_id:03d}"
+    if notice.kind == "breach" and clock.name.value != "confirmation":
+        insert_ignoring_duplicates(
+            session,
+            SupervisionOrder,
+            dict(
+                case_no=notice.case_no, clock_id=notice.clock_id, clock=clock.name.value, unit_code=clock.unit_code,
+                from_level=clock.level.value, to_level=notice.to_level.value if notice.to_level else None,
+                due_at=clock.due_at, issued_at=clock.breached_at, text=notice.text,
+            ),
+            ["case_no", "clock_id"],
         )
+        session.execute(update(Case).where(Case.case_no == notice.case_no).values(overdue=True))
+    at = clock.reminded_at if notice.kind == "reminder" else clock.breached_at
+    insert_ignoring_duplicates(session, CaseEvent, dict(case_no=notice.case_no, key=key, kind=notice.kind, at=at, note=notice.text), ["case_no", "key"])
+    session.merge(clock_row(notice.case_no, clock))
+    session.commit()
+
+
+def record_event(session: Session, case_no: str, key: str, kind: str, at: datetime, note: str) -> None:
+    insert_ignoring_duplicates(session, CaseEvent, dict(case_no=case_no, key=key, kind=kind, at=at, note=note), ["case_no", "key"])
     session.commit()
 
 
 def timeline(session: Session, case_no: str) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no).order_by(CaseEvent.at, CaseEvent.id)))
+
+
+def clocks(session: Session, case_no: str) -> list[CaseClock]:
+    return list(session.scalars(select(CaseClock).where(CaseClock.case_no == case_no).order_by(CaseClock.clock_id)))

@@ -33,6 +33,7 @@ class Jurisdiction(Base):
     level: Mapped[str] = mapped_column(String(16))
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdictions.code"))
     has_center: Mapped[bool] = mapped_column(Boolean, default=True)
+    leaders: Mapped[list | None] = mapped_column(JSON)  # the center's leaders, duty leader first: red alerts climb this list
 
 
 class Unit(Base):
@@ -42,6 +43,19 @@ class Unit(Base):
     jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
     mode: Mapped[str] = mapped_column(String(16))
     endpoint_url: Mapped[str | None] = mapped_column(String(500))
+    backstop: Mapped[str | None] = mapped_column(String(16), index=True)  # arbitration, litigation, legal aid, notary body
+    rota_days: Mapped[list | None] = mapped_column(JSON)  # rotating units: ISO weekdays on duty at the center
+
+
+class Mediator(Base):
+    """A people's mediator in a center's pool; gold mediators (金牌调解员) take yellow and red first."""
+
+    __tablename__ = "mediators"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class DutyLine(Base):
@@ -85,15 +99,19 @@ class Case(Base):
     level: Mapped[str | None] = mapped_column(String(16))
     jurisdiction_code: Mapped[str | None] = mapped_column(String(32), index=True)
     lead_unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    mediator_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    result: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime]
     triaged_at: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
     feedback_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
     next_deadline: Mapped[datetime | None] = mapped_column(index=True)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_step: Mapped[int] = mapped_column(Integer, default=0)  # the newest step applied: older snapshots never overwrite it
 
 
 class CaseEvent(Base):
@@ -104,20 +122,40 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"))
     key: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text)
 
 
+class CaseClock(Base):
+    """Every clock of every case as of its last step: due time, what remained, its state."""
+
+    __tablename__ = "case_clocks"
+    case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), primary_key=True)
+    clock_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    level: Mapped[str | None] = mapped_column(String(16))
+    basis: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    remaining_seconds: Mapped[int | None] = mapped_column(Integer)
+    reminded_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+
 class SupervisionOrder(Base):
-    """督办: raised to the level above when a unit breaches a clock; counts in its assessment."""
+    """督办: raised to the level above when a clock breaches; counts in the unit's assessment."""
 
     __tablename__ = "supervision_orders"
-    __table_args__ = (UniqueConstraint("case_no", "clock", "unit_code"),)
+    __table_args__ = (UniqueConstraint("case_no", "clock_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), index=True)
+    clock_id: Mapped[int] = mapped_column(Integer)
     clock: Mapped[str] = mapped_column(String(16))
-    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
     from_level: Mapped[str] = mapped_column(String(16))
     to_level: Mapped[str | None] = mapped_column(String(16))
     due_at: Mapped[datetime]

@@ -55,3 +55,41 @@ async def wait_for_delivery(simulator: httpx.AsyncClient, unit: str, case_no: st
                 return delivery
         await asyncio.sleep(0.1)
     raise AssertionError(f"{unit} never received {case_no}")
+
+
+async def decide(api: httpx.AsyncClient, case_no: str, path: str, body: dict, expect: int = 200) -> dict:
+    """POST a decision to the case; assert the status; return the case (or the refusal)."""
+    response = await api.post(f"/cases/{case_no}/{path}", json=body)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def units_answer(api: httpx.AsyncClient, case: dict, feedback: bool = True) -> dict:
+    """Every unit dispatched at the current level responds, then (by default) reports."""
+    units = [a["unit_code"] for a in case["assignments"] if a["level"] == case["level"] and a["response"] is None]
+    for unit in units:
+        case = await decide(api, case["case_no"], "response", {"unit_code": unit, "handler": f"{unit}承办人"})
+    if feedback:
+        for unit in units:
+            case = await decide(api, case["case_no"], "feedback", {"unit_code": unit, "handler": f"{unit}承办人", "summary": "已按职责处理"})
+    return case
+
+
+async def mediator_of(api: httpx.AsyncClient, case_no: str) -> str:
+    case = await wait_for(api, case_no, lambda c: c["mediations"] and c["mediations"][-1]["outcome"] is None)
+    return case["mediations"][-1]["mediator_id"]
+
+
+async def mediate(api: httpx.AsyncClient, case_no: str, outcome: str = "agreement", **result) -> dict:
+    mediator = await mediator_of(api, case_no)
+    body = {"mediator_id": mediator, "outcome": outcome, **result}
+    if outcome == "agreement":
+        body.setdefault("terms", "被申请人于 2026-12-10 前支付全部款项")
+    else:
+        body.setdefault("reason", "双方分歧较大")
+    return await decide(api, case_no, "mediation/result", body)
+
+
+async def visit(api: httpx.AsyncClient, case_no: str, satisfied: bool = True, **extra) -> dict:
+    await wait_for(api, case_no, lambda c: c["stage"] == "closed")
+    return await decide(api, case_no, "visit", {"visitor": "回访员 李娜", "satisfied": satisfied, "notes": "当事人表示满意" if satisfied else "款项仍未到账", **extra})

@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from domain.policy import ClockPolicy, ClockRule, ClockSet
 from ops.temporal import ensure_search_attributes, temporal_cli
 from settings import Settings
 from simulator.app import create_simulator
@@ -76,7 +77,7 @@ def sessions(database_url):
 
 
 async def serve(app, port: int):
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=3))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -95,9 +96,7 @@ async def settings(temporal, database_url):
         simulator_port=simulator_port,
         simulator_url=f"http://127.0.0.1:{simulator_port}",
         task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
-        # Test-sized clocks; tests that watch a deadline fire shorten them further.
-        response_deadline=timedelta(seconds=60),
-        feedback_deadline=timedelta(seconds=120),
+        clocks=sized_clocks(),  # tests that watch a deadline fire shorten them further
     )
 
 
@@ -118,15 +117,20 @@ async def stack(temporal, settings, sessions):
         await task
 
 
+def sized_clocks(**seconds: float) -> ClockPolicy:
+    """The same test-sized clocks at every grade: long enough not to fire unless a test wants them to."""
+    lengths = dict(response=60, feedback=120, mediation=300, confirmation=300, referral=300, return_visit=300, emergency_ack=60) | seconds
+    clock_set = ClockSet(**{name: ClockRule(length=timedelta(seconds=value), remind_at=0.75 if name not in ("return_visit", "emergency_ack") else None) for name, value in lengths.items()})
+    return ClockPolicy(red=clock_set, yellow=clock_set, blue=clock_set)
+
+
 @pytest.fixture
 def clocks(stack):
     """Set the API's policy clocks for the cases this test registers (new cases only, as in production)."""
     original = stack.state.settings
 
-    def set_clocks(response: float, feedback: float) -> None:
-        stack.state.settings = original.model_copy(
-            update={"response_deadline": timedelta(seconds=response), "feedback_deadline": timedelta(seconds=feedback)}
-        )
+    def set_clocks(policy: ClockPolicy | None = None, **seconds: float) -> None:
+        stack.state.settings = original.model_copy(update={"clocks": policy or sized_clocks(**seconds)})
 
     yield set_clocks
     stack.state.settings = original

@@ -5,7 +5,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from store.tables import Case, CaseEvent, IntakeRequest
-from tests.cases import register_case, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import mediate, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 
 
 async def test_same_request_twice_gives_one_case_and_one_dispatch(api, simulator, sessions):
@@ -60,14 +60,19 @@ async def test_bad_registrations_name_the_field_and_create_nothing(api, sessions
 
 async def test_decisions_out_of_turn_or_from_the_wrong_unit_are_refused_and_change_nothing(api, sessions):
     case_no = await register_case(api)
-    await wait_for(api, case_no, lambda r: "delivered" in [e["kind"] for e in r.get("timeline", [])], view="/register")
+    await wait_for(api, case_no, both_units_reached_and_mediator_named, view="/register")
     before = (await api.get(f"/cases/{case_no}")).json()
     with sessions() as session:
         events_before = session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_no == case_no))
 
     refused = [
         (await api.post(f"/cases/{case_no}/feedback", json={"unit_code": "T101-LDS", "handler": "刘", "summary": "先反馈"}), 409, "尚未响应"),
-        (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-SFS", "handler": "赵"}), 403, "不是本案承办单位"),
+        (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T102-SFS", "handler": "赵"}), 403, "不是本案承办或协办单位"),
+        (await api.post(f"/cases/{case_no}/mediation/result", json={"mediator_id": "M-C-1", "outcome": "failed", "reason": "x"}), 403, "不是本案调解员"),
+        (await api.post(f"/cases/{case_no}/mediation/result", json={"mediator_id": "M-T101-1", "outcome": "agreement"}), 422, "terms"),
+        (await api.post(f"/cases/{case_no}/visit", json={"visitor": "李娜", "satisfied": True, "notes": "x"}), 409, "不在待回访阶段"),
+        (await api.post(f"/cases/{case_no}/referral/acceptance", json={"body_code": "C-LDZC", "reference": "x"}), 409, "没有待受理的转介"),
+        (await api.post(f"/cases/{case_no}/resume", json={"actor": "张敏"}), 409, "计时未暂停"),
         (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS"}), 422, "handler"),
         (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘", "extra": 1}), 422, "extra"),
         (await api.post("/cases/139001-2026-999999/response", json={"unit_code": "T101-LDS", "handler": "刘"}), 404, "不存在"),
@@ -80,15 +85,25 @@ async def test_decisions_out_of_turn_or_from_the_wrong_unit_are_refused_and_chan
         assert words in response.json()["detail"]
 
     after = (await api.get(f"/cases/{case_no}")).json()
-    assert after == before
+    assert without_remaining(after) == without_remaining(before)  # only the clocks ticked
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_no == case_no)) == events_before
 
-    # A decision twice, and a decision on a closed case, are conflicts too.
+    # A decision twice, and a decision on a finished case, are conflicts too.
     assert (await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘"})).status_code == 200
     again = await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘"})
     assert again.status_code == 409 and "已响应" in again.json()["detail"]
-    await api.post(f"/cases/{case_no}/feedback", json={"unit_code": "T101-LDS", "handler": "刘", "summary": "已处理"})
-    await wait_for(api, case_no, lambda c: c["stage"] == "closed")
+    await mediate(api, case_no, "withdrawn", reason="申请人撤回")
+    await visit(api, case_no)
+    await wait_for(api, case_no, lambda c: c["stage"] == "settled")
     late = await api.post(f"/cases/{case_no}/feedback", json={"unit_code": "T101-LDS", "handler": "刘", "summary": "再来"})
     assert late.status_code == 409 and "已办结" in late.json()["detail"]
+
+
+def without_remaining(case: dict) -> dict:
+    return {**case, "clocks": [{k: v for k, v in c.items() if k != "remaining"} for c in case["clocks"]]}
+
+
+def both_units_reached_and_mediator_named(record: dict) -> bool:
+    kinds = [e["kind"] for e in record.get("timeline", [])]
+    return kinds.count("delivered") == 2 and "mediator" in kinds

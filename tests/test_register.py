@@ -4,17 +4,21 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 from temporalio.testing import ActivityEnvironment
 
 from activities.register import RegisterActivities
 from domain.case import CaseFile, Intake, Place
-from domain.labels import Category, ClockName, Level, RiskGrade, Stage
-from domain.messages import BreachNotice, RouteRequest, StepRecord
+from domain.labels import Backstop, Category, ClockName, ClockStatus, Level, RiskGrade, Stage
+from domain.messages import BackstopRequest, ClockNotice, MediatorRequest, RouteRequest, StepRecord
 from domain.policy import Policy
 from store import register
 from store.directory import seed_directory
-from store.tables import Case, CaseEvent, SupervisionOrder
+from domain.state import Clock
+from store.db import make_engine
+from store.tables import Base, Case, CaseClock, CaseEvent, SupervisionOrder
 from tests.cases import wage_arrears
 
 NOW = datetime(2026, 10, 9, 1, 30, tzinfo=timezone.utc)
@@ -58,19 +62,27 @@ def test_concurrent_intakes_get_distinct_numbers(sessions):
 def test_steps_and_breaches_are_written_once_however_often_retried(sessions, activities):
     env = ActivityEnvironment()
     case = CaseFile(case_no="139001-2026-900001", intake=intake(), received_at=NOW, policy=Policy())
-    step = StepRecord(case_no=case.case_no, key="dispatched", kind="dispatched", stage=Stage.DISPATCHED, at=NOW, note="派单", lead_unit="T101-LDS", next_deadline=NOW + timedelta(hours=2), overdue=False)
-    breach = BreachNotice(case_no=case.case_no, clock=ClockName.RESPONSE, unit_code="T101-LDS", due_at=NOW, breached_at=NOW, from_level=Level.TOWNSHIP, to_level=Level.COUNTY, order="督办")
+    clock = Clock(id=0, name=ClockName.RESPONSE, unit_code="T101-LDS", level=Level.TOWNSHIP, started_at=NOW, due_at=NOW + timedelta(hours=2))
+    step = StepRecord(case_no=case.case_no, seq=2, kind="dispatched", stage=Stage.DISPATCHED, at=NOW, note="派单", lead_unit="T101-LDS",
+                      next_deadline=clock.due_at, overdue=False, clocks=[clock])
+    older = step.model_copy(update={"seq": 1, "kind": "triaged", "stage": Stage.TRIAGED, "clocks": []})
+    breached = clock.model_copy(update={"status": ClockStatus.BREACHED, "breached_at": clock.due_at})
+    breach = ClockNotice(case_no=case.case_no, kind="breach", clock_id=0, clock=breached, to_level=Level.COUNTY, text="督办")
     for _ in range(3):  # a retried activity, or a replayed workflow, writes the same thing again
         env.run(activities.record_intake, case)
         env.run(activities.record_step, step)
-        env.run(activities.record_breach, breach)
+        env.run(activities.record_step, older)  # arrives late: its row in the timeline, but no regress
+        env.run(activities.record_clock_notice, breach)
     with sessions() as session:
         row = session.get(Case, case.case_no)
         kinds = session.scalars(select(CaseEvent.kind).where(CaseEvent.case_no == case.case_no).order_by(CaseEvent.id)).all()
-        orders = session.scalar(select(func.count()).select_from(SupervisionOrder).where(SupervisionOrder.case_no == case.case_no))
-    assert kinds == ["received", "dispatched", "breach"] and orders == 1
-    assert (row.stage, row.dispatched_at, row.escalation_count, row.overdue) == ("dispatched", NOW, 1, True)
+        orders = session.scalars(select(SupervisionOrder).where(SupervisionOrder.case_no == case.case_no)).all()
+        stored = session.get(CaseClock, (case.case_no, 0))
+    assert kinds == ["received", "dispatched", "triaged", "breach"]
+    assert [(o.unit_code, o.from_level, o.to_level) for o in orders] == [("T101-LDS", "township", "county")]
+    assert (row.stage, row.dispatched_at, row.triaged_at, row.last_step, row.overdue) == ("dispatched", NOW, None, 2, True)
     assert row.next_deadline == NOW + timedelta(hours=2)  # times come back aware and in UTC
+    assert (stored.status, stored.breached_at) == ("breached", clock.due_at)
     assert row.parties[0]["name"] == "王建国"
 
 
@@ -86,5 +98,32 @@ def test_steps_and_breaches_are_written_once_however_often_retried(sessions, act
     ],
 )
 def test_routing_follows_grade_and_the_duty_list(activities, grade, category, place, expected):
-    route = ActivityEnvironment().run(activities.route_case, RouteRequest(case_no="x", grade=grade, category=category, place=place))
+    routing = ActivityEnvironment().run(activities.route_case, RouteRequest(case_no="x", grade=grade, category=category, place=place))
+    route = routing.route
     assert (route.level, route.jurisdiction_code, route.lead_unit, route.co_units) == expected
+    assert routing.centers[Level.COUNTY] == "139001" and routing.leaders["139001"][0].startswith("县综治中心值班领导")
+
+
+def test_escalation_routes_at_the_level_asked(activities):
+    request = RouteRequest(case_no="x", grade=RiskGrade.BLUE, category=Category.LABOUR, place=Place(township_code="139001101", village_code="139001101201"), level=Level.COUNTY)
+    route = ActivityEnvironment().run(activities.route_case, request).route
+    assert (route.level, route.lead_unit, route.co_units) == (Level.COUNTY, "C-RSJ", ["C-SFJ"])
+
+
+def test_gold_mediators_first_for_serious_cases_and_never_the_same_one_twice(activities):
+    env = ActivityEnvironment()
+    gold = env.run(activities.assign_mediator, MediatorRequest(case_no="x", jurisdiction_code="139001101", gold_first=True))
+    other = env.run(activities.assign_mediator, MediatorRequest(case_no="x", jurisdiction_code="139001101", gold_first=True, exclude=[gold.mediator_id]))
+    assert (gold.mediator_id, gold.gold, other.gold) == ("M-T101-1", True, False)
+
+
+@pytest.mark.parametrize(("kind", "body"), [(Backstop.ARBITRATION, "C-LDZC"), (Backstop.LITIGATION, "C-FY"), (Backstop.LEGAL_AID, "C-FLYZ"), (Backstop.NOTARY, "C-GZC")])
+def test_backstop_bodies_are_found_up_the_ladder(activities, kind, body):
+    centers = {Level.TOWNSHIP: "139001101", Level.COUNTY: "139001"}
+    assert ActivityEnvironment().run(activities.find_backstop_body, BackstopRequest(case_no="x", kind=kind, centers=centers)) == body
+
+
+def test_migrations_build_exactly_the_models(database_url):
+    """The Alembic revisions and the SQLAlchemy models agree, column for column (PostgreSQL enforces lengths)."""
+    with make_engine(database_url).connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

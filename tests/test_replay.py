@@ -13,9 +13,13 @@ from workflows.dispute_case import DisputeCaseWorkflow
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
-def test_histories_cover_closed_late_and_open_cases():
+def test_histories_cover_every_path_of_the_lifecycle():
     names = {path.stem for path in HISTORIES}
-    assert {"wage_case_closed", "unit_late_twice", "village_case_open_after_delivery_retries"} <= names
+    assert {
+        "wage_case_settled", "blue_case_settled_in_village", "township_case_open_after_delivery_retries",
+        "unit_never_responds_escalated", "red_case_alert_acknowledged", "ladder_to_arbitration",
+        "agreement_confirmed", "reopened_after_visit",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)

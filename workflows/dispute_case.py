@@ -1,13 +1,19 @@
-"""DisputeCaseWorkflow: one dispute from intake to closure, every deadline a durable timer.
+"""DisputeCaseWorkflow: one dispute from intake to 案结事了, every deadline a durable timer.
 
-intake → triage (grade + route) → dispatch → await response (2 h) → await feedback (24 h) → close.
-A clock that runs out records a breach and raises a supervision order (督办) to the level above;
-the late answer is still accepted. People's decisions arrive as updates whose validators refuse
-anything out of turn or from the wrong unit, so a refused decision never enters the history.
+intake → triage (grade, level, units; red → emergency alert) → at each level: dispatch to the
+lead and co-units (response and feedback clocks each) and mediate (mediation clock) → the level
+ends in agreement, failure, refusal, withdrawal, a breach or a decline → failure or breach
+escalates one level (village → township → county → city); at the top, or on refusal, the
+judicial backstop takes it → agreement may go for judicial confirmation → closure with a result
+→ return visit: satisfied settles the case, unsatisfied reopens it.
+
+People's decisions arrive as updates whose validators check the actor and the stage, so a
+refused decision never enters the history. Rules and numbers come from domain/ and the case's
+policy snapshot; every side effect is an activity.
 """
 
 import asyncio
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -15,28 +21,37 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.backstop import choose_backstop
     from domain.case import CaseFile
-    from domain.decisions import UnitFeedback, UnitResponse
+    from domain.clocks import deadline, time_left
+    from domain.decisions import (
+        AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride,
+        MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback, UnitResponse,
+    )
     from domain.grading import grade
-    from domain.labels import ClockName, ClockStatus, Stage
-    from domain.messages import BreachNotice, DispatchDocument, DispatchOrder, DispatchReceipt, RouteRequest, StepRecord
-    from domain.routing import Route, level_above
-    from domain.state import CaseState, Clock, Escalation, Step
-    from domain.timezone import as_shanghai
+    from domain.labels import Backstop, ClockName, ClockStatus, Level, MediationOutcome, Result, RiskGrade, Stage
+    from domain.messages import (
+        AlertNotice, BackstopRequest, ClockNotice, DispatchDocument, DispatchOrder, DispatchReceipt, MediatorPick,
+        MediatorRequest, ReferralDocument, RouteRequest, Routing, StepRecord,
+    )
+    from domain.policy import ClockRule, ClockSet
+    from domain.routing import LADDER, LEVEL_BY_GRADE, Route, handling_level, next_center
+    from domain.state import (
+        Alert, Assignment, CaseState, Clock, Confirmation, Escalation, GradeChange, Mediation, Pause, Referral, Session,
+        Step, SupervisionOrder, Visit,
+    )
     from workflows import search_attributes as sa
+    from workflows.clock import ClockRunner, beijing
 
 # Register writes are quick and safe to repeat; retry them patiently (the database may be restarting).
 REGISTER = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 )
-# A hung unit endpoint must not hold a worker slot: each attempt is short, retries back off to 5 min.
+# A hung endpoint must not hold a worker slot: each attempt is short, retries back off to 5 min.
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 DELIVERY_ATTEMPT = timedelta(seconds=15)
-
-
-def beijing(moment: datetime) -> str:
-    return as_shanghai(moment).strftime("%Y-%m-%d %H:%M:%S")
+SYSTEM = "系统"  # the actor of what the clocks decide
 
 
 class OutOfTurn(ApplicationError):
@@ -53,12 +68,24 @@ class WrongActor(ApplicationError):
         super().__init__(message, type="WrongActor", non_retryable=True)
 
 
+@dataclass
+class LevelEnd:
+    """What ended the handling at a level."""
+
+    kind: str  # agreement | failed | refused | withdrawn | breach | regraded | declined
+    reason: str
+    by: str
+    backstop: Backstop | None = None
+    to_level: Level | None = None
+
+
 @workflow.defn
 class DisputeCaseWorkflow:
     @workflow.init
     def __init__(self, case: CaseFile) -> None:
         self.case = case
         intake = case.intake
+        self.factors = intake.factors.model_copy(deep=True)
         self.state = CaseState(
             case_no=case.case_no,
             stage=Stage.RECEIVED,
@@ -67,165 +94,604 @@ class DisputeCaseWorkflow:
             township_code=intake.place.township_code,
             received_at=case.received_at,
         )
-        self.watchers: list[asyncio.Task[None]] = []
+        self.route: Route | None = None
+        self.runners: list[ClockRunner] = []
+        self.level_end: LevelEnd | None = None
+        self.visit: Visit | None = None
+        self.reopen_up = False  # an unsatisfied visit asked to reopen one level up
+        self.seek_confirmation = False
+        self.emergency: asyncio.Task | None = None
+        self.recorded = 0  # register steps written: numbers each step's key
 
     @workflow.run
     async def run(self, case: CaseFile) -> CaseState:
         await self.intake()
-        route = await self.triage()
-        await self.dispatch(route)
-        await workflow.wait_condition(lambda: self.state.response is not None)
-        await workflow.wait_condition(lambda: self.state.feedback is not None)
-        await self.close()
+        await self.triage()
+        while True:
+            result, note = await self.resolve()
+            await self.close(result, note)
+            if await self.return_visit():
+                break
+            await self.reopen()
+        await self.settle()
         return self.state
 
-    # ── steps ────────────────────────────────────────────────────────────────────────────
+    # ── the process ──────────────────────────────────────────────────────────────────────
 
     async def intake(self) -> None:
         await workflow.execute_activity("record_intake", self.case, summary="登记受理 register the case", **REGISTER)
         self.note_step(Stage.RECEIVED, f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷", self.case.received_at)
         self.publish()
 
-    async def triage(self) -> Route:
-        grading = grade(self.case.intake.factors, self.case.policy.grading)
-        route = await workflow.execute_activity(
-            "route_case",
-            RouteRequest(case_no=self.case.case_no, grade=grading.grade, category=self.case.intake.category, place=self.case.intake.place),
-            result_type=Route,
-            summary=f"按职责清单分流 route by the duty list ({grading.grade.label}色)",
-            **REGISTER,
-        )
-        self.state.grade, self.state.grade_reasons = grading.grade, grading.reasons
-        self.state.level, self.state.jurisdiction_code, self.state.lead_unit = route.level, route.jurisdiction_code, route.lead_unit
-        await self.advance(
-            Stage.TRIAGED,
-            f"评定为{grading.grade.label}色（{'；'.join(grading.reasons)}），由{route.level.label}级 {route.jurisdiction_code} 的 {route.lead_unit} 承办",
-        )
-        return route
+    async def triage(self) -> None:
+        grading = grade(self.factors, self.case.policy.grading)
+        self.set_grade(grading.grade, grading.reasons, by=SYSTEM)
+        await self.reroute(level=None)
+        await self.advance(Stage.TRIAGED, f"评定为{grading.grade.label}色（{'；'.join(grading.reasons)}），由{self.route_text()}承办")
+        if grading.grade == RiskGrade.RED:
+            self.start_emergency()
 
-    async def dispatch(self, route: Route) -> None:
-        now = workflow.now()
-        clocks = self.case.policy.clocks
-        response = self.start_clock(ClockName.RESPONSE, now, clocks.response, lambda: self.state.response is not None)
-        feedback = self.start_clock(ClockName.FEEDBACK, now, clocks.feedback, lambda: self.state.feedback is not None)
-        await self.advance(Stage.DISPATCHED, f"一键派单至 {route.lead_unit}，{beijing(response.due_at)} 前响应，{beijing(feedback.due_at)} 前反馈")
+    async def resolve(self) -> tuple[Result, str]:
+        """Handle the case level by level until it has a result."""
+        while True:
+            end = await self.handle_at_level()
+            if end.kind == "agreement":
+                return await self.confirm_agreement()
+            if end.kind == "withdrawn":
+                return Result.WITHDRAWN, end.reason
+            if end.kind == "declined":
+                return Result.NOT_ACCEPTED, end.reason
+            target = end.to_level or next_center(self.state.level, self.state.centers)
+            if end.kind in ("failed", "breach", "regraded") and target is not None:
+                await self.escalate(target, end.reason, end.by)
+                continue
+            return await self.refer(end.backstop, end.reason)
+
+    async def handle_at_level(self) -> LevelEnd:
+        await self.dispatch()
+        if self.level_end is None:
+            await self.assign_mediator()
+        await workflow.wait_condition(lambda: self.level_end is not None)
+        end, self.level_end = self.level_end, None
+        self.end_clocks(level=self.state.level)
+        return end
+
+    async def dispatch(self) -> None:
+        """一键派单: the lead unit and each co-unit get the case, each with its own clocks."""
+        route, clocks, now = self.route, self.clock_set(), workflow.now()
+        new = [
+            Assignment(unit_code=unit, lead=unit == route.lead_unit, level=route.level, dispatched_at=now)
+            for unit in (route.lead_unit, *route.co_units)
+        ]
+        for assignment in new:
+            self.state.assignments.append(assignment)
+            self.start_clock(ClockName.RESPONSE, clocks.response, assignment.unit_code, lambda a=assignment: a.response is not None)
+            self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None)
+        lead = self.state.clock(ClockName.RESPONSE, route.lead_unit)
+        co = f"，协办 {'、'.join(route.co_units)}" if route.co_units else ""
+        await self.advance(Stage.DISPATCHED, f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应")
+        await asyncio.gather(*(self.deliver_dispatch(a) for a in new))
+
+    async def deliver_dispatch(self, assignment: Assignment) -> None:
+        unit = assignment.unit_code
+        response, feedback = self.state.clock(ClockName.RESPONSE, unit), self.state.clock(ClockName.FEEDBACK, unit)
         document = DispatchDocument(
-            case_no=self.case.case_no,
-            unit_code=route.lead_unit,
-            category=self.case.intake.category,
-            grade=self.state.grade,
-            grade_reasons=self.state.grade_reasons,
-            summary=self.case.intake.summary,
-            place=self.case.intake.place,
-            parties=self.case.intake.parties,
-            respond_by=response.due_at,
-            feedback_by=feedback.due_at,
+            case_no=self.case.case_no, unit_code=unit, lead=assignment.lead, level=assignment.level,
+            co_units=[a.unit_code for a in self.state.assignments if a.level == assignment.level and not a.lead and a.dispatched_at == assignment.dispatched_at],
+            category=self.case.intake.category, grade=self.state.grade, grade_reasons=self.state.grade_reasons,
+            summary=self.case.intake.summary, place=self.case.intake.place, parties=self.case.intake.parties,
+            respond_by=response.due_at, feedback_by=feedback.due_at,
         )
+        key = f"{self.case.case_no}:dispatch:{len(self.state.assignments)}:{unit}"
+        assignment.delivery = await self.deliver(DispatchOrder(idempotency_key=key, document=document), feedback.due_at)
+        await self.record("delivered", None, f"{unit}：{assignment.delivery}")
+
+    async def deliver(self, order: DispatchOrder, give_up_at: datetime) -> str:
+        """POST a document to an outside system; a failure is recorded, the clocks keep running."""
         try:
             receipt = await workflow.execute_activity(
                 "dispatch_to_unit",
-                DispatchOrder(idempotency_key=f"{self.case.case_no}:dispatch:{route.lead_unit}", document=document),
+                order,
                 result_type=DispatchReceipt,
-                summary=f"投递至 {route.lead_unit} 的系统 deliver to the unit's system",
+                summary=f"投递至 {order.recipient} 的系统",
                 start_to_close_timeout=DELIVERY_ATTEMPT,
-                # Past the feedback deadline a delivery is moot: the unit has long been escalated.
-                schedule_to_close_timeout=feedback.due_at - now,
+                schedule_to_close_timeout=max(give_up_at - workflow.now(), DELIVERY_ATTEMPT),
                 retry_policy=DELIVERY_RETRY,
             )
-            note = f"{route.lead_unit} 系统已接收（回执 {receipt.unit_reference or receipt.status_code}）"
+            return f"系统已接收（回执 {receipt.unit_reference or receipt.status_code}）"
         except ActivityError as failure:
-            # The clocks keep running and the unit can still answer through the API.
-            note = f"{route.lead_unit} 系统投递失败：{failure.cause or failure}，时限照常计算"
-        await self.record("delivered", None, note)
+            return f"系统投递失败：{failure.cause or failure}，可在收件箱办理，时限照常计算"
 
-    def start_clock(self, name: ClockName, now: datetime, length: timedelta, done: Callable[[], bool]) -> Clock:
-        clock = Clock(name=name, started_at=now, due_at=now + length)
-        self.state.clocks.append(clock)
-        self.watchers.append(asyncio.create_task(self.watch(clock, done)))
-        return clock
-
-    async def watch(self, clock: Clock, done: Callable[[], bool]) -> None:
-        """A durable timer for one clock: on expiry, breach and supervision order (督办)."""
-        try:
-            await workflow.wait_condition(
-                done,
-                timeout=clock.due_at - workflow.now(),
-                timeout_summary=f"{clock.name.label}：{beijing(clock.due_at)} 到期",
-            )
-        except asyncio.TimeoutError:
-            await self.breach(clock)
-
-    async def breach(self, clock: Clock) -> None:
-        now = workflow.now()
-        clock.status, clock.breached_at = ClockStatus.BREACHED, now
-        level = self.state.level
-        above = level_above(level)
-        order = (
-            f"{self.state.lead_unit} 未在{clock.name.label}内完成（应于 {beijing(clock.due_at)} 前），"
-            + (f"提请{above.label}级综治中心督办" if above else "由本级综治中心督办")
-        )
-        self.state.escalations.append(Escalation(at=now, clock=clock.name, unit_code=self.state.lead_unit, from_level=level, to_level=above, order=order))
-        self.publish(last=order)
-        workflow.logger.warning("clock breached, supervision order issued", extra={"case_no": self.case.case_no, "clock": clock.name.value})
-        await workflow.execute_activity(
-            "record_breach",
-            BreachNotice(case_no=self.case.case_no, clock=clock.name, unit_code=self.state.lead_unit, due_at=clock.due_at, breached_at=now, from_level=level, to_level=above, order=order),
-            summary=f"记录超时并督办 record the breach ({clock.name.label})",
+    async def assign_mediator(self) -> None:
+        route = self.route
+        pick = await workflow.execute_activity(
+            "assign_mediator",
+            MediatorRequest(
+                case_no=self.case.case_no,
+                jurisdiction_code=route.jurisdiction_code,
+                gold_first=self.state.grade in (RiskGrade.YELLOW, RiskGrade.RED),
+                exclude=[m.mediator_id for m in self.state.mediations],
+            ),
+            result_type=MediatorPick,
+            summary=f"指派{route.level.label}级调解员 assign a mediator",
             **REGISTER,
         )
+        mediation = Mediation(level=route.level, mediator_id=pick.mediator_id, mediator_name=pick.name, gold=pick.gold, started_at=workflow.now())
+        self.state.mediations.append(mediation)
+        clock = self.start_clock(ClockName.MEDIATION, self.clock_set().mediation, None, lambda: mediation.outcome is not None)
+        gold = "金牌调解员" if pick.gold else "调解员"
+        await self.record("mediator", None, f"{gold} {pick.name}（{pick.mediator_id}）主持调解，{beijing(clock.due_at)} 前调结")
 
-    async def close(self) -> None:
+    async def escalate(self, to_level: Level, reason: str, by: str) -> None:
+        """分层递进: the case goes up with a new mediator and new units."""
+        self.state.escalations.append(Escalation(at=workflow.now(), from_level=self.state.level, to_level=to_level, reason=reason, by=by))
+        await self.reroute(level=to_level)
+        await self.record("escalated", None, f"升级至{self.route_text()}：{reason}")
+
+    async def refer(self, kind: Backstop | None, reason: str) -> tuple[Result, str]:
+        """司法兜底: refer to arbitration, the court, legal aid or a notary, and wait for acceptance."""
+        kind = kind or choose_backstop(self.case.intake.category, self.case.intake.legal_aid_eligible)
+        body = await workflow.execute_activity(
+            "find_backstop_body",
+            BackstopRequest(case_no=self.case.case_no, kind=kind, centers=self.state.centers),
+            result_type=str,
+            summary=f"查找{kind.label}机构",
+            **REGISTER,
+        )
+        referral = Referral(kind=kind, body_code=body, sent_at=workflow.now())
+        self.state.referral = referral
+        clock = self.start_clock(ClockName.REFERRAL, self.clock_set().referral, body, lambda: referral.accepted_at is not None)
+        await self.advance(Stage.REFERRAL, f"{reason}；转{kind.label}（{body}），{beijing(clock.due_at)} 前受理")
+        document = ReferralDocument(
+            case_no=self.case.case_no, body_code=body, kind=kind, category=self.case.intake.category,
+            summary=self.case.intake.summary, place=self.case.intake.place, parties=self.case.intake.parties,
+            mediation_history=[f"{m.level.label}：{m.outcome.label if m.outcome else '未调结'} {m.reason or ''}".strip() for m in self.state.mediations],
+            accept_by=clock.due_at,
+        )
+        order = DispatchOrder(idempotency_key=f"{self.case.case_no}:referral:{len(self.state.clocks)}:{body}", document=document)
+        referral.delivery = await self.deliver(order, clock.due_at + timedelta(days=30))
+        await self.record("referral_delivered", None, f"{body}：{referral.delivery}")
+        await workflow.wait_condition(lambda: referral.accepted_at is not None)
+        return Result(kind.value), f"{kind.label}已受理（{body} 文号 {referral.reference}）"
+
+    async def confirm_agreement(self) -> tuple[Result, str]:
+        """司法确认: 人民调解法 §33, the parties apply within 30 days of the agreement taking effect."""
+        terms = self.state.mediation.terms
+        if not self.seek_confirmation:
+            return Result.MEDIATED, f"达成调解协议：{terms}"
+        confirmation = Confirmation()
+        self.state.confirmation = confirmation
+        clock = self.start_clock(ClockName.CONFIRMATION, self.clock_set().confirmation, None, lambda: confirmation.applied_at is not None)
+        await self.advance(Stage.CONFIRMATION, f"调解协议生效，当事人可于 {beijing(clock.due_at)} 前申请司法确认")
+        await workflow.wait_condition(lambda: confirmation.applied_at is not None or clock.status == ClockStatus.BREACHED)
+        if confirmation.applied_at is None:
+            return Result.MEDIATED, f"达成调解协议：{terms}（未在期限内申请司法确认）"
+        await workflow.wait_condition(lambda: confirmation.decided_at is not None)
+        if confirmation.confirmed:
+            return Result.CONFIRMED, f"调解协议经 {confirmation.court_code} 司法确认（{confirmation.reference}），具有强制执行力"
+        return await self.refer(Backstop.LITIGATION, f"司法确认申请被驳回（{confirmation.reference}）")
+
+    async def close(self, result: Result, note: str) -> None:
+        self.end_clocks()
+        self.state.result, self.state.result_note, self.state.closed_at = result, note, workflow.now()
+        await self.advance(Stage.CLOSED, f"结案：{result.label}。{note}")
+
+    async def return_visit(self) -> bool:
+        """回访: satisfied → settled; unsatisfied → the case reopens."""
+        self.visit = None
+        self.start_clock(ClockName.RETURN_VISIT, self.clock_set().return_visit, None, lambda: self.visit is not None)
+        await workflow.wait_condition(lambda: self.visit is not None)
+        return self.visit.satisfied
+
+    async def reopen(self) -> None:
+        self.state.result = self.state.result_note = self.state.closed_at = None
+        self.state.confirmation = self.state.referral = None
+        target = next_center(self.state.level, self.state.centers) if self.reopen_up else None
+        reason = f"回访不满意，重新办理：{self.visit.notes}"
+        if target is not None:
+            await self.escalate(target, reason, self.visit.visitor)
+        else:
+            await self.record("reopened", None, reason)
+
+    async def settle(self) -> None:
+        self.end_clocks(final=True)
+        if self.emergency is not None and not self.emergency.done():
+            self.emergency.cancel()
+        await asyncio.gather(*(r.task for r in self.runners))  # a reminder or breach being written finishes
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await asyncio.gather(*self.watchers)  # a breach being recorded finishes first
-        self.state.closed_at = workflow.now()
-        await self.advance(Stage.CLOSED, f"办结：{self.state.feedback.summary}")
+        await self.advance(Stage.SETTLED, f"案结事了：{self.visit.notes}")
+
+    # ── emergency handling (red) ─────────────────────────────────────────────────────────
+
+    def start_emergency(self) -> None:
+        if self.emergency is None:
+            self.emergency = asyncio.create_task(self.alert_leaders())
+
+    async def alert_leaders(self) -> None:
+        """应急处置: alert the command center and the handling level's duty leader; unacknowledged
+        within the window, the alert goes one leader up (the center's list, then the level above)."""
+        window = self.clock_set().emergency_ack.length
+        state = self.state
+        chain = [(level, state.centers[level], leader) for level in LADDER[LADDER.index(state.level):] if level in state.centers
+                 for leader in state.leaders.get(state.centers[level], [])]
+        for level, center, leader in chain:
+            alert = Alert(center_code=center, level=level, leader=leader, at=workflow.now(), due_at=workflow.now() + window)
+            state.alerts.append(alert)
+            text = f"红色预警：{self.case.intake.category}纠纷（{'；'.join(state.grade_reasons)}），请{level.label}级综治中心 {leader} 于 {beijing(alert.due_at)} 前确认"
+            await workflow.execute_activity(
+                "record_alert",
+                AlertNotice(case_no=self.case.case_no, center_code=center, leader=leader, level=level, at=alert.at, due_at=alert.due_at, text=text),
+                summary=f"应急处置：通知指挥中心和 {leader}",
+                **REGISTER,
+            )
+            self.publish(last=text)
+            try:
+                await workflow.wait_condition(lambda: alert.acknowledged_at is not None, timeout=window, timeout_summary=f"{leader} 确认时限 {beijing(alert.due_at)}")
+                return
+            except asyncio.TimeoutError:
+                workflow.logger.warning("alert not acknowledged, going one leader up", extra={"case_no": self.case.case_no, "center": center})
+
+    # ── clocks ───────────────────────────────────────────────────────────────────────────
+
+    def clock_set(self) -> ClockSet:
+        return self.case.policy.clocks.for_grade(self.state.grade)
+
+    def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done) -> Clock:
+        now = workflow.now()
+        due = deadline(now, rule, self.case.policy.clocks.office_hours)
+        clock = Clock(
+            id=len(self.state.clocks), name=name, unit_code=unit_code, level=self.state.level, basis=rule.basis,
+            started_at=now, due_at=due.due_at, remind_at=due.remind_at, calendar_note=due.calendar_note,
+        )
+        if due.calendar_note:
+            workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
+        self.state.clocks.append(clock)
+        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach))
+        return clock
+
+    def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
+        for runner in self.runners:
+            if level is None or runner.clock.level == level:
+                runner.end(final)
+
+    def runner(self, name: ClockName, unit_code: str | None) -> ClockRunner | None:
+        clock = self.state.clock(name, unit_code)
+        return next((r for r in self.runners if r.clock is clock), None)
+
+    async def remind(self, runner: ClockRunner) -> None:
+        clock = runner.clock
+        who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "当事人")
+        text = f"催办：{who} 的{clock.name.label}将于 {beijing(clock.due_at)} 到期"
+        await self.notify_clock("reminder", clock, None, text)
+
+    async def breach(self, runner: ClockRunner) -> None:
+        """A clock ran out: a supervision order (督办) to the level above; a lead unit's or the
+        mediation's breach also ends the handling at this level, which escalates the case."""
+        clock = runner.clock
+        if clock.name == ClockName.CONFIRMATION:
+            await self.notify_clock("breach", clock, None, "当事人未在30日内申请司法确认")
+            return
+        above = next_center(clock.level, self.state.centers) if clock.level else None
+        who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "本级综治中心")
+        order = f"{who} 未在{clock.name.label}内完成（应于 {beijing(clock.due_at)} 前），" + (f"提请{above.label}级综治中心督办" if above else "由本级综治中心督办")
+        self.state.supervision_orders.append(SupervisionOrder(at=workflow.now(), clock=clock.name, unit_code=clock.unit_code, to_level=above, order=order))
+        if self.ends_level(clock):
+            self.level_end = LevelEnd("breach", order, SYSTEM)
+        await self.notify_clock("breach", clock, above, order)
+
+    def ends_level(self, clock: Clock) -> bool:
+        if self.level_end is not None or clock.level != self.state.level or self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING):
+            return False
+        if clock.name == ClockName.MEDIATION:
+            return True
+        assignment = self.state.assignment(clock.unit_code) if clock.unit_code else None
+        return clock.name in (ClockName.RESPONSE, ClockName.FEEDBACK) and assignment is not None and assignment.lead
+
+    async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
+        self.publish(last=text)
+        workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
+        await workflow.execute_activity(
+            "record_clock_notice",
+            ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text),
+            summary=("催办 " if kind == "reminder" else "超时督办 ") + clock.name.label,
+            **REGISTER,
+        )
 
     # ── decisions (updates) ──────────────────────────────────────────────────────────────
 
     @workflow.update
     async def respond(self, answer: UnitResponse) -> CaseState:
-        self.state.response = answer
-        self.finish_clock(ClockName.RESPONSE)
-        await self.advance(Stage.RESPONDED, f"{answer.unit_code} 已响应，承办人 {answer.handler}")
-        return self.state
+        assignment = self.state.assignment(answer.unit_code)
+        assignment.response = answer
+        note = f"{answer.unit_code} 已响应，承办人 {answer.handler}"
+        if assignment.lead and self.state.stage == Stage.DISPATCHED and assignment.level == self.state.level:
+            await self.advance(Stage.HANDLING, note)
+        else:
+            await self.record("responded", None, note)
+        return self.status()
 
     @respond.validator
     def check_response(self, answer: UnitResponse) -> None:
-        if self.state.clock(ClockName.RESPONSE) is None:
-            raise OutOfTurn("本案尚未派单，不能响应 (not dispatched yet)")
-        if self.state.response is not None:
-            raise OutOfTurn("本案已响应，不能重复响应 (already responded)")
-        self.check_unit(answer.unit_code)
+        assignment = self.unit_assignment(answer.unit_code)
+        if assignment.response is not None:
+            raise OutOfTurn("本单位已响应，不能重复响应 (already responded)")
 
     @workflow.update
     async def give_feedback(self, report: UnitFeedback) -> CaseState:
-        self.state.feedback = report
-        self.finish_clock(ClockName.FEEDBACK)
-        await self.advance(Stage.FED_BACK, f"{report.unit_code} 已反馈：{report.summary}")
-        return self.state
+        self.state.assignment(report.unit_code).feedback = report
+        await self.record("fed_back", None, f"{report.unit_code} 已反馈：{report.summary}")
+        return self.status()
 
     @give_feedback.validator
     def check_feedback(self, report: UnitFeedback) -> None:
-        if self.state.response is None:
-            raise OutOfTurn("本案尚未响应，不能先反馈 (feedback before response)")
-        if self.state.feedback is not None:
-            raise OutOfTurn("本案已反馈，不能重复反馈 (feedback already given)")
-        self.check_unit(report.unit_code)
+        assignment = self.unit_assignment(report.unit_code)
+        if assignment.response is None:
+            raise OutOfTurn("本单位尚未响应，不能先反馈 (feedback before response)")
+        if assignment.feedback is not None:
+            raise OutOfTurn("本单位已反馈，不能重复反馈 (feedback already given)")
 
-    def check_unit(self, unit_code: str) -> None:
-        if unit_code != self.state.lead_unit:
-            raise WrongActor(f"单位 {unit_code} 不是本案承办单位 (not the unit this case was dispatched to)")
+    def unit_assignment(self, unit_code: str) -> Assignment:
+        assignment = self.state.assignment(unit_code)
+        if assignment is None:
+            raise WrongActor(f"单位 {unit_code} 不是本案承办或协办单位 (not a unit this case was dispatched to)")
+        if self.state.stage in (Stage.CLOSED, Stage.SETTLED):
+            raise OutOfTurn("本案已办结 (case is closed)")
+        return assignment
+
+    @workflow.update
+    async def override_grade(self, override: GradeOverride) -> CaseState:
+        await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator)
+        return self.status()
+
+    @override_grade.validator
+    def check_override(self, override: GradeOverride) -> None:
+        self.check_open()
+        if self.state.grade is None:
+            raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
+
+    @workflow.update
+    async def report_facts(self, facts: NewFacts) -> CaseState:
+        self.factors.police_calls_30d += facts.police_calls
+        self.factors.prior_mediation_failed |= facts.mediation_failed
+        self.factors.high_social_impact |= facts.high_social_impact
+        grading = grade(self.factors, self.case.policy.grading)
+        await self.regrade(grading.grade, grading.reasons, facts.reporter, note=facts.note)
+        return self.status()
+
+    @report_facts.validator
+    def check_facts(self, facts: NewFacts) -> None:
+        self.check_open()
+        if self.state.grade is None:
+            raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
+
+    @workflow.update
+    async def pause(self, request: PauseRequest) -> CaseState:
+        for runner in self.runners:
+            runner.pause(request.actor, request.reason)
+        self.state.paused = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
+        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}")
+        return self.status()
+
+    @pause.validator
+    def check_pause(self, request: PauseRequest) -> None:
+        self.check_open()
+        if self.state.paused is not None:
+            raise OutOfTurn("计时已暂停 (clocks already paused)")
+        if not any(c.status == ClockStatus.RUNNING for c in self.state.clocks):
+            raise OutOfTurn("没有正在计时的时限 (no clock is running)")
+
+    @workflow.update
+    async def resume(self, request: ResumeRequest) -> CaseState:
+        for runner in self.runners:
+            runner.resume()
+        self.state.paused = None
+        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""))
+        return self.status()
+
+    @resume.validator
+    def check_resume(self, request: ResumeRequest) -> None:
+        if self.state.paused is None:
+            raise OutOfTurn("计时未暂停 (clocks are not paused)")
+
+    @workflow.update
+    async def extend(self, request: Extension) -> CaseState:
+        runner = self.runner(request.clock, request.unit_code)
+        runner.extend(request.by, request.supervisor, request.reason)
+        await self.record("extended", None, f"{request.supervisor} 延长{request.clock.label}至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}")
+        return self.status()
+
+    @extend.validator
+    def check_extension(self, request: Extension) -> None:
+        clock = self.state.clock(request.clock, request.unit_code)
+        if clock is None or not clock.is_open:
+            raise OutOfTurn(f"没有可延长的{request.clock.label}" + (f"（{request.unit_code}）" if request.unit_code else "") + " (no such open clock)")
+        if request.clock == ClockName.MEDIATION:
+            raise OutOfTurn("调解期限只能经双方当事人同意延长 (mediation needs both parties' consent)")
+
+    @workflow.update
+    async def record_session(self, session: MediationSession) -> CaseState:
+        self.state.mediation.sessions.append(Session(held_on=session.held_on, mode=session.mode, notes=session.notes))
+        await self.record("session", None, f"{session.mode.label}调解（{session.held_on}）：{session.notes}")
+        return self.status()
+
+    @record_session.validator
+    def check_session(self, session: MediationSession) -> None:
+        self.check_mediator(session.mediator_id)
+
+    @workflow.update
+    async def conclude_mediation(self, result: MediationResult) -> CaseState:
+        mediation = self.state.mediation
+        mediation.outcome, mediation.terms, mediation.performance_due = result.outcome, result.terms, result.performance_due
+        mediation.reason, mediation.concluded_at = result.reason, workflow.now()
+        self.seek_confirmation = result.seek_confirmation
+        kind = {MediationOutcome.AGREEMENT: "agreement", MediationOutcome.FAILED: "failed",
+                MediationOutcome.REFUSED: "refused", MediationOutcome.WITHDRAWN: "withdrawn"}[result.outcome]
+        self.level_end = LevelEnd(kind, result.reason or result.terms, mediation.mediator_name, backstop=result.backstop)
+        if result.outcome == MediationOutcome.FAILED:
+            self.factors.prior_mediation_failed = True
+        await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}")
+        return self.status()
+
+    @conclude_mediation.validator
+    def check_conclusion(self, result: MediationResult) -> None:
+        self.check_mediator(result.mediator_id)
+
+    @workflow.update
+    async def extend_mediation(self, request: ConsentedExtension) -> CaseState:
+        runner = self.runner(ClockName.MEDIATION, None)
+        runner.extend(request.by, self.state.mediation.mediator_name, f"双方当事人同意：{request.reason}")
+        await self.record("extended", None, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}")
+        return self.status()
+
+    @extend_mediation.validator
+    def check_mediation_extension(self, request: ConsentedExtension) -> None:
+        self.check_mediator(request.mediator_id)
+        if not (request.applicant_consents and request.respondent_consents):
+            raise OutOfTurn("延长调解期限须经双方当事人同意 (both parties must consent)")
+        clock = self.state.clock(ClockName.MEDIATION)
+        if clock is None or not clock.is_open:
+            raise OutOfTurn("调解期限已结束 (mediation clock is not open)")
+
+    def check_mediator(self, mediator_id: str) -> None:
+        mediation = self.state.mediation
+        if mediation is None or mediation.outcome is not None or self.level_end is not None or self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING):
+            raise OutOfTurn("本案当前不在调解中 (no mediation in progress)")
+        if mediation.mediator_id != mediator_id:
+            raise WrongActor(f"调解员 {mediator_id} 不是本案调解员 (not this case's mediator)")
+
+    @workflow.update
+    async def decline(self, request: Decline) -> CaseState:
+        self.level_end = LevelEnd("declined", request.reason, request.operator)
+        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}")
+        return self.status()
+
+    @decline.validator
+    def check_decline(self, request: Decline) -> None:
+        if self.state.stage not in (Stage.TRIAGED, Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
+            raise OutOfTurn("本案已进入调处结果阶段，不能不予受理 (too late to decline)")
+        if self.state.mediation is not None and self.state.mediation.sessions:
+            raise OutOfTurn("已开始调解，不能不予受理 (mediation has started)")
+
+    @workflow.update
+    async def acknowledge_alert(self, ack: AlertAcknowledgement) -> CaseState:
+        alert = self.state.alerts[-1]
+        alert.acknowledged_by, alert.acknowledged_at = ack.leader, workflow.now()
+        await self.record("alert_ack", None, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警")
+        return self.status()
+
+    @acknowledge_alert.validator
+    def check_ack(self, ack: AlertAcknowledgement) -> None:
+        if not self.state.alerts or self.state.alerts[-1].acknowledged_at is not None:
+            raise OutOfTurn("没有待确认的预警 (no alert waiting)")
+        alert = self.state.alerts[-1]
+        if (alert.center_code, alert.leader) != (ack.center_code, ack.leader):
+            raise WrongActor(f"预警发给 {alert.center_code} 的 {alert.leader} (alert is for another leader)")
+
+    @workflow.update
+    async def answer_referral(self, answer: ReferralAnswer) -> CaseState:
+        referral = self.state.referral
+        referral.reference, referral.accepted_at = answer.reference, workflow.now()
+        await self.record("referral_accepted", None, f"{answer.body_code} 已受理，文号 {answer.reference}")
+        return self.status()
+
+    @answer_referral.validator
+    def check_referral(self, answer: ReferralAnswer) -> None:
+        referral = self.state.referral
+        if self.state.stage != Stage.REFERRAL or referral is None or referral.accepted_at is not None:
+            raise OutOfTurn("没有待受理的转介 (no referral waiting)")
+        if referral.body_code != answer.body_code:
+            raise WrongActor(f"本案转介至 {referral.body_code}，不是 {answer.body_code} (referred elsewhere)")
+
+    @workflow.update
+    async def apply_confirmation(self, application: ConfirmationApplication) -> CaseState:
+        confirmation = self.state.confirmation
+        confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
+        await self.record("confirmation_applied", None, f"{application.applicant} 已向 {application.court_code} 申请司法确认")
+        return self.status()
+
+    @apply_confirmation.validator
+    def check_application(self, application: ConfirmationApplication) -> None:
+        confirmation, clock = self.state.confirmation, self.state.clock(ClockName.CONFIRMATION)
+        if self.state.stage != Stage.CONFIRMATION or confirmation.applied_at is not None or clock.status != ClockStatus.RUNNING:
+            raise OutOfTurn("不在司法确认申请期限内 (not within the application period)")
+
+    @workflow.update
+    async def court_decision(self, decision: CourtDecision) -> CaseState:
+        confirmation = self.state.confirmation
+        confirmation.confirmed, confirmation.reference, confirmation.decided_at = decision.confirmed, decision.reference, workflow.now()
+        verdict = "确认有效" if decision.confirmed else f"驳回申请：{decision.reason or ''}"
+        await self.record("court_decision", None, f"{decision.court_code} 裁定{verdict}（{decision.reference}）")
+        return self.status()
+
+    @court_decision.validator
+    def check_court(self, decision: CourtDecision) -> None:
+        confirmation = self.state.confirmation
+        if self.state.stage != Stage.CONFIRMATION or confirmation.applied_at is None or confirmation.decided_at is not None:
+            raise OutOfTurn("没有待裁定的司法确认申请 (no application waiting)")
+        if confirmation.court_code != decision.court_code:
+            raise WrongActor(f"申请提交至 {confirmation.court_code}，不是 {decision.court_code} (another court)")
+
+    @workflow.update
+    async def record_visit(self, visit: ReturnVisit) -> CaseState:
+        self.visit = Visit(at=workflow.now(), visitor=visit.visitor, satisfied=visit.satisfied, notes=visit.notes)
+        self.reopen_up = visit.escalate
+        self.state.visits.append(self.visit)
+        verdict = "满意" if visit.satisfied else "不满意"
+        await self.record("visit", None, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}")
+        return self.status()
+
+    @record_visit.validator
+    def check_visit(self, visit: ReturnVisit) -> None:
+        if self.state.stage != Stage.CLOSED or self.visit is not None:
+            raise OutOfTurn("本案不在待回访阶段 (no return visit due)")
+
+    def check_open(self) -> None:
+        if self.state.stage in (Stage.CLOSED, Stage.SETTLED):
+            raise OutOfTurn("本案已办结 (case is closed)")
 
     @workflow.query
     def status(self) -> CaseState:
-        return self.state
+        """The case as it stands, with what remains of each open clock."""
+        view = self.state.model_copy(deep=True)
+        hours = self.case.policy.clocks.office_hours
+        for clock in view.clocks:
+            if clock.status == ClockStatus.RUNNING:
+                clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, hours)
+        return view
+
+    # ── grading and routing ──────────────────────────────────────────────────────────────
+
+    def set_grade(self, new: RiskGrade, reasons: list[str], by: str) -> None:
+        self.state.grade, self.state.grade_reasons = new, reasons
+        self.state.grade_history.append(GradeChange(at=workflow.now(), grade=new, reasons=reasons, by=by))
+
+    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, note: str | None = None) -> None:
+        old = self.state.grade
+        self.set_grade(new, reasons, by)
+        await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""))
+        if new == RiskGrade.RED:
+            self.start_emergency()
+        wanted = handling_level(new, self.state.centers)
+        if LADDER.index(wanted) > LADDER.index(self.state.level) and self.level_end is None and self.state.stage in (Stage.DISPATCHED, Stage.HANDLING):
+            self.level_end = LevelEnd("regraded", f"等级升为{new.label}色，改由{wanted.label}级办理", by, to_level=wanted)
+
+    async def reroute(self, level: Level | None) -> None:
+        routing = await workflow.execute_activity(
+            "route_case",
+            RouteRequest(case_no=self.case.case_no, grade=self.state.grade, category=self.case.intake.category, place=self.case.intake.place, level=level),
+            result_type=Routing,
+            summary=f"按职责清单分流 route by the duty list ({self.state.grade.label}色)",
+            **REGISTER,
+        )
+        self.route = routing.route
+        self.state.centers, self.state.leaders = routing.centers, routing.leaders
+        self.state.level, self.state.jurisdiction_code, self.state.lead_unit = self.route.level, self.route.jurisdiction_code, self.route.lead_unit
+
+    def route_text(self) -> str:
+        co = f"，协办 {'、'.join(self.route.co_units)}" if self.route.co_units else ""
+        return f"{self.route.level.label}级（{self.route.jurisdiction_code}）{self.route.lead_unit}{co}"
 
     # ── bookkeeping ──────────────────────────────────────────────────────────────────────
-
-    def finish_clock(self, name: ClockName) -> None:
-        clock = self.state.clock(name)
-        clock.done_at = workflow.now()
-        clock.status = ClockStatus.MET_LATE if clock.status == ClockStatus.BREACHED else ClockStatus.MET
 
     async def advance(self, stage: Stage, note: str) -> None:
         self.state.stage = stage
@@ -234,23 +700,19 @@ class DisputeCaseWorkflow:
         await self.record(stage.value, stage, note)
 
     async def record(self, kind: str, stage: Stage | None, note: str) -> None:
-        """Write the step to the register, keyed by case and step so a retry writes once."""
+        """Write the step to the register, keyed by case and step number so a retry writes once."""
+        self.recorded += 1
         state = self.state
+        if stage is None:
+            self.publish(last=note)
         await workflow.execute_activity(
             "record_step",
             StepRecord(
-                case_no=state.case_no,
-                key=kind,
-                kind=kind,
-                stage=stage,
-                at=workflow.now(),
-                note=note,
-                grade=state.grade,
-                level=state.level,
-                jurisdiction_code=state.jurisdiction_code,
-                lead_unit=state.lead_unit,
-                next_deadline=state.next_deadline,
-                overdue=state.overdue,
+                case_no=state.case_no, seq=self.recorded, kind=kind, stage=stage, at=workflow.now(), note=note,
+                grade=state.grade, level=state.level, jurisdiction_code=state.jurisdiction_code, lead_unit=state.lead_unit,
+                mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
+                next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
+                clocks=self.status().clocks,
             ),
             summary=f"登记：{note[:60]}",
             **REGISTER,
@@ -272,7 +734,7 @@ class DisputeCaseWorkflow:
             sa.ESCALATION_COUNT.value_set(len(state.escalations)),
             sa.NEXT_DEADLINE.value_set(state.next_deadline) if state.next_deadline else sa.NEXT_DEADLINE.value_unset(),
         ]
-        if state.grade is not None:
+        if state.grade is not None and state.level is not None:
             updates += [
                 sa.RISK_GRADE.value_set(state.grade.value),
                 sa.CASE_LEVEL.value_set(state.level.value),
@@ -284,13 +746,19 @@ class DisputeCaseWorkflow:
 
     def details(self, last: str) -> str:
         state = self.state
+        mediation = state.mediation
         lines = [
-            f"**阶段 stage**：{state.stage.label}",
+            f"**阶段 stage**：{state.stage.label}" + ("（计时暂停）" if state.paused else ""),
             f"**等级 grade**：{state.grade.label + '色 — ' + '；'.join(state.grade_reasons) if state.grade else '待研判'}",
             f"**承办 unit**：{state.lead_unit or '待分流'}" + (f"（{state.level.label}级 {state.jurisdiction_code}）" if state.level else ""),
         ]
-        if state.clocks:
-            lines += ["", "| 时限 clock | 到期（北京时间） | 状态 |", "|---|---|---|"]
-            lines += [f"| {c.name.label} | {beijing(c.due_at)} | {c.status.label} |" for c in state.clocks]
+        if mediation:
+            lines.append(f"**调解员 mediator**：{mediation.mediator_name}{'（金牌）' if mediation.gold else ''}")
+        if state.result:
+            lines.append(f"**结果 result**：{state.result.label}")
+        open_clocks = [c for c in state.clocks if c.is_open or c.status == ClockStatus.BREACHED]
+        if open_clocks:
+            lines += ["", "| 时限 clock | 对象 | 到期（北京时间） | 状态 |", "|---|---|---|---|"]
+            lines += [f"| {c.name.label} | {c.unit_code or '—'} | {beijing(c.due_at)} | {c.status.label} |" for c in open_clocks]
         lines += ["", f"**最近 last**：{last}"]
         return "\n".join(lines)

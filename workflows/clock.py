@@ -1,0 +1,113 @@
+"""A case clock as a durable timer that can be paused, resumed and extended.
+
+The updatable-timer pattern: the runner sleeps in `wait_condition` until the next point (the
+reminder, then the due time) and re-reads the clock whenever it is paused, resumed or extended.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.clocks import after, time_left
+    from domain.labels import ClockStatus
+    from domain.policy import ClockPolicy
+    from domain.state import Clock, DeadlineChange, Pause
+    from domain.timezone import as_shanghai
+
+Callback = Callable[["ClockRunner"], Awaitable[None]]
+
+
+def beijing(moment: datetime) -> str:
+    return as_shanghai(moment).strftime("%Y-%m-%d %H:%M")
+
+
+class ClockRunner:
+    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback):
+        self.clock = clock
+        self.done = done
+        self.hours = policy.office_hours
+        self.on_remind = on_remind
+        self.on_breach = on_breach
+        self.version = 0  # bumped by every change, so a sleeping runner re-reads the clock
+        self.stopped = False
+        self.task = asyncio.create_task(self.run())
+
+    async def run(self) -> None:
+        clock = self.clock
+        while not (self.done() or self.stopped):
+            if clock.status != ClockStatus.RUNNING:
+                # Paused, or breached and waiting for the late answer, which is still accepted.
+                status = clock.status
+                await workflow.wait_condition(lambda: self.done() or self.stopped or clock.status != status)
+                continue
+            reminding = clock.remind_at is not None and clock.reminded_at is None
+            target = clock.remind_at if reminding else clock.due_at
+            version = self.version
+            wait = target - workflow.now()
+            if wait > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.done() or self.stopped or self.version != version,
+                        timeout=wait,
+                        timeout_summary=f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}"
+                        + (f" · {clock.unit_code}" if clock.unit_code else ""),
+                    )
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            if reminding:
+                clock.reminded_at = workflow.now()
+                await self.on_remind(self)
+            else:
+                clock.status, clock.breached_at = ClockStatus.BREACHED, workflow.now()
+                await self.on_breach(self)
+        if self.done() and clock.status in (ClockStatus.RUNNING, ClockStatus.PAUSED, ClockStatus.BREACHED):
+            clock.status = ClockStatus.MET_LATE if clock.breached_at else ClockStatus.MET
+            clock.done_at = workflow.now()
+
+    def end(self, final: bool = False) -> None:
+        """The case moved on (escalated, concluded, closed): an open clock ends; a breached one
+        keeps waiting for the late answer, until the case is settled (final)."""
+        if self.clock.is_open:
+            self.clock.status, self.clock.done_at, self.clock.remaining = ClockStatus.ENDED, workflow.now(), None
+            self.stopped = True
+        self.stopped = self.stopped or final
+
+    def pause(self, by: str, reason: str) -> None:
+        clock = self.clock
+        if clock.status != ClockStatus.RUNNING:
+            return
+        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.hours)
+        clock.status = ClockStatus.PAUSED
+        clock.pauses.append(Pause(at=workflow.now(), by=by, reason=reason))
+        self.version += 1
+
+    def resume(self) -> None:
+        """Re-arm with exactly the time that was left when it paused."""
+        clock = self.clock
+        if clock.status != ClockStatus.PAUSED:
+            return
+        self.move_due(after(workflow.now(), clock.remaining, clock.basis, self.hours)[0])
+        clock.status, clock.remaining = ClockStatus.RUNNING, None
+        clock.pauses[-1].resumed_at = workflow.now()
+
+    def extend(self, by: timedelta, who: str, reason: str) -> None:
+        clock = self.clock
+        old = clock.due_at
+        if clock.status == ClockStatus.PAUSED:
+            clock.remaining += by  # applied when it resumes
+            new = after(old, by, clock.basis, self.hours)[0]
+        else:
+            self.move_due(after(old, by, clock.basis, self.hours)[0])
+            new = clock.due_at
+        clock.extensions.append(DeadlineChange(at=workflow.now(), by=who, reason=reason, old_due=old, new_due=new))
+
+    def move_due(self, new_due: datetime) -> None:
+        clock = self.clock
+        if clock.remind_at is not None and clock.reminded_at is None:
+            clock.remind_at = new_due - (clock.due_at - clock.remind_at)  # same lead before the deadline
+        clock.due_at = new_due
+        self.version += 1
