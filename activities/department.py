@@ -23,7 +23,8 @@ class DepartmentGateway:
         with self.sessions() as session:
             unit = session.get(Unit, unit_code)
         if unit is None or not unit.endpoint_url:
-            raise ApplicationError(f"单位 {unit_code} 没有可投递的系统地址 (no endpoint)", type="NoEndpoint")
+            # Not an outage: the unit works from its inbox in the API, so retrying cannot help.
+            raise ApplicationError(f"单位 {unit_code} 没有自有系统，请在收件箱办理 (no endpoint: inbox)", type="NoEndpoint", non_retryable=True)
         return unit.endpoint_url
 
     @activity.defn

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 import logs
-from api import cases
+from api import cases, directory
 from settings import Settings
 from store.db import make_engine, make_sessions
 from worker import connect
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(cases.router)
+    app.include_router(directory.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -12,6 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.deps import sessions, settings, temporal
 from api.views import CaseCreated, NewCase, Problem, RegisterClock, RegisterRecord, TimelineEntry, in_beijing_time
 from domain.case import CaseFile, Intake
 from domain.case_number import is_case_number
@@ -36,18 +37,6 @@ REFUSED = {
 }
 # Validators raise these ApplicationError types; anything else a case refuses is a conflict.
 STATUS_BY_REFUSAL = {"WrongActor": 403, "OutOfTurn": 409}
-
-
-def temporal(request: Request) -> Client:
-    return request.app.state.temporal
-
-
-def sessions(request: Request) -> sessionmaker[Session]:
-    return request.app.state.sessions
-
-
-def settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def case_handle(case_no: str, client: Annotated[Client, Depends(temporal)]) -> WorkflowHandle:

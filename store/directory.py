@@ -83,3 +83,13 @@ def backstop_body(session: Session, kind: Backstop, centers: dict[Level, str]) -
             if body is not None:
                 return body
     return None
+
+
+def replace_duty_list(session: Session, jurisdiction_code: str, lines: list[DutyEntry]) -> None:
+    """A center's whole duty list at once, as its published 职责清单 is revised."""
+    for line in session.scalars(select(DutyLine).where(DutyLine.jurisdiction_code == jurisdiction_code)):
+        session.delete(line)
+    session.flush()
+    for line in lines:
+        session.add(DutyLine(jurisdiction_code=jurisdiction_code, category=line.category, unit_code=line.unit_code, lead=line.lead))
+    session.commit()
