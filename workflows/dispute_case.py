@@ -43,7 +43,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.clock import ClockRunner, beijing
 
-# Register writes are quick and safe to repeat; retry them patiently (the database may be restarting).
+# Register reads and writes are quick, idempotent and local to the worker: local activities, one
+# marker event each and no task-queue round trip. Retried patiently (the database may be restarting).
 REGISTER = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
@@ -119,7 +120,7 @@ class DisputeCaseWorkflow:
     # ── the process ──────────────────────────────────────────────────────────────────────
 
     async def intake(self) -> None:
-        await workflow.execute_activity("record_intake", self.case, summary="登记受理 register the case", **REGISTER)
+        await workflow.execute_local_activity("record_intake", self.case, summary="登记受理 register the case", **REGISTER)
         self.note_step(Stage.RECEIVED, f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷", self.case.received_at)
         self.publish()
 
@@ -204,7 +205,7 @@ class DisputeCaseWorkflow:
 
     async def assign_mediator(self) -> None:
         route = self.route
-        pick = await workflow.execute_activity(
+        pick = await workflow.execute_local_activity(
             "assign_mediator",
             MediatorRequest(
                 case_no=self.case.case_no,
@@ -231,7 +232,7 @@ class DisputeCaseWorkflow:
     async def refer(self, kind: Backstop | None, reason: str) -> tuple[Result, str]:
         """司法兜底: refer to arbitration, the court, legal aid or a notary, and wait for acceptance."""
         kind = kind or choose_backstop(self.case.intake.category, self.case.intake.legal_aid_eligible)
-        body = await workflow.execute_activity(
+        body = await workflow.execute_local_activity(
             "find_backstop_body",
             BackstopRequest(case_no=self.case.case_no, kind=kind, centers=self.state.centers),
             result_type=str,
@@ -318,7 +319,7 @@ class DisputeCaseWorkflow:
             alert = Alert(center_code=center, level=level, leader=leader, at=workflow.now(), due_at=workflow.now() + window)
             state.alerts.append(alert)
             text = f"红色预警：{self.case.intake.category}纠纷（{'；'.join(state.grade_reasons)}），请{level.label}级综治中心 {leader} 于 {beijing(alert.due_at)} 前确认"
-            await workflow.execute_activity(
+            await workflow.execute_local_activity(
                 "record_alert",
                 AlertNotice(case_no=self.case.case_no, center_code=center, leader=leader, level=level, at=alert.at, due_at=alert.due_at, text=text),
                 summary=f"应急处置：通知指挥中心和 {leader}",
@@ -390,7 +391,7 @@ class DisputeCaseWorkflow:
     async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
         self.publish(last=text)
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record_clock_notice",
             ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text),
             summary=("催办 " if kind == "reminder" else "超时督办 ") + clock.name.label,
@@ -676,7 +677,7 @@ class DisputeCaseWorkflow:
             self.level_end = LevelEnd("regraded", f"等级升为{new.label}色，改由{wanted.label}级办理", by, to_level=wanted)
 
     async def reroute(self, level: Level | None) -> None:
-        routing = await workflow.execute_activity(
+        routing = await workflow.execute_local_activity(
             "route_case",
             RouteRequest(case_no=self.case.case_no, grade=self.state.grade, category=self.case.intake.category, place=self.case.intake.place, level=level),
             result_type=Routing,
@@ -705,7 +706,7 @@ class DisputeCaseWorkflow:
         state = self.state
         if stage is None:
             self.publish(last=note)
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record_step",
             StepRecord(
                 case_no=state.case_no, seq=self.recorded, kind=kind, stage=stage, at=workflow.now(), note=note,
