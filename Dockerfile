@@ -11,7 +11,7 @@ COPY store ./store
 COPY api ./api
 COPY simulator ./simulator
 COPY ops ./ops
-RUN pip install . && useradd --system --uid 10001 onedoor
+RUN pip install . && python -m compileall -q /app && useradd --system --uid 10001 onedoor
 USER onedoor
 ENTRYPOINT ["onedoor"]
 CMD ["--help"]

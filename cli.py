@@ -75,5 +75,22 @@ def setup() -> None:
     run_migrations(settings.register_url)
 
 
+@app.command()
+def bench(
+    idle: int = typer.Option(20, help="single cases, one after another"),
+    intake: int = typer.Option(2000, help="cases in the intake burst"),
+    lifecycle: int = typer.Option(300, help="cases taken through the whole lifecycle"),
+    storm: int = typer.Option(2000, help="response deadlines due in the same second"),
+    open_cases: int = typer.Option(50000, "--open", help="open cases to ramp to (0 skips)"),
+    concurrency: int = typer.Option(50, help="requests in flight"),
+    database_url: str = typer.Option(None, help="register database (SQLite under the bench's folder when unset)"),
+) -> None:
+    """Benchmark onedoor through its API against bare Temporal on the same server (see bench/README.md)."""
+    from bench.run import report, run
+
+    options = dict(idle=idle, intake=intake, lifecycle=lifecycle, storm=storm, open=open_cases, concurrency=concurrency)
+    report(run(options, database_url))
+
+
 if __name__ == "__main__":
     app()

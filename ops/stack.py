@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import structlog
 from temporalio.client import Client
@@ -47,8 +48,8 @@ def prepare_register(settings: Settings) -> None:
     engine.dispose()
 
 
-def service(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli", *args], start_new_session=True)
+def service(name: str, env: dict | None = None, output=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli", name], start_new_session=True, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -66,22 +67,41 @@ def interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def up(settings: Settings) -> None:
-    # Ctrl-C and SIGTERM both stop the stack, even when started from a shell that ignores SIGINT.
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+def start(settings: Settings, env: dict | None = None, log_dir: Path | None = None) -> list[subprocess.Popen]:
+    """Start Temporal, prepare it and the register, then the simulator, worker and API.
+    Returns the processes in start order; `stop` ends them. Output goes to the terminal, or to
+    one file per service in log_dir."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     port = int(settings.temporal_address.rsplit(":", 1)[1])
+
+    def output(name: str):
+        return (log_dir / f"{name}.log").open("a") if log_dir else None
+
     processes = [
         subprocess.Popen(
             dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port),
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+            stdout=output("temporal"),
+            stderr=subprocess.STDOUT,
         )
     ]
     try:
         asyncio.run(prepare_temporal(settings))
         prepare_register(settings)
-        processes += [service("simulator"), service("worker"), service("api")]
+        processes += [service(name, env=env, output=output(name)) for name in ("simulator", "worker", "api")]
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
+
+
+def up(settings: Settings) -> None:
+    # Ctrl-C and SIGTERM both stop the stack, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    processes: list[subprocess.Popen] = []
+    try:
+        processes = start(settings)
         print(
             "\n  onedoor is up — 只进一扇门，最多跑一地\n"
             f"    API docs     http://{settings.api_host}:{settings.api_port}/docs\n"

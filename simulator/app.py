@@ -6,6 +6,7 @@ idempotency key, so a test can see that a retried dispatch arrived once.
 """
 
 import asyncio
+import time
 from collections import defaultdict
 from typing import Annotated, Literal
 
@@ -34,6 +35,7 @@ class Delivery(BaseModel):
     attempts: int = 0
     accepted: int = 0
     reference: str | None = None
+    received_at: float | None = Field(None, description="when it was first accepted (Unix time)")
     document: Document | None = None
 
 
@@ -66,6 +68,7 @@ def create_simulator(api_url: str) -> FastAPI:
         log.info("dispatch received", unit=unit, case_no=document.case_no, accepted=delivery.accepted)
         if delivery.reference is None:  # first acceptance: the unit opens its own file
             delivery.reference, delivery.document = f"{unit}-{len(deliveries[unit]):05d}", document
+            delivery.received_at = time.time()
             if script.answer == "auto":
                 task = asyncio.create_task(answer(unit, document, delivery.reference, script))
                 answering.add(task)

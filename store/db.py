@@ -12,7 +12,9 @@ HERE = Path(__file__).parent
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # SQLite has one writer at a time. One connection per process makes its threads queue for
+        # it in order, instead of each polling the file lock with SQLite's growing sleeps.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=120)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):

@@ -106,14 +106,24 @@ def record_step(session: Session, step: StepRecord) -> None:
         newest = session.execute(
             update(Case).where(Case.case_no == step.case_no, Case.last_step < step.seq).values(**columns, last_step=step.seq).returning(Case.case_no)
         ).first()
-        if newest:
-            for clock in step.clocks:
-                session.merge(clock_row(step.case_no, clock))
+        if newest and step.clocks:
+            upsert_clocks(session, step.case_no, step.clocks)
     session.commit()
 
 
-def clock_row(case_no: str, clock: Clock) -> CaseClock:
-    return CaseClock(
+def upsert_clocks(session: Session, case_no: str, clocks: list[Clock]) -> None:
+    """Every clock's row as of this step, in one INSERT .. ON CONFLICT DO UPDATE."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    statement = dialect.insert(CaseClock).values([clock_values(case_no, clock) for clock in clocks])
+    changing = {name: statement.excluded[name] for name in CLOCK_STATE}
+    session.execute(statement.on_conflict_do_update(index_elements=["case_no", "clock_id"], set_=changing))
+
+
+CLOCK_STATE = ("due_at", "status", "remaining_seconds", "reminded_at", "breached_at", "done_at")
+
+
+def clock_values(case_no: str, clock: Clock) -> dict:
+    return dict(
         case_no=case_no, clock_id=clock.id, name=clock.name.value, unit_code=clock.unit_code,
         level=clock.level.value if clock.level else None, basis=clock.basis.value, started_at=clock.started_at,
         due_at=clock.due_at, status=clock.status.value,
@@ -140,7 +150,7 @@ def record_clock_notice(session: Session, notice: ClockNotice) -> None:
         session.execute(update(Case).where(Case.case_no == notice.case_no).values(overdue=True))
     at = clock.reminded_at if notice.kind == "reminder" else clock.breached_at
     insert_ignoring_duplicates(session, CaseEvent, dict(case_no=notice.case_no, key=key, kind=notice.kind, at=at, note=notice.text), ["case_no", "key"])
-    session.merge(clock_row(notice.case_no, clock))
+    upsert_clocks(session, notice.case_no, [clock])
     session.commit()
 
 

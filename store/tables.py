@@ -125,6 +125,7 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc))  # when it was written
 
 
 class CaseClock(Base):

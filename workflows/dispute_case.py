@@ -653,12 +653,14 @@ class DisputeCaseWorkflow:
     @workflow.query
     def status(self) -> CaseState:
         """The case as it stands, with what remains of each open clock."""
-        view = self.state.model_copy(deep=True)
-        hours = self.case.policy.clocks.office_hours
-        for clock in view.clocks:
-            if clock.status == ClockStatus.RUNNING:
-                clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, hours)
-        return view
+        return self.state.model_copy(update={"clocks": self.clocks_now()})
+
+    def clocks_now(self) -> list[Clock]:
+        hours, now = self.case.policy.clocks.office_hours, workflow.now()
+        return [
+            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, hours)}) if clock.status == ClockStatus.RUNNING else clock
+            for clock in self.state.clocks
+        ]
 
     # ── grading and routing ──────────────────────────────────────────────────────────────
 
@@ -713,7 +715,7 @@ class DisputeCaseWorkflow:
                 grade=state.grade, level=state.level, jurisdiction_code=state.jurisdiction_code, lead_unit=state.lead_unit,
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
-                clocks=self.status().clocks,
+                clocks=self.clocks_now(),
             ),
             summary=f"登记：{note[:60]}",
             **REGISTER,

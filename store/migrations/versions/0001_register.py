@@ -106,6 +106,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_no'], ['cases.case_no'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('case_no', 'key')

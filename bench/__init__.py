@@ -1,0 +1,1 @@
+"""Benchmarks: onedoor through its HTTP API, against bare Temporal on the same server."""

@@ -1,0 +1,445 @@
+"""`onedoor bench`: load onedoor through its HTTP API like operators and units do, and bare
+Temporal on the same server in the same run; print a table and write a JSON summary.
+
+Scenarios (each can be skipped with its option set to 0):
+  idle      single cases one after another: intake → the unit's system called
+  intake    N cases at concurrency C: cases/s accepted, API latency, time to "dispatched"
+  lifecycle cases responded to, fed back, mediated, closed and visited: cases/s, history events
+  storm     S response deadlines moved (by extensions) into the same second: breach lateness
+  open      ramp to O open cases with live clocks while a red case a second breaches: RSS,
+            register size, deadline lateness
+"""
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from bench.bare import STAMPS, BareCase, BareCaseWorkflow, noop, stamp, stamp_after
+from ops import stack
+from settings import Settings
+from store.db import make_engine
+from store.tables import CaseClock, CaseEvent
+
+console = Console()
+RESULTS = Path(__file__).parent / "results"
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def spread(values: list[float]) -> dict:
+    return {"p50": quantile(values, 0.5), "p99": quantile(values, 0.99), "max": max(values, default=None), "n": len(values)}
+
+
+def neighbour(place: dict | None = None) -> dict:
+    """A blue neighbour dispute in 东关社区: one unit (the community's committee), village level."""
+    return {
+        "client_request_id": uuid.uuid4().hex,
+        "source": "window",
+        "category": "邻里",
+        "summary": "邻居加盖院墙遮挡采光",
+        "place": place or {"township_code": "139001101", "village_code": "139001101201"},
+        "parties": [{"name": "王建国", "role": "applicant", "phone": "13800138000"}, {"name": "李卫东", "role": "respondent"}],
+        "factors": {},
+    }
+
+
+def wages() -> dict:
+    """A yellow wage case in 城关镇: the labour office leads, the justice office assists."""
+    return {**neighbour({"township_code": "139001101"}), "category": "劳动争议", "factors": {"vulnerable_groups": ["migrant_worker_wages"]}}
+
+
+def land() -> dict:
+    """A red land-requisition dispute: county level, short clocks in the bench's policy."""
+    return {**neighbour({"township_code": "139001101"}), "category": "征地拆迁", "factors": {"people_involved": 40}}
+
+
+class Bench:
+    def __init__(self, settings: Settings, api: httpx.AsyncClient, simulator: httpx.AsyncClient, client: Client, processes):
+        self.settings, self.api, self.simulator, self.client, self.processes = settings, api, simulator, client, processes
+        self.engine = make_engine(settings.register_url)
+
+    async def register(self, form: dict) -> tuple[str, float, float]:
+        started = time.time()
+        response = await self.api.post("/cases", json=form)
+        response.raise_for_status()
+        return response.json()["case_no"], started, time.time() - started
+
+    async def burst(self, forms, concurrency: int, label: str):
+        """Register the forms at the given concurrency; (results, wall seconds)."""
+        gate = asyncio.Semaphore(concurrency)
+        results = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(label, total=len(forms))
+
+            async def one(form):
+                async with gate:
+                    results.append(await self.register(form))
+                    progress.advance(task)
+
+            started = time.monotonic()
+            await asyncio.gather(*(one(f) for f in forms))
+        return results, time.monotonic() - started
+
+    async def deliveries(self, unit: str) -> dict[str, float]:
+        rows = (await self.simulator.get(f"/units/{unit}/dispatches", timeout=120)).json()
+        return {d["document"]["case_no"]: d["received_at"] for d in rows if d["document"]}
+
+    async def until_delivered(self, unit: str, cases: set[str], timeout: float = 600) -> dict[str, float]:
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = await self.deliveries(unit)
+            if cases <= seen.keys() or time.monotonic() > deadline:
+                return seen
+            await asyncio.sleep(1)
+
+    # ── scenarios ────────────────────────────────────────────────────────────────────────
+
+    async def idle(self, count: int) -> dict:
+        times = []
+        for _ in range(count):
+            case_no, started, _ = await self.register(neighbour())
+            received = await self.until_delivered("V201-TWH", {case_no}, timeout=30)
+            times.append(received[case_no] - started)
+        return {"intake_to_unit_called_s": spread(times)}
+
+    async def intake(self, count: int, concurrency: int) -> dict:
+        results, wall = await self.burst([neighbour() for _ in range(count)], concurrency, "intake burst")
+        received = await self.until_delivered("V201-TWH", {r[0] for r in results})
+        to_dispatched = [received[case_no] - started for case_no, started, _ in results if case_no in received]
+        return {
+            "cases_per_s": count / wall,
+            "api_latency_s": spread([r[2] for r in results]),
+            "to_dispatched_s": spread(to_dispatched),
+            "dispatched": len(to_dispatched),
+        }
+
+    async def lifecycle(self, count: int, concurrency: int) -> dict:
+        gate = asyncio.Semaphore(concurrency)
+        cases: list[str] = []
+
+        async def case_until(case_no: str, ready) -> dict:
+            while True:
+                case = (await self.api.get(f"/cases/{case_no}")).json()
+                if ready(case):
+                    return case
+                await asyncio.sleep(0.2)
+
+        async def decide(case_no: str, path: str, body: dict) -> None:
+            (await self.api.post(f"/cases/{case_no}/{path}", json=body)).raise_for_status()
+
+        async def one(progress, task) -> None:
+            async with gate:
+                case_no, _, _ = await self.register(neighbour())
+                case = await case_until(case_no, lambda c: c["mediations"])
+                unit, mediator = case["lead_unit"], case["mediations"][0]["mediator_id"]
+                await decide(case_no, "response", {"unit_code": unit, "handler": "承办人"})
+                await decide(case_no, "feedback", {"unit_code": unit, "handler": "承办人", "summary": "已处理"})
+                await decide(case_no, "mediation/result", {"mediator_id": mediator, "outcome": "agreement", "terms": "拆除加盖部分"})
+                await case_until(case_no, lambda c: c["stage"] == "closed")
+                await decide(case_no, "visit", {"visitor": "回访员", "satisfied": True, "notes": "满意"})
+                await self.client.get_workflow_handle(case_no).result()
+                cases.append(case_no)
+                progress.advance(task)
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("full lifecycle", total=count)
+            started = time.monotonic()
+            await asyncio.gather(*(one(progress, task) for _ in range(count)))
+            wall = time.monotonic() - started
+        events, activities = await self.history_sizes(cases[:20])
+        return {"cases_per_s": count / wall, "history_events": spread(events), "activities_per_case": max(activities)}
+
+    async def history_sizes(self, cases: list[str]) -> tuple[list[int], list[int]]:
+        events, activities = [], []
+        for case_no in cases:
+            history = await self.client.get_workflow_handle(case_no).fetch_history()
+            kinds = [e.WhichOneof("attributes") for e in history.events]
+            events.append(len(kinds))
+            activities.append(kinds.count("activity_task_scheduled_event_attributes") + kinds.count("marker_recorded_event_attributes"))
+        return events, activities
+
+    async def storm(self, count: int, concurrency: int) -> dict:
+        results, _ = await self.burst([wages() for _ in range(count)], concurrency, "storm: registering")
+        cases = [r[0] for r in results]
+        dues = {}
+        for case_no in cases:
+            case = (await self.api.get(f"/cases/{case_no}")).json()
+            while not case["clocks"]:
+                await asyncio.sleep(0.2)
+                case = (await self.api.get(f"/cases/{case_no}")).json()
+            dues[case_no] = datetime.fromisoformat(next(c for c in case["clocks"] if c["name"] == "response" and c["unit_code"] == case["lead_unit"])["due_at"])
+        target = max(dues.values()).replace(microsecond=0) + timedelta(seconds=2)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def move(case_no: str) -> None:
+            async with gate:
+                by = (target - dues[case_no]).total_seconds()
+                body = {"supervisor": "压测", "clock": "response", "unit_code": "T101-LDS", "by": by, "reason": "deadline storm"}
+                (await self.api.post(f"/cases/{case_no}/extensions", json=body)).raise_for_status()
+
+        await asyncio.gather(*(move(c) for c in cases))
+        console.print(f"storm: {count} response deadlines due at {target.isoformat()}")
+        lateness = await self.breach_lateness(cases, "T101-LDS", settle=target.timestamp() + 120)
+        return {"breach_recorded_late_s": spread(lateness), "due_at": target.isoformat()}
+
+    async def breach_lateness(self, cases: list[str], unit: str, settle: float) -> list[float]:
+        """Due time → the breach's register write (the escalation activity done), per case."""
+        while True:
+            with Session(self.engine) as session:
+                breaches = {
+                    (case_no, key): recorded
+                    for case_no, key, recorded in session.execute(
+                        select(CaseEvent.case_no, CaseEvent.key, CaseEvent.recorded_at).where(CaseEvent.kind == "breach", CaseEvent.case_no.in_(cases))
+                    )
+                }
+                clocks = session.execute(
+                    select(CaseClock.case_no, CaseClock.clock_id, CaseClock.due_at)
+                    .where(CaseClock.name == "response", CaseClock.unit_code == unit, CaseClock.case_no.in_(cases))
+                ).all()
+            late = [(breaches[(c, f"breach-{i:03d}")] - due).total_seconds() for c, i, due in clocks if (c, f"breach-{i:03d}") in breaches]
+            if len(late) >= len(cases) or time.time() > settle:
+                return late
+            await asyncio.sleep(1)
+
+    async def open_caseload(self, count: int, concurrency: int) -> dict:
+        trickle: list[str] = []
+        stop = asyncio.Event()
+
+        async def red_case_a_second() -> None:
+            while not stop.is_set():
+                trickle.append((await self.register(land()))[0])
+                await asyncio.sleep(1)
+
+        ticker = asyncio.create_task(red_case_a_second())
+        _, wall = await self.burst([neighbour() for _ in range(count)], concurrency, f"ramp to {count} open cases")
+        ramp_trickle = len(trickle)
+        await asyncio.sleep(60)  # steady state: all cases open, one red case a second
+        stop.set()
+        await ticker
+        memory = {name: rss_mb(process.pid) for name, process in zip(("temporal", "simulator", "worker", "api"), self.processes)}
+        lateness = await self.breach_lateness(trickle, "C-ZRZYJ", settle=time.time() + 60)
+        steady = await self.breach_lateness(trickle[ramp_trickle:], "C-ZRZYJ", settle=time.time() + 30)
+        return {
+            "open_cases": count,
+            "ramp_cases_per_s": count / wall,
+            "rss_mb": memory,
+            "register_mb": self.register_size_mb(),
+            "temporal_db_mb": file_mb(self.settings.data_dir / "temporal.db") + file_mb(self.settings.data_dir / "temporal.db-wal"),
+            "trickle_breach_late_s": spread(lateness),
+            "steady_breach_late_s": spread(steady),
+        }
+
+    def register_size_mb(self) -> float:
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                return connection.execute(text("SELECT pg_database_size(current_database())")).scalar() / 2**20
+        path = Path(self.settings.register_url.removeprefix("sqlite:///"))
+        return file_mb(path) + file_mb(path.with_name(path.name + "-wal"))
+
+    # ── bare Temporal ────────────────────────────────────────────────────────────────────
+
+    async def bare(self, intake: int, lifecycle: int, storm: int, concurrency: int, activities: int) -> dict:
+        figures = {}
+        queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+        with ThreadPoolExecutor(4) as executor:
+            async with Worker(self.client, task_queue=queue, workflows=[BareCaseWorkflow], activities=[noop, stamp, stamp_after], activity_executor=executor):
+                far = datetime.now(timezone.utc) + timedelta(days=1)
+                if intake:
+                    ids, wall, latency = await self.bare_starts(intake, concurrency, queue, BareCase(activities=1, due=far))
+                    await wait_until(lambda: set(ids) <= STAMPS.keys(), 300)
+                    figures["intake"] = {"cases_per_s": intake / wall, "start_latency_s": spread(latency), "to_dispatched_s": spread([STAMPS[i] - t for i, t in ids.items()])}
+                if lifecycle:
+                    started = time.monotonic()
+                    ids, _, _ = await self.bare_starts(lifecycle, concurrency, queue, BareCase(activities=activities - 1, due=far), answer=True)
+                    await asyncio.gather(*(self.client.get_workflow_handle(i).result() for i in ids))
+                    figures["lifecycle"] = {"cases_per_s": lifecycle / (time.monotonic() - started), "activities_per_case": activities}
+                if storm:
+                    due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=max(30, storm // 50))
+                    ids, _, _ = await self.bare_starts(storm, concurrency, queue, BareCase(activities=1, due=due))
+                    done = await asyncio.gather(*(self.client.get_workflow_handle(i).result() for i in ids))
+                    figures["storm"] = {"wake_late_s": spread([d - due.timestamp() for d in done])}
+        return figures
+
+    async def bare_starts(self, count: int, concurrency: int, queue: str, case: BareCase, answer: bool = False):
+        gate = asyncio.Semaphore(concurrency)
+        ids: dict[str, float] = {}
+        latency: list[float] = []
+
+        async def one() -> None:
+            async with gate:
+                workflow_id = f"bare-{uuid.uuid4().hex}"
+                started = time.time()
+                handle = await self.client.start_workflow(BareCaseWorkflow.run, case, id=workflow_id, task_queue=queue)
+                latency.append(time.time() - started)
+                ids[workflow_id] = started
+                if answer:
+                    await handle.signal(BareCaseWorkflow.answer)
+
+        started = time.monotonic()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return ids, time.monotonic() - started, latency
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def file_mb(path: Path) -> float:
+    return path.stat().st_size / 2**20 if path.exists() else 0.0
+
+
+async def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+
+
+def machine() -> dict:
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    return {"cores": os.cpu_count(), "memory_gb": round(memory / 2**20, 1), "python": platform.python_version(), "load_avg": os.getloadavg()}
+
+
+# The bench's clocks: blue long (its cases stay open), yellow response 150 s (the storm moves them
+# into one second, its reminder passes early), red response 10 s (the trickle breaches steadily).
+BENCH_CLOCKS = {
+    "ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH": "150",
+    "ONEDOOR_CLOCKS__YELLOW__RESPONSE__REMIND_AT": "0.01",
+    "ONEDOOR_CLOCKS__RED__RESPONSE__LENGTH": "10",
+    "ONEDOOR_CLOCKS__RED__EMERGENCY_ACK__LENGTH": "86400",
+}
+
+
+def bench_settings(data_dir: Path, database_url: str | None) -> tuple[Settings, dict]:
+    """A separate stack on its own ports and files, and the environment its services read."""
+    values = dict(
+        data_dir=data_dir, temporal_address="127.0.0.1:17233", temporal_ui_port=18233, api_port=18000,
+        simulator_port=18100, simulator_url="http://127.0.0.1:18100", task_queue="onedoor-bench", log_level="WARNING",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | BENCH_CLOCKS
+    env |= {f"ONEDOOR_{name.upper()}": str(value) for name, value in values.items()}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return Settings(**values, database_url=database_url), env
+
+
+async def scenarios(settings: Settings, processes, options: dict) -> dict:
+    client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
+    limits = httpx.Limits(max_connections=options["concurrency"] + 10)
+    async with httpx.AsyncClient(base_url=settings.public_api_url, timeout=60, limits=limits) as api, httpx.AsyncClient(base_url=settings.simulator_url) as simulator:
+        bench = Bench(settings, api, simulator, client, processes)
+        c = options["concurrency"]
+        onedoor = {}
+        if options["idle"]:
+            onedoor["idle"] = await bench.idle(options["idle"])
+        if options["intake"]:
+            onedoor["intake"] = await bench.intake(options["intake"], c)
+        if options["lifecycle"]:
+            onedoor["lifecycle"] = await bench.lifecycle(options["lifecycle"], c)
+        if options["storm"]:
+            onedoor["storm"] = await bench.storm(options["storm"], c)
+        activities = onedoor.get("lifecycle", {}).get("activities_per_case", 20)
+        bare = await bench.bare(options["intake"], options["lifecycle"], options["storm"], c, activities)
+        if options["open"]:
+            onedoor["open"] = await bench.open_caseload(options["open"], c)
+    return {"onedoor": onedoor, "bare": bare}
+
+
+def run(options: dict, database_url: str | None) -> dict:
+    stamp_ = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    data_dir = RESULTS / f"stack-{stamp_}"
+    settings, env = bench_settings(data_dir, database_url)
+    before = machine()
+    processes = stack.start(settings, env=env, log_dir=data_dir)
+    try:
+        wait_healthy(settings.public_api_url)
+        figures = asyncio.run(scenarios(settings, processes, options))
+    finally:
+        stack.stop(processes)
+    summary = {"at": stamp_, "machine": before, "load_avg_after": os.getloadavg(), "options": options,
+               "register": "PostgreSQL" if database_url else "SQLite", **figures}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"bench-{stamp_}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
+    return summary
+
+
+def wait_healthy(api: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the bench stack did not come up")
+
+
+def report(summary: dict) -> None:
+    one, bare = summary["onedoor"], summary["bare"]
+
+    def get(tree, *path):
+        for key in path:
+            if not isinstance(tree, dict) or key not in tree:
+                return None
+            tree = tree[key]
+        return tree
+
+    rows = [
+        ("idle: intake → unit called, p50", get(one, "idle", "intake_to_unit_called_s", "p50"), None, "≤ 0.300 s"),
+        ("intake: cases/s", get(one, "intake", "cases_per_s"), get(bare, "intake", "cases_per_s"), "≥ 100"),
+        ("intake: API latency p50", get(one, "intake", "api_latency_s", "p50"), get(bare, "intake", "start_latency_s", "p50"), ""),
+        ("intake: API latency p99", get(one, "intake", "api_latency_s", "p99"), get(bare, "intake", "start_latency_s", "p99"), "≤ 0.250 s"),
+        ("intake: to dispatched p50", get(one, "intake", "to_dispatched_s", "p50"), get(bare, "intake", "to_dispatched_s", "p50"), ""),
+        ("intake: to dispatched p99", get(one, "intake", "to_dispatched_s", "p99"), get(bare, "intake", "to_dispatched_s", "p99"), ""),
+        ("lifecycle: cases/s", get(one, "lifecycle", "cases_per_s"), get(bare, "lifecycle", "cases_per_s"), "≥ 0.6 × bare"),
+        ("lifecycle: history events p50", get(one, "lifecycle", "history_events", "p50"), None, "≤ 150"),
+        ("storm: breach late p50", get(one, "storm", "breach_recorded_late_s", "p50"), get(bare, "storm", "wake_late_s", "p50"), ""),
+        ("storm: breach late p99", get(one, "storm", "breach_recorded_late_s", "p99"), get(bare, "storm", "wake_late_s", "p99"), "≤ 10 s, < bare"),
+        ("storm: breach late max", get(one, "storm", "breach_recorded_late_s", "max"), get(bare, "storm", "wake_late_s", "max"), ""),
+        ("open: worker RSS MB", get(one, "open", "rss_mb", "worker"), None, "≤ 600"),
+        ("open: Temporal server RSS MB", get(one, "open", "rss_mb", "temporal"), None, ""),
+        ("open: register MB", get(one, "open", "register_mb"), None, ""),
+        ("open: trickle breach late p99", get(one, "open", "trickle_breach_late_s", "p99"), None, ""),
+        ("open: steady breach late p99", get(one, "open", "steady_breach_late_s", "p99"), None, "≤ 2 s"),
+    ]
+    table = Table(title=f"onedoor bench {summary['at']} — {summary['machine']['cores']} cores, {summary['machine']['memory_gb']} GB, register {summary['register']}")
+    for column in ("figure", "onedoor", "bare Temporal", "onedoor ÷ bare", "target"):
+        table.add_column(column)
+    for name, ours, theirs, target in rows:
+        if ours is None and theirs is None:
+            continue
+        ratio = f"{ours / theirs:.2f}" if ours and theirs else ""
+        table.add_row(name, fmt(ours), fmt(theirs), ratio, target)
+    console.print(table)
+
+
+def fmt(value) -> str:
+    return "" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
