@@ -11,7 +11,7 @@ import structlog
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import logs
 from activities.department import DepartmentGateway
@@ -38,6 +38,7 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         client,
         task_queue=settings.task_queue,
         workflows=[DisputeCaseWorkflow],
+        **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
         activities=[*register.all(), gateway.dispatch_to_unit],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

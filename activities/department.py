@@ -1,6 +1,7 @@
 """The department gateway: deliver a document (a dispatch, a referral) to a unit's own system over HTTP."""
 
 import asyncio
+from datetime import datetime, timezone
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -8,6 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.messages import DispatchOrder, DispatchReceipt
+from store import register
 from store.tables import Unit
 
 # A unit's 4xx means the document is wrong for it: retrying would send the same thing again.
@@ -45,4 +47,11 @@ class DepartmentGateway:
             )
         activity.logger.info("document delivered", extra={"case_no": document.case_no, "unit": order.recipient, "schema": document.schema_version})
         reference = response.json().get("reference") if response.content else None
+        # The delivery goes into the case's timeline here, keyed by its idempotency key: a retry writes once.
+        note = f"{order.recipient} 系统已接收（回执 {reference or response.status_code}）"
+        await asyncio.to_thread(self.record_delivery, document.case_no, order.idempotency_key, note)
         return DispatchReceipt(unit_code=order.recipient, status_code=response.status_code, unit_reference=reference)
+
+    def record_delivery(self, case_no: str, idempotency_key: str, note: str) -> None:
+        with self.sessions() as session:
+            register.record_event(session, case_no, f"delivered-{idempotency_key.split(':', 1)[1]}"[:64], "delivered", datetime.now(timezone.utc), note)

@@ -150,8 +150,6 @@ class DisputeCaseWorkflow:
 
     async def handle_at_level(self) -> LevelEnd:
         await self.dispatch()
-        if self.level_end is None:
-            await self.assign_mediator()
         await workflow.wait_condition(lambda: self.level_end is not None)
         end, self.level_end = self.level_end, None
         self.end_clocks(level=self.state.level)
@@ -171,7 +169,7 @@ class DisputeCaseWorkflow:
         lead = self.state.clock(ClockName.RESPONSE, route.lead_unit)
         co = f"，协办 {'、'.join(route.co_units)}" if route.co_units else ""
         await self.advance(Stage.DISPATCHED, f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应")
-        await asyncio.gather(*(self.deliver_dispatch(a) for a in new))
+        await asyncio.gather(self.assign_mediator(), *(self.deliver_dispatch(a) for a in new))
 
     async def deliver_dispatch(self, assignment: Assignment) -> None:
         unit = assignment.unit_code
@@ -185,10 +183,10 @@ class DisputeCaseWorkflow:
         )
         key = f"{self.case.case_no}:dispatch:{len(self.state.assignments)}:{unit}"
         assignment.delivery = await self.deliver(DispatchOrder(idempotency_key=key, document=document), feedback.due_at)
-        await self.record("delivered", None, f"{unit}：{assignment.delivery}")
 
     async def deliver(self, order: DispatchOrder, give_up_at: datetime) -> str:
-        """POST a document to an outside system; a failure is recorded, the clocks keep running."""
+        """POST a document to an outside system (the gateway records a delivery in the register);
+        a failure is recorded here, and the clocks keep running."""
         try:
             receipt = await workflow.execute_activity(
                 "dispatch_to_unit",
@@ -201,7 +199,9 @@ class DisputeCaseWorkflow:
             )
             return f"系统已接收（回执 {receipt.unit_reference or receipt.status_code}）"
         except ActivityError as failure:
-            return f"系统投递失败：{failure.cause or failure}，可在收件箱办理，时限照常计算"
+            note = f"{order.recipient} 系统投递失败：{failure.cause or failure}，可在收件箱办理，时限照常计算"
+            await self.record("delivered", None, note)
+            return note
 
     async def assign_mediator(self) -> None:
         route = self.route
@@ -251,7 +251,6 @@ class DisputeCaseWorkflow:
         )
         order = DispatchOrder(idempotency_key=f"{self.case.case_no}:referral:{len(self.state.clocks)}:{body}", document=document)
         referral.delivery = await self.deliver(order, clock.due_at + timedelta(days=30))
-        await self.record("referral_delivered", None, f"{body}：{referral.delivery}")
         await workflow.wait_condition(lambda: referral.accepted_at is not None)
         return Result(kind.value), f"{kind.label}已受理（{body} 文号 {referral.reference}）"
 
