@@ -6,7 +6,6 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from domain.case import Intake
-from domain.state import CaseState
 from domain.timezone import as_shanghai
 
 

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor

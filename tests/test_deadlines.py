@@ -9,7 +9,7 @@ from domain.calendar import OfficeHours, add_working_time
 from domain.labels import ClockBasis
 from domain.policy import ClockRule
 from store.tables import SupervisionOrder
-from tests.cases import clock, decide, register_case, wait_for, wage_arrears
+from tests.cases import clock, decide, register_case, wait_for
 from tests.conftest import keep_history, sized_clocks
 
 
@@ -56,10 +56,10 @@ async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_esca
     await keep_history(handle(case_no), "unit_never_responds_escalated")
 
 
-async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the_deadline(api, clocks):
+async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the_deadline(api, clocks, handle):
     """Scenario 8."""
     case_no = await register_case(api)
-    case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
     paused = await decide(api, case_no, "pause", {"actor": "窗口 张敏", "reason": "等待申请人补交劳动合同"})
     response = clock(paused, "response")
     assert response["status"] == "paused" and paused["paused"]["reason"].startswith("等待")
@@ -78,6 +78,7 @@ async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the
     assert at(change["new_due"]) - at(change["old_due"]) == timedelta(hours=1) and at(feedback["due_at"]) == at(change["new_due"])
     refused = await decide(api, case_no, "extensions", {"supervisor": "x", "clock": "mediation", "by": 60, "reason": "y"}, expect=409)
     assert "双方当事人同意" in refused["detail"]
+    await keep_history(handle(case_no), "paused_resumed_extended")
 
 
 async def test_working_time_clock_uses_the_holiday_calendar(api, clocks):

@@ -1,7 +1,7 @@
 """Red cases, the escalation ladder, the judicial backstop, judicial confirmation, regrading,
 declining and reopening: the scenarios a center runs every week."""
 
-from tests.cases import clock, decide, mediate, mediator_of, register_case, units_answer, visit, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import clock, decide, mediate, mediator_of, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 
 def land() -> dict:
@@ -40,7 +40,7 @@ async def test_mediation_fails_up_the_ladder_then_labour_arbitration_accepts(api
     form = wage_arrears(summary="社区超市拖欠店员工资 3000 元", place={"township_code": "139001101", "village_code": "139001101201"}, factors={"amount_at_stake": 3000})
     case_no = await register_case(api, form)
     for level in ("village", "township", "county"):
-        case = await wait_for(api, case_no, lambda c: c["level"] == level and c["mediations"] and c["mediations"][-1]["level"] == level and c["mediations"][-1]["outcome"] is None)
+        await wait_for(api, case_no, lambda c: c["level"] == level and c["mediations"] and c["mediations"][-1]["level"] == level and c["mediations"][-1]["outcome"] is None)
         await mediate(api, case_no, "failed", reason=f"{level} 调解不成：双方对金额分歧较大")
     referred = await wait_for(api, case_no, lambda c: c["stage"] == "referral")
     assert [(e["from_level"], e["to_level"]) for e in referred["escalations"]] == [("village", "township"), ("township", "county")]
@@ -56,7 +56,7 @@ async def test_mediation_fails_up_the_ladder_then_labour_arbitration_accepts(api
     await keep_history(handle(case_no), "ladder_to_arbitration")
 
 
-async def test_a_party_refuses_mediation_and_the_court_takes_the_case(api, simulator):
+async def test_a_party_refuses_mediation_and_the_court_takes_the_case(api, simulator, handle):
     """Scenario 6: refusal ends mediation (人民调解法 §17) → the court's litigation service."""
     await simulator.put("/units/C-FY/script", json={"answer": "auto", "respond_after": 0.3})
     case_no = await register_case(api, contract())
@@ -65,6 +65,7 @@ async def test_a_party_refuses_mediation_and_the_court_takes_the_case(api, simul
     assert closed["escalations"] == []  # refusal goes straight to the backstop
     assert (closed["referral"]["kind"], closed["result"]) == ("litigation", "litigation")
     assert closed["referral"]["reference"].startswith("C-FY-")  # the court's system answered
+    await keep_history(handle(case_no), "refused_to_litigation")
 
 
 async def test_agreement_confirmed_by_the_court(api, handle):
@@ -83,7 +84,7 @@ async def test_agreement_confirmed_by_the_court(api, handle):
     await keep_history(handle(case_no), "agreement_confirmed")
 
 
-async def test_nobody_applies_for_confirmation_in_time(api, clocks):
+async def test_nobody_applies_for_confirmation_in_time(api, clocks, handle):
     """Scenario 7b: the application period runs out; the agreement stands unconfirmed."""
     clocks(confirmation=3)
     case_no = await register_case(api, contract())
@@ -93,6 +94,7 @@ async def test_nobody_applies_for_confirmation_in_time(api, clocks):
     confirmation = clock(closed, "confirmation")
     assert confirmation["status"] == "breached" and confirmation["reminded_at"] is not None
     assert closed["supervision_orders"] == []  # the parties' own deadline: no unit is to blame
+    await keep_history(handle(case_no), "confirmation_not_applied")
 
 
 async def test_unsatisfied_return_visit_reopens_the_case(api, handle):
@@ -111,7 +113,7 @@ async def test_unsatisfied_return_visit_reopens_the_case(api, handle):
     await keep_history(handle(case_no), "reopened_after_visit")
 
 
-async def test_override_and_new_facts_regrade_and_move_the_case_up(api):
+async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
     case_no = await register_case(api, wage_arrears(category="邻里", factors={}))
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
     assert (case["grade"], case["level"]) == ("blue", "township")  # 城关镇: no village given
@@ -125,12 +127,14 @@ async def test_override_and_new_facts_regrade_and_move_the_case_up(api):
     moved = await wait_for(api, case_no, lambda c: c["level"] == "county" and c["alerts"])
     assert moved["grade"] == "red" and "警情 3 次" in moved["grade_reasons"][0]
     assert moved["escalations"][-1]["reason"].startswith("等级升为红色")
+    await keep_history(handle(case_no), "regraded_red_moves_up")
 
 
-async def test_declined_case_is_closed_as_not_accepted(api):
+async def test_declined_case_is_closed_as_not_accepted(api, handle):
     case_no = await register_case(api, contract())
     await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
     await decide(api, case_no, "decline", {"operator": "县综治中心 李科长", "reason": "已进入诉讼程序，不属于调解受理范围"})
     closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     assert closed["result"] == "not_accepted" and "诉讼程序" in closed["result_note"]
     assert {c["status"] for c in closed["clocks"] if c["name"] != "return_visit"} == {"ended"}
+    await keep_history(handle(case_no), "declined")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from temporalio.testing import ActivityEnvironment
 
 from activities.register import RegisterActivities

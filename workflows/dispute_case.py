@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         MediatorRequest, ReferralDocument, RouteRequest, Routing, StepRecord,
     )
     from domain.policy import ClockRule, ClockSet
-    from domain.routing import LADDER, LEVEL_BY_GRADE, Route, handling_level, next_center
+    from domain.routing import LADDER, Route, handling_level, next_center
     from domain.state import (
         Alert, Assignment, CaseState, Clock, Confirmation, Escalation, GradeChange, Mediation, Pause, Referral, Session,
         Step, SupervisionOrder, Visit,
