@@ -83,13 +83,14 @@ def bench(
     storm: int = typer.Option(2000, help="response deadlines due in the same second"),
     open_cases: int = typer.Option(50000, "--open", help="open cases to ramp to (0 skips)"),
     concurrency: int = typer.Option(50, help="requests in flight"),
+    repeat: int = typer.Option(1, help="runs, each on a fresh stack; the table shows median and min–max"),
     database_url: str = typer.Option(None, help="register database (SQLite under the bench's folder when unset)"),
 ) -> None:
     """Benchmark onedoor through its API against bare Temporal on the same server (see bench/README.md)."""
     from bench.run import report, run
 
     options = dict(idle=idle, intake=intake, lifecycle=lifecycle, storm=storm, open=open_cases, concurrency=concurrency)
-    report(run(options, database_url))
+    report([run(options, database_url) for _ in range(repeat)])
 
 
 if __name__ == "__main__":

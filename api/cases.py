@@ -32,6 +32,7 @@ log = structlog.get_logger("api")
 NOT_FOUND = {404: {"model": Problem, "description": "no such case"}}
 REFUSED = {
     **NOT_FOUND,
+    503: {"model": Problem, "description": "Temporal is busy or restarting: send it again"},
     403: {"model": Problem, "description": "the decision comes from a unit that does not hold the case"},
     409: {"model": Problem, "description": "the case is not at the stage this decision belongs to"},
 }
@@ -107,7 +108,9 @@ async def ask(handle: WorkflowHandle, call):
         raise
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
-            raise
+            # Temporal is busy or restarting: the request was fine, it can be sent again.
+            log.warning("temporal unavailable", status=str(error.status), error=error.message)
+            raise HTTPException(503, f"案件服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})", headers={"Retry-After": "1"})
     # An update to a finished workflow is also NOT_FOUND: tell a closed case from a missing one.
     try:
         await handle.describe()

@@ -375,9 +375,10 @@ class DisputeCaseWorkflow:
         who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "本级综治中心")
         order = f"{who} 未在{clock.name.label}内完成（应于 {beijing(clock.due_at)} 前），" + (f"提请{above.label}级综治中心督办" if above else "由本级综治中心督办")
         self.state.supervision_orders.append(SupervisionOrder(at=workflow.now(), clock=clock.name, unit_code=clock.unit_code, to_level=above, order=order))
-        if self.ends_level(clock):
+        ends_level = self.ends_level(clock)
+        await self.notify_clock("breach", clock, above, order)  # the breach is on record before the case moves
+        if ends_level and self.level_end is None:
             self.level_end = LevelEnd("breach", order, SYSTEM)
-        await self.notify_clock("breach", clock, above, order)
 
     def ends_level(self, clock: Clock) -> bool:
         if self.level_end is not None or clock.level != self.state.level or self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING):
