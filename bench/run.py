@@ -378,7 +378,7 @@ def run(options: dict, database_url: str | None) -> dict:
     before = machine()
     processes = stack.start(settings, env=env, log_dir=data_dir)
     try:
-        wait_healthy(settings.public_api_url)
+        stack.wait_healthy(settings.public_api_url, processes)
         figures = asyncio.run(scenarios(settings, processes, options))
     finally:
         stack.stop(processes)
@@ -387,18 +387,6 @@ def run(options: dict, database_url: str | None) -> dict:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"bench-{stamp_}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     return summary
-
-
-def wait_healthy(api: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("the bench stack did not come up")
 
 
 def figures(summary: dict) -> list[tuple[str, float | None, float | None, str]]:

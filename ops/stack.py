@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import structlog
 from temporalio.client import Client
 
@@ -61,6 +62,21 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def wait_healthy(api_url: str, processes: list[subprocess.Popen], timeout: float = 90) -> None:
+    """Until the API answers /healthz; fails at once if a service of the stack has died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError(f"a service of the stack stopped: {[p.args for p in processes if p.poll() is not None]}")
+        try:
+            if httpx.get(f"{api_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the stack did not come up")
 
 
 def interrupt(_signum, _frame) -> None:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from cli import app as cli_app
+from ops.stack import wait_healthy
 from settings import Settings
 from tests.cases import wage_arrears
 from tests.conftest import free_port
@@ -23,19 +24,6 @@ ROOT = Path(__file__).parent.parent
 def start_stack(env: dict) -> subprocess.Popen:
     onedoor = Path(sys.executable).parent / "onedoor"
     return subprocess.Popen([str(onedoor), "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_healthy(api: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read()
-        try:
-            if httpx.get(f"{api}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the stack never became healthy")
 
 
 def interrupt(process: subprocess.Popen) -> str:
@@ -69,7 +57,7 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
     api = f"http://127.0.0.1:{ports['API']}"
 
     stack = start_stack(env)
-    wait_healthy(api, stack)
+    wait_healthy(api, [stack])
     created = httpx.post(f"{api}/cases", json=wage_arrears(), timeout=10)
     assert created.status_code == 201, created.text
     case_no = created.json()["case_no"]
@@ -84,7 +72,7 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
 
     stack = start_stack(env)
     try:
-        wait_healthy(api, stack)
+        wait_healthy(api, [stack])
         # The case, its clocks and its register row are all still there, and it goes on.
         assert httpx.get(f"{api}/cases/{case_no}", timeout=10).json()["stage"] == "dispatched"
         assert httpx.get(f"{api}/cases/{case_no}/register", timeout=10).json()["lead_unit"] == "T101-LDS"
