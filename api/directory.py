@@ -93,16 +93,22 @@ async def jurisdictions(make_session: Sessions):
     return await run_in_threadpool(read)
 
 
-@router.get("/units", response_model=list[UnitView], summary="单位 units")
-async def units(make_session: Sessions, jurisdiction_code: str | None = None):
+async def listing(make_session: sessionmaker[Session], table, view: type[Read], order, jurisdiction_code: str | None) -> list:
+    """A directory table's rows, of one jurisdiction when asked."""
+
     def read():
         with make_session() as session:
-            query = select(Unit).order_by(Unit.code)
+            query = select(table).order_by(order)
             if jurisdiction_code:
-                query = query.where(Unit.jurisdiction_code == jurisdiction_code)
-            return [UnitView.model_validate(u) for u in session.scalars(query)]
+                query = query.where(table.jurisdiction_code == jurisdiction_code)
+            return [view.model_validate(row) for row in session.scalars(query)]
 
     return await run_in_threadpool(read)
+
+
+@router.get("/units", response_model=list[UnitView], summary="单位 units")
+async def units(make_session: Sessions, jurisdiction_code: str | None = None):
+    return await listing(make_session, Unit, UnitView, Unit.code, jurisdiction_code)
 
 
 @router.put("/units/{code}", response_model=UnitView, summary="新增或修改单位 add or change a unit")
@@ -147,14 +153,7 @@ async def put_duty_list(jurisdiction_code: str, lines: list[DutyLineForm], make_
 
 @router.get("/mediators", response_model=list[MediatorView], summary="调解员 mediators")
 async def mediators(make_session: Sessions, jurisdiction_code: str | None = None):
-    def read():
-        with make_session() as session:
-            query = select(Mediator).order_by(Mediator.id)
-            if jurisdiction_code:
-                query = query.where(Mediator.jurisdiction_code == jurisdiction_code)
-            return [MediatorView.model_validate(m) for m in session.scalars(query)]
-
-    return await run_in_threadpool(read)
+    return await listing(make_session, Mediator, MediatorView, Mediator.id, jurisdiction_code)
 
 
 @router.put("/mediators/{mediator_id}", response_model=MediatorView, summary="新增或修改调解员 add or change a mediator")

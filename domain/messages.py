@@ -122,10 +122,11 @@ class DispatchReceipt(BaseModel):
 
 
 class ClockNotice(BaseModel):
-    """A reminder (催办) at the clock's reminder point, or a breach and its supervision order (督办)."""
+    """A reminder (催办) at the clock's reminder point; a breach and its supervision order (督办);
+    or a lapse: a deadline of the parties' own ran out, which no unit is blamed for."""
 
     case_no: str
-    kind: Literal["reminder", "breach"]
+    kind: Literal["reminder", "breach", "lapse"]
     clock_id: int
     clock: Clock
     to_level: Level | None = None

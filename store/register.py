@@ -133,10 +133,10 @@ def clock_values(case_no: str, clock: Clock) -> dict:
 
 
 def record_clock_notice(session: Session, notice: ClockNotice) -> None:
-    """A reminder (催办) is a timeline row; a breach also issues its supervision order (督办), once."""
+    """A reminder or a lapse is a timeline row; a breach also issues its supervision order (督办), once."""
     clock = notice.clock
     key = f"{notice.kind}-{notice.clock_id:03d}"
-    if notice.kind == "breach" and clock.name.value != "confirmation":
+    if notice.kind == "breach":
         insert_ignoring_duplicates(
             session,
             SupervisionOrder,

@@ -94,6 +94,8 @@ async def test_nobody_applies_for_confirmation_in_time(api, clocks, handle):
     confirmation = clock(closed, "confirmation")
     assert confirmation["status"] == "breached" and confirmation["reminded_at"] is not None
     assert closed["supervision_orders"] == []  # the parties' own deadline: no unit is to blame
+    record = await wait_for(api, case_no, lambda r: "lapse" in [e["kind"] for e in r["timeline"]], view="/register")
+    assert "breach" not in [e["kind"] for e in record["timeline"]]
     await keep_history(handle(case_no), "confirmation_not_applied")
 
 

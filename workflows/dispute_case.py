@@ -369,7 +369,7 @@ class DisputeCaseWorkflow:
         mediation's breach also ends the handling at this level, which escalates the case."""
         clock = runner.clock
         if clock.name == ClockName.CONFIRMATION:
-            await self.notify_clock("breach", clock, None, "当事人未在30日内申请司法确认")
+            await self.notify_clock("lapse", clock, None, "当事人未在30日内申请司法确认")
             return
         above = next_center(clock.level, self.state.centers) if clock.level else None
         who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "本级综治中心")
@@ -394,7 +394,7 @@ class DisputeCaseWorkflow:
         await workflow.execute_local_activity(
             "record_clock_notice",
             ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text),
-            summary=("催办 " if kind == "reminder" else "超时督办 ") + clock.name.label,
+            summary={"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label,
             **REGISTER,
         )
 
