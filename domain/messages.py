@@ -32,7 +32,12 @@ class StepRecord(BaseModel):
     next_deadline: datetime | None = None
     overdue: bool | None = None
     escalation_count: int = 0
+    satisfied: bool | None = None
     clocks: list[Clock] = []
+    actor: str = Field("系统", description="who made the change: a person, a unit code or the system's timers")
+    role: str = Field("system", description="operator, unit, mediator, supervisor, leader, court, body, visitor or system")
+    before: dict = Field({}, description="the case's fields this step changed, as they were")
+    after: dict = Field({}, description="the same fields as they are now")
 
     @property
     def key(self) -> str:

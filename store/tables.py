@@ -1,8 +1,8 @@
 """Register tables. The case row mirrors the workflow's state; case_events is its timeline."""
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -111,6 +111,8 @@ class Case(Base):
     next_deadline: Mapped[datetime | None] = mapped_column(index=True)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)  # the return visit's verdict (回访满意)
+    household_id: Mapped[str | None] = mapped_column(String(32), index=True)
     last_step: Mapped[int] = mapped_column(Integer, default=0)  # the newest step applied: older snapshots never overwrite it
 
 
@@ -162,3 +164,72 @@ class SupervisionOrder(Base):
     due_at: Mapped[datetime]
     issued_at: Mapped[datetime]
     text: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Append-only: every change to a case, who made it in which role, and the fields before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("case_no", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), index=True)
+    key: Mapped[str] = mapped_column(String(64))  # the step's key: a retried write is a no-op
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+
+
+class GridWorker(Base):
+    """网格员: visits the households of a township's grid."""
+
+    __tablename__ = "grid_workers"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Household(Base):
+    """家庭和谐服务档案: a family followed up after its disputes; the register mirrors its workflow."""
+
+    __tablename__ = "households"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(64), unique=True)  # digest of place + normalised address
+    township_code: Mapped[str] = mapped_column(String(32), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(Text)
+    risk: Mapped[str | None] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    grid_worker_id: Mapped[str | None] = mapped_column(String(32))
+    case_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime]
+    next_visit_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class HouseholdVisit(Base):
+    __tablename__ = "household_visits"
+    __table_args__ = (UniqueConstraint("household_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    visitor: Mapped[str] = mapped_column(String(64))
+    risk: Mapped[str | None] = mapped_column(String(8))
+    notes: Mapped[str] = mapped_column(Text)
+
+
+class WeeklyReport(Base):
+    """研判会 report for one jurisdiction and week: its figures and its charts (PNG), kept for the record."""
+
+    __tablename__ = "weekly_reports"
+    __table_args__ = (UniqueConstraint("scope_code", "week_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope_code: Mapped[str] = mapped_column(String(32), index=True)
+    week_start: Mapped[date] = mapped_column(Date)
+    generated_at: Mapped[datetime]
+    figures: Mapped[dict] = mapped_column(JSON)
+    charts: Mapped[dict] = mapped_column(JSON)  # chart name -> base64 PNG
