@@ -25,7 +25,7 @@ class RegisterActivities:
     @activity.defn
     def record_intake(self, case: CaseFile) -> None:
         with self.sessions() as session:
-            register.record_intake(session, case, note=f"{case.intake.source.label}受理：{case.intake.category}")
+            register.record_intake(session, case)
 
     @activity.defn
     def record_step(self, step: StepRecord) -> None:

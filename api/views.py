@@ -1,7 +1,7 @@
 """What the API returns. Times leave the API in Beijing time (Asia/Shanghai); inside they are UTC."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -80,3 +80,49 @@ class RegisterRecord(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class AuditRecord(BaseModel):
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    before: dict
+    after: dict
+
+
+class SupervisionRecord(BaseModel):
+    clock: str
+    unit_code: str | None
+    from_level: str
+    to_level: str | None
+    due_at: datetime
+    issued_at: datetime
+    text: str
+
+
+class DocumentRecord(BaseModel):
+    """A document sent to an outside system: its metadata, not its content (the content is the case file)."""
+
+    kind: str = Field(description="dispatch 派单 or referral 转介")
+    recipient: str
+    at: datetime
+    receipt: str
+
+
+class CaseArchive(RegisterRecord):
+    """人民调解法 §27: the case file kept for the record — every step, every document sent, the outcome."""
+
+    schema_version: Literal["onedoor.archive/v1"] = "onedoor.archive/v1"
+    source: str
+    category: str
+    township_code: str
+    village_code: str | None
+    summary: str
+    parties: list[dict]
+    satisfied: bool | None
+    household_id: str | None
+    supervision_orders: list[SupervisionRecord]
+    documents: list[DocumentRecord]
+    audit: list[AuditRecord]
+    archived_at: datetime

@@ -12,7 +12,7 @@ from domain.case import CaseFile, Intake
 from domain.case_number import case_number
 from domain.messages import ClockNotice, StepRecord
 from domain.state import Clock
-from store.tables import Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, SupervisionOrder
+from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, SupervisionOrder
 
 # The case row's timestamp column for each step that has one.
 STEP_COLUMNS = {
@@ -35,7 +35,9 @@ def insert_ignoring_duplicates(session: Session, table, values: dict, keys: list
 
 
 def intake_digest(intake: Intake) -> str:
-    return hashlib.sha256(intake.model_dump_json().encode()).hexdigest()
+    # Fields left at their defaults are not hashed: a field added later does not make a retried
+    # request look like a different registration.
+    return hashlib.sha256(intake.model_dump_json(exclude_defaults=True).encode()).hexdigest()
 
 
 class RequestReused(Exception):
@@ -69,7 +71,8 @@ def claim_case_number(session: Session, client_request_id: str, intake: Intake, 
     raise RuntimeError("could not claim a case number")
 
 
-def record_intake(session: Session, case: CaseFile, note: str) -> None:
+def record_intake(session: Session, case: CaseFile) -> None:
+    """The case row and its first timeline entry, once: the API writes it at intake, the workflow again (a no-op)."""
     intake = case.intake
     written = insert_ignoring_duplicates(
         session,
@@ -91,14 +94,18 @@ def record_intake(session: Session, case: CaseFile, note: str) -> None:
         ["case_no"],
     )
     if written:
-        session.add(CaseEvent(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at, note=note))
+        session.add(CaseEvent(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at, note=f"{intake.source.label}受理：{intake.category}"))
+        # Who registered it is not known until operators sign in; the channel stands in for them.
+        session.add(AuditEntry(case_no=case.case_no, key="0000-received", at=case.received_at, actor=intake.source.label, role="operator",
+                               action="received", before={}, after={"stage": "received", "category": intake.category.value}))
     session.commit()
 
 
 def record_step(session: Session, step: StepRecord) -> None:
-    """One step: its timeline row, and, unless a newer step got there first, the case row and clocks."""
+    """One step: its timeline row and audit entry, and, unless a newer step got there first, the case row and clocks."""
     if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note), ["case_no", "key"]):
-        columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count"})
+        session.add(AuditEntry(case_no=step.case_no, key=step.key, at=step.at, actor=step.actor, role=step.role, action=step.kind, before=step.before, after=step.after))
+        columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count", "satisfied"})
         if step.stage is not None:
             columns["stage"] = step.stage.value
         if step.kind in STEP_COLUMNS:
@@ -148,6 +155,12 @@ def record_clock_notice(session: Session, notice: ClockNotice) -> None:
             ["case_no", "clock_id"],
         )
         session.execute(update(Case).where(Case.case_no == notice.case_no).values(overdue=True))
+        insert_ignoring_duplicates(
+            session, AuditEntry,
+            dict(case_no=notice.case_no, key=f"breach-{notice.clock_id:03d}", at=clock.breached_at, actor="系统", role="system", action="breach",
+                 before={"clock": clock.name.value, "unit_code": clock.unit_code, "status": "running"}, after={"status": "breached", "overdue": True}),
+            ["case_no", "key"],
+        )
     at = clock.reminded_at if notice.kind == "reminder" else clock.breached_at
     insert_ignoring_duplicates(session, CaseEvent, dict(case_no=notice.case_no, key=key, kind=notice.kind, at=at, note=notice.text), ["case_no", "key"])
     upsert_clocks(session, notice.case_no, [clock])
@@ -161,6 +174,10 @@ def record_event(session: Session, case_no: str, key: str, kind: str, at: dateti
 
 def timeline(session: Session, case_no: str) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no).order_by(CaseEvent.at, CaseEvent.id)))
+
+
+def audit_trail(session: Session, case_no: str) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.case_no == case_no).order_by(AuditEntry.at, AuditEntry.id)))
 
 
 def clocks(session: Session, case_no: str) -> list[CaseClock]:

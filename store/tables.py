@@ -233,3 +233,18 @@ class WeeklyReport(Base):
     generated_at: Mapped[datetime]
     figures: Mapped[dict] = mapped_column(JSON)
     charts: Mapped[dict] = mapped_column(JSON)  # chart name -> base64 PNG
+
+
+class User(Base):
+    """Someone who signs in to the API with a bearer key; only the key's SHA-256 is kept."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdictions.code"))  # scope of operators and supervisors
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))  # unit staff
+    mediator_id: Mapped[str | None] = mapped_column(ForeignKey("mediators.id"))  # mediators
+    key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]

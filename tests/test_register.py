@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from temporalio.testing import ActivityEnvironment
 
 from activities.register import RegisterActivities
@@ -15,19 +16,18 @@ from domain.labels import Backstop, Category, ClockName, ClockStatus, Level, Ris
 from domain.messages import BackstopRequest, ClockNotice, MediatorRequest, RouteRequest, StepRecord
 from domain.policy import Policy
 from store import register
-from store.directory import seed_directory
 from domain.state import Clock
 from store.db import make_engine
-from store.tables import Base, Case, CaseClock, CaseEvent, SupervisionOrder
+from store.tables import AuditEntry, Base, Case, CaseClock, CaseEvent, SupervisionOrder
 from tests.cases import wage_arrears
 
 NOW = datetime(2026, 10, 9, 1, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def activities(sessions):
-    with sessions() as session:
-        seed_directory(session, "http://127.0.0.1:9")
+def activities(sessions, keys):
+    """The register's activities on the session's register, its directory seeded (by `keys`) with
+    the units' systems at the session's simulator, which the other tests' cases deliver to."""
     return RegisterActivities(sessions)
 
 
@@ -78,12 +78,21 @@ def test_steps_and_breaches_are_written_once_however_often_retried(sessions, act
         kinds = session.scalars(select(CaseEvent.kind).where(CaseEvent.case_no == case.case_no).order_by(CaseEvent.id)).all()
         orders = session.scalars(select(SupervisionOrder).where(SupervisionOrder.case_no == case.case_no)).all()
         stored = session.get(CaseClock, (case.case_no, 0))
+        audited = session.scalars(select(AuditEntry.action).where(AuditEntry.case_no == case.case_no).order_by(AuditEntry.id)).all()
     assert kinds == ["received", "dispatched", "triaged", "breach"]
+    assert audited == ["received", "dispatched", "triaged", "breach"]  # one audit entry per change, however often retried
     assert [(o.unit_code, o.from_level, o.to_level) for o in orders] == [("T101-LDS", "township", "county")]
     assert (row.stage, row.dispatched_at, row.triaged_at, row.last_step, row.overdue) == ("dispatched", NOW, None, 2, True)
     assert row.next_deadline == NOW + timedelta(hours=2)  # times come back aware and in UTC
     assert (stored.status, stored.breached_at) == ("breached", clock.due_at)
     assert row.parties[0]["name"] == "王建国"
+
+
+@pytest.mark.parametrize("change", ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"])
+def test_the_audit_log_cannot_be_rewritten(sessions, activities, change):
+    ActivityEnvironment().run(activities.record_intake, CaseFile(case_no="139001-2026-900002", intake=intake(), received_at=NOW, policy=Policy()))
+    with sessions() as session, pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text(change + " WHERE case_no = '139001-2026-900002'"))
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 details. Read back through the Temporal client the way the UI reads them."""
 
 import asyncio
+import json
 import time
+from pathlib import Path
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
@@ -34,3 +36,24 @@ async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
     while not [w async for w in temporal.client.list_workflows(query)]:
         assert time.monotonic() < deadline, "visibility never listed the case"
         await asyncio.sleep(0.2)
+
+
+def test_every_timer_and_activity_of_every_recorded_path_reads_as_a_step_in_chinese():
+    """The history is the case's story: each timer, activity and register write carries a summary."""
+    unnamed = []
+    for path in sorted((Path(__file__).parent / "histories").glob("*.json")):
+        for event in json.loads(path.read_text(encoding="utf-8"))["events"]:
+            kind = event["eventType"].removeprefix("EVENT_TYPE_")
+            local_activity = kind == "MARKER_RECORDED" and event["markerRecordedEventAttributes"]["markerName"] == "core_local_activity"
+            if (kind in ("TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED") or local_activity) and not event.get("userMetadata", {}).get("summary"):
+                unnamed.append(f"{path.stem}#{event['eventId']} {kind}")
+    assert unnamed == []
+
+
+async def test_the_supervisor_queries_in_the_readme_run(temporal):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- supervisor-queries -->\n```\n", 1)[1].split("```", 1)[0]
+    queries = block.strip().splitlines()
+    assert len(queries) >= 5
+    for query in queries:
+        await temporal.client.count_workflows(query)  # an invalid query raises

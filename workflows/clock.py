@@ -64,6 +64,11 @@ class ClockRunner:
             else:
                 clock.status, clock.breached_at = ClockStatus.BREACHED, workflow.now()
                 await self.on_breach(self)
+        self.settle()
+
+    def settle(self) -> None:
+        """Answered: the clock is met (late, after a breach) as of now."""
+        clock = self.clock
         if self.done() and clock.status in (ClockStatus.RUNNING, ClockStatus.PAUSED, ClockStatus.BREACHED):
             clock.status = ClockStatus.MET_LATE if clock.breached_at else ClockStatus.MET
             clock.done_at = workflow.now()

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback, UnitResponse,
     )
     from domain.grading import grade
+    from domain.household import HouseholdLink
     from domain.labels import Backstop, ClockName, ClockStatus, Level, MediationOutcome, Result, RiskGrade, Stage
     from domain.messages import (
         AlertNotice, BackstopRequest, ClockNotice, DispatchDocument, DispatchOrder, DispatchReceipt, MediatorPick,
@@ -103,6 +104,7 @@ class DisputeCaseWorkflow:
         self.seek_confirmation = False
         self.emergency: asyncio.Task | None = None
         self.recorded = 0  # register steps written: numbers each step's key
+        self.audited = self.audit_fields()  # the fields as the audit log last saw them
 
     @workflow.run
     async def run(self, case: CaseFile) -> CaseState:
@@ -131,6 +133,24 @@ class DisputeCaseWorkflow:
         await self.advance(Stage.TRIAGED, f"评定为{grading.grade.label}色（{'；'.join(grading.reasons)}），由{self.route_text()}承办")
         if grading.grade == RiskGrade.RED:
             self.start_emergency()
+        await self.link_household()
+
+    async def link_household(self) -> None:
+        """家庭和谐服务档案: a dispute about a family joins the family's file, which follows the family up."""
+        address = self.case.intake.household_address
+        # No patch needed: a case with an address never ran on code without this step (the
+        # field did not exist, and intake refuses unknown fields); old cases return here.
+        if address is None:
+            return
+        household_id = await workflow.execute_local_activity(
+            "link_household",
+            HouseholdLink(case_no=self.case.case_no, grade=self.state.grade, at=self.case.received_at, place=self.case.intake.place,
+                          address=address, policy=self.case.policy.household),
+            result_type=str,
+            summary="纳入家庭和谐服务档案 link to the household file",
+            **REGISTER,
+        )
+        await self.record("household", None, f"纳入家庭和谐服务档案 {household_id}")
 
     async def resolve(self) -> tuple[Result, str]:
         """Handle the case level by level until it has a result."""
@@ -404,11 +424,11 @@ class DisputeCaseWorkflow:
     async def respond(self, answer: UnitResponse) -> CaseState:
         assignment = self.state.assignment(answer.unit_code)
         assignment.response = answer
-        note = f"{answer.unit_code} 已响应，承办人 {answer.handler}"
+        note, actor = f"{answer.unit_code} 已响应，承办人 {answer.handler}", f"{answer.unit_code}/{answer.handler}"
         if assignment.lead and self.state.stage == Stage.DISPATCHED and assignment.level == self.state.level:
-            await self.advance(Stage.HANDLING, note)
+            await self.advance(Stage.HANDLING, note, by=actor, role="unit")
         else:
-            await self.record("responded", None, note)
+            await self.record("responded", None, note, by=actor, role="unit")
         return self.status()
 
     @respond.validator
@@ -420,7 +440,7 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def give_feedback(self, report: UnitFeedback) -> CaseState:
         self.state.assignment(report.unit_code).feedback = report
-        await self.record("fed_back", None, f"{report.unit_code} 已反馈：{report.summary}")
+        await self.record("fed_back", None, f"{report.unit_code} 已反馈：{report.summary}", by=f"{report.unit_code}/{report.handler}", role="unit")
         return self.status()
 
     @give_feedback.validator
@@ -441,7 +461,7 @@ class DisputeCaseWorkflow:
 
     @workflow.update
     async def override_grade(self, override: GradeOverride) -> CaseState:
-        await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator)
+        await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator")
         return self.status()
 
     @override_grade.validator
@@ -456,7 +476,7 @@ class DisputeCaseWorkflow:
         self.factors.prior_mediation_failed |= facts.mediation_failed
         self.factors.high_social_impact |= facts.high_social_impact
         grading = grade(self.factors, self.case.policy.grading)
-        await self.regrade(grading.grade, grading.reasons, facts.reporter, note=facts.note)
+        await self.regrade(grading.grade, grading.reasons, facts.reporter, role="operator", note=facts.note)
         return self.status()
 
     @report_facts.validator
@@ -470,7 +490,7 @@ class DisputeCaseWorkflow:
         for runner in self.runners:
             runner.pause(request.actor, request.reason)
         self.state.paused = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
-        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}")
+        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}", by=request.actor, role="operator")
         return self.status()
 
     @pause.validator
@@ -486,7 +506,7 @@ class DisputeCaseWorkflow:
         for runner in self.runners:
             runner.resume()
         self.state.paused = None
-        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""))
+        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), by=request.actor, role="operator")
         return self.status()
 
     @resume.validator
@@ -498,7 +518,7 @@ class DisputeCaseWorkflow:
     async def extend(self, request: Extension) -> CaseState:
         runner = self.runner(request.clock, request.unit_code)
         runner.extend(request.by, request.supervisor, request.reason)
-        await self.record("extended", None, f"{request.supervisor} 延长{request.clock.label}至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}")
+        await self.record("extended", None, f"{request.supervisor} 延长{request.clock.label}至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=request.supervisor, role="supervisor")
         return self.status()
 
     @extend.validator
@@ -512,7 +532,7 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def record_session(self, session: MediationSession) -> CaseState:
         self.state.mediation.sessions.append(Session(held_on=session.held_on, mode=session.mode, notes=session.notes))
-        await self.record("session", None, f"{session.mode.label}调解（{session.held_on}）：{session.notes}")
+        await self.record("session", None, f"{session.mode.label}调解（{session.held_on}）：{session.notes}", by=self.state.mediation.mediator_name, role="mediator")
         return self.status()
 
     @record_session.validator
@@ -530,7 +550,7 @@ class DisputeCaseWorkflow:
         self.level_end = LevelEnd(kind, result.reason or result.terms, mediation.mediator_name, backstop=result.backstop)
         if result.outcome == MediationOutcome.FAILED:
             self.factors.prior_mediation_failed = True
-        await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}")
+        await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name, role="mediator")
         return self.status()
 
     @conclude_mediation.validator
@@ -541,7 +561,7 @@ class DisputeCaseWorkflow:
     async def extend_mediation(self, request: ConsentedExtension) -> CaseState:
         runner = self.runner(ClockName.MEDIATION, None)
         runner.extend(request.by, self.state.mediation.mediator_name, f"双方当事人同意：{request.reason}")
-        await self.record("extended", None, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}")
+        await self.record("extended", None, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=self.state.mediation.mediator_name, role="mediator")
         return self.status()
 
     @extend_mediation.validator
@@ -563,7 +583,7 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def decline(self, request: Decline) -> CaseState:
         self.level_end = LevelEnd("declined", request.reason, request.operator)
-        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}")
+        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator")
         return self.status()
 
     @decline.validator
@@ -577,7 +597,7 @@ class DisputeCaseWorkflow:
     async def acknowledge_alert(self, ack: AlertAcknowledgement) -> CaseState:
         alert = self.state.alerts[-1]
         alert.acknowledged_by, alert.acknowledged_at = ack.leader, workflow.now()
-        await self.record("alert_ack", None, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警")
+        await self.record("alert_ack", None, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警", by=ack.leader, role="leader")
         return self.status()
 
     @acknowledge_alert.validator
@@ -592,7 +612,7 @@ class DisputeCaseWorkflow:
     async def answer_referral(self, answer: ReferralAnswer) -> CaseState:
         referral = self.state.referral
         referral.reference, referral.accepted_at = answer.reference, workflow.now()
-        await self.record("referral_accepted", None, f"{answer.body_code} 已受理，文号 {answer.reference}")
+        await self.record("referral_accepted", None, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body")
         return self.status()
 
     @answer_referral.validator
@@ -607,7 +627,7 @@ class DisputeCaseWorkflow:
     async def apply_confirmation(self, application: ConfirmationApplication) -> CaseState:
         confirmation = self.state.confirmation
         confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
-        await self.record("confirmation_applied", None, f"{application.applicant} 已向 {application.court_code} 申请司法确认")
+        await self.record("confirmation_applied", None, f"{application.applicant} 已向 {application.court_code} 申请司法确认", by=application.applicant, role="party")
         return self.status()
 
     @apply_confirmation.validator
@@ -621,7 +641,7 @@ class DisputeCaseWorkflow:
         confirmation = self.state.confirmation
         confirmation.confirmed, confirmation.reference, confirmation.decided_at = decision.confirmed, decision.reference, workflow.now()
         verdict = "确认有效" if decision.confirmed else f"驳回申请：{decision.reason or ''}"
-        await self.record("court_decision", None, f"{decision.court_code} 裁定{verdict}（{decision.reference}）")
+        await self.record("court_decision", None, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court")
         return self.status()
 
     @court_decision.validator
@@ -638,7 +658,7 @@ class DisputeCaseWorkflow:
         self.reopen_up = visit.escalate
         self.state.visits.append(self.visit)
         verdict = "满意" if visit.satisfied else "不满意"
-        await self.record("visit", None, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}")
+        await self.record("visit", None, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor")
         return self.status()
 
     @record_visit.validator
@@ -668,10 +688,10 @@ class DisputeCaseWorkflow:
         self.state.grade, self.state.grade_reasons = new, reasons
         self.state.grade_history.append(GradeChange(at=workflow.now(), grade=new, reasons=reasons, by=by))
 
-    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, note: str | None = None) -> None:
+    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, role: str, note: str | None = None) -> None:
         old = self.state.grade
         self.set_grade(new, reasons, by)
-        await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""))
+        await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""), by=by, role=role)
         if new == RiskGrade.RED:
             self.start_emergency()
         wanted = handling_level(new, self.state.centers)
@@ -696,18 +716,24 @@ class DisputeCaseWorkflow:
 
     # ── bookkeeping ──────────────────────────────────────────────────────────────────────
 
-    async def advance(self, stage: Stage, note: str) -> None:
+    async def advance(self, stage: Stage, note: str, by: str = SYSTEM, role: str = "system") -> None:
+        self.settle_answered_clocks()
         self.state.stage = stage
         self.note_step(stage, note, workflow.now())
         self.publish()
-        await self.record(stage.value, stage, note)
+        await self.record(stage.value, stage, note, by, role)
 
-    async def record(self, kind: str, stage: Stage | None, note: str) -> None:
-        """Write the step to the register, keyed by case and step number so a retry writes once."""
+    async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system") -> None:
+        """Write the step to the register, keyed by case and step number so a retry writes once,
+        with its audit entry: who did it, in which role, and the fields it changed."""
         self.recorded += 1
         state = self.state
         if stage is None:
+            self.settle_answered_clocks()
             self.publish(last=note)
+        now = self.audit_fields()
+        changed = [name for name, value in now.items() if self.audited[name] != value]
+        before, self.audited = self.audited, now
         await workflow.execute_local_activity(
             "record_step",
             StepRecord(
@@ -715,11 +741,30 @@ class DisputeCaseWorkflow:
                 grade=state.grade, level=state.level, jurisdiction_code=state.jurisdiction_code, lead_unit=state.lead_unit,
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
-                clocks=self.clocks_now(),
+                satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role,
+                before={name: before[name] for name in changed}, after={name: now[name] for name in changed},
             ),
             summary=f"登记：{note[:60]}",
             **REGISTER,
         )
+
+    def settle_answered_clocks(self) -> None:
+        """A clock answered by this very step is met in what the step records, not one step later
+        (its runner would only notice after the handler yields). Replay-safe without a patch: it
+        changes values (the register record, search attribute values), never a command — the
+        histories recorded before it replay (tests/test_replay.py)."""
+        for runner in self.runners:
+            runner.settle()
+
+    def audit_fields(self) -> dict:
+        """The case's fields an audit entry compares, as plain JSON values."""
+        state = self.state
+        return {
+            "stage": state.stage.value, "grade": state.grade and state.grade.value, "level": state.level and state.level.value,
+            "jurisdiction_code": state.jurisdiction_code, "lead_unit": state.lead_unit,
+            "mediator_id": state.mediation and state.mediation.mediator_id, "result": state.result and state.result.value,
+            "overdue": state.overdue, "paused": state.paused is not None, "satisfied": self.visit and self.visit.satisfied,
+        }
 
     def note_step(self, stage: Stage, note: str, at: datetime) -> None:
         self.state.steps.append(Step(at=at, stage=stage, note=note))

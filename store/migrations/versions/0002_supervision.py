@@ -99,9 +99,25 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('household_id', sa.String(length=32), nullable=True))
         batch_op.create_index(batch_op.f('ix_cases_household_id'), ['household_id'], unique=False)
 
+    # The audit log is append-only: the database itself refuses to change or delete an entry.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("""CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""")
+        op.execute("""CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""")
+    else:
+        for change in ('UPDATE', 'DELETE'):
+            op.execute(f"""CREATE TRIGGER audit_log_no_{change.lower()} BEFORE {change} ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP TRIGGER audit_log_append_only ON audit_log')
+        op.execute('DROP FUNCTION audit_log_append_only()')
+    else:
+        op.execute('DROP TRIGGER audit_log_no_update')
+        op.execute('DROP TRIGGER audit_log_no_delete')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_household_id'))
         batch_op.drop_column('household_id')
