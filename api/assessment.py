@@ -1,0 +1,144 @@
+"""Unit assessment (考核) routes: each unit's timeliness and results for a period, as JSON or CSV."""
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.auth import Principal, allow, effective_scope
+from api.deps import sessions
+from api.views import Problem
+from domain.assessment import Period, UnitScore
+from domain.labels import Role
+from store import assessment
+from store.tables import Jurisdiction
+
+router = APIRouter(prefix="/assessment", tags=["assessment 考核"])
+Sessions = Annotated[sessionmaker[Session], Depends(sessions)]
+Format = Annotated[Literal["json", "csv"], Query(alias="format", description="csv: UTF-8 with BOM, for Excel")]
+UNKNOWN = {404: {"model": Problem, "description": "unit or jurisdiction not in the directory"}}
+
+
+class UnitAssessment(UnitScore):
+    unit_name: str
+    jurisdiction_code: str
+    period_from: date = Field(description="first Beijing date of the period")
+    period_to: date = Field(description="last Beijing date of the period, included")
+
+
+def period(
+    month: Annotated[str | None, Query(alias="period", description="a month, YYYY-MM (Beijing time)")] = None,
+    first: Annotated[date | None, Query(alias="from", description="first Beijing date, YYYY-MM-DD")] = None,
+    last: Annotated[date | None, Query(alias="to", description="last Beijing date, included")] = None,
+) -> Period:
+    """The period asked for: a month, or from/to dates; a 422 names the field that is wrong."""
+    if month is not None:
+        if first or last:
+            raise HTTPException(422, "period: 请给 period 或 from/to 之一 (give a month or from/to, not both)")
+        try:
+            return Period.month(month)
+        except ValueError:
+            raise HTTPException(422, f"period: {month} 不是有效月份，格式为 YYYY-MM (not a month)")
+    if first is None or last is None:
+        missing = "from" if first is None else "to"
+        raise HTTPException(422, f"{missing}: 请给出考核期间 period=YYYY-MM 或 from 与 to (a period is required)")
+    if last < first:
+        raise HTTPException(422, f"to: 结束日期 {last} 早于开始日期 {first} (to is before from)")
+    try:
+        return Period(first, last)
+    except ValueError:
+        raise HTTPException(422, f"from: {first} 至 {last} 超出可考核的日期范围 (dates out of range)")
+
+
+# The CSV's columns: header (中文 English) and the value from a unit's assessment.
+COLUMNS = [
+    ("单位代码 unit", lambda a: a.unit_code),
+    ("单位名称 unit name", lambda a: a.unit_name),
+    ("所属辖区 jurisdiction", lambda a: a.jurisdiction_code),
+    ("期间起 from", lambda a: a.period_from),
+    ("期间止 to", lambda a: a.period_to),
+    ("收到派单 dispatches", lambda a: a.dispatches),
+    ("应响应 responses due", lambda a: a.response.due),
+    ("按时响应 responded on time", lambda a: a.response.on_time),
+    ("超时后响应 responded late", lambda a: a.response.late),
+    ("超时未响应 not responded", lambda a: a.response.unanswered),
+    ("响应未到期 responses pending", lambda a: a.response.pending),
+    ("响应随案结束 responses ended", lambda a: a.response.ended),
+    ("按时响应率% responded on time %", lambda a: a.response.on_time_pct),
+    ("应反馈 feedback due", lambda a: a.feedback.due),
+    ("按时反馈 feedback on time", lambda a: a.feedback.on_time),
+    ("超时后反馈 feedback late", lambda a: a.feedback.late),
+    ("超时未反馈 no feedback", lambda a: a.feedback.unanswered),
+    ("反馈未到期 feedback pending", lambda a: a.feedback.pending),
+    ("反馈随案结束 feedback ended", lambda a: a.feedback.ended),
+    ("按时反馈率% feedback on time %", lambda a: a.feedback.on_time_pct),
+    ("响应用时中位数(分钟) median response minutes", lambda a: a.median_response_minutes),
+    ("超时 breaches", lambda a: a.breaches),
+    ("督办 supervision orders", lambda a: a.supervision_orders),
+    ("化解 cases resolved", lambda a: a.resolved),
+    ("升级移出 escalated away", lambda a: a.escalated_away),
+    ("回访 return visits", lambda a: a.visits),
+    ("回访满意 satisfied", lambda a: a.satisfied_visits),
+    ("满意率% satisfaction %", lambda a: a.satisfaction_pct),
+]
+
+
+def as_csv(rows: list[UnitAssessment], span: Period) -> Response:
+    """UTF-8 with a BOM, so Excel on Chinese Windows opens it right; an unknown figure is an empty cell."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header for header, _ in COLUMNS)
+    writer.writerows([value(row) for _, value in COLUMNS] for row in rows)
+    name = f"assessment-{span.first}-{span.last}.csv"
+    return Response(("\ufeff" + text.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def assessed(make_session: sessionmaker[Session], principal: Principal, span: Period, unit_code: str | None, jurisdiction_code: str | None) -> list[UnitAssessment]:
+    """Supervisors see the units of their jurisdiction; a unit sees its own score only."""
+    if principal.role == Role.UNIT and unit_code != principal.unit_code:
+        raise HTTPException(403, f"unit: 只能查看本单位（{principal.unit_code}）的考核 (your own unit only)")
+
+    def read() -> list[UnitAssessment]:
+        with make_session() as session:
+            if jurisdiction_code is not None and session.get(Jurisdiction, jurisdiction_code) is None:
+                raise HTTPException(404, f"jurisdiction: {jurisdiction_code} 不在目录中 (unknown jurisdiction)")
+            scope = jurisdiction_code if principal.role == Role.UNIT else effective_scope(session, principal, jurisdiction_code, "jurisdiction")
+            units = assessment.units_under(session, scope)
+            if unit_code is not None:
+                units = [u for u in units if u.code == unit_code]
+                if not units:
+                    raise HTTPException(404, f"unit: {unit_code} 不在目录中或不在您的辖区内 (unknown unit, or outside your jurisdiction)")
+            scores = assessment.score_units(session, span, [u.code for u in units])
+            return [
+                UnitAssessment(**dict(score), unit_name=unit.name, jurisdiction_code=unit.jurisdiction_code, period_from=span.first, period_to=span.last)
+                for unit, score in zip(units, scores)
+            ]
+
+    return await run_in_threadpool(read)
+
+
+@router.get("/units", response_model=list[UnitAssessment], responses=UNKNOWN, summary="各单位考核 every unit's assessment for a period")
+async def units(
+    principal: Annotated[Principal, Depends(allow(Role.SUPERVISOR))],  # first: who asks is checked before what is asked
+    make_session: Sessions,
+    span: Annotated[Period, Depends(period)],
+    jurisdiction: Annotated[str | None, Query(description="this jurisdiction's units and those of every jurisdiction below it")] = None,
+    unit: Annotated[str | None, Query(description="one unit only")] = None,
+    output: Format = "json",
+):
+    rows = await assessed(make_session, principal, span, unit, jurisdiction)
+    return as_csv(rows, span) if output == "csv" else rows
+
+
+@router.get("/units/{unit_code}", response_model=UnitAssessment, responses=UNKNOWN, summary="一个单位的考核 one unit's assessment for a period")
+async def one_unit(
+    principal: Annotated[Principal, Depends(allow(Role.SUPERVISOR, Role.UNIT))],
+    unit_code: str, make_session: Sessions, span: Annotated[Period, Depends(period)], output: Format = "json",
+):
+    rows = await assessed(make_session, principal, span, unit_code, None)
+    return as_csv(rows, span) if output == "csv" else rows[0]
