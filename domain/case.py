@@ -58,6 +58,9 @@ class Intake(Strict):
     parties: list[Party] = Field(min_length=1, max_length=500)
     factors: RiskFactors = Field(default_factory=RiskFactors)
     legal_aid_eligible: bool = Field(False, description="当事人符合法律援助条件 (economic hardship etc.)")
+    household_address: Annotated[Text, StringConstraints(max_length=200)] | None = Field(
+        None, description="家庭住址: when the dispute concerns a family; with the place it identifies the household's file (家庭和谐服务档案)"
+    )
 
 
 class CaseFile(BaseModel):

@@ -69,6 +69,23 @@ class ClockPolicy(BaseModel):
         return getattr(self, grade.value)
 
 
+class HouseholdPolicy(BaseModel):
+    """家庭和谐服务档案: how often a family at risk is visited and when its file calms down (local policy)."""
+
+    red_visit_every: Duration = Field(timedelta(days=7), description="red households: a visit every week")
+    yellow_visit_every: Duration = Field(timedelta(days=30), description="yellow: every month")
+    blue_visit_every: Duration = Field(timedelta(days=90), description="blue: every quarter")
+    calm_period: Duration = Field(timedelta(days=90), description="with no new case for this long the risk drops one grade; blue closes the file")
+    repeat_window: Duration = Field(timedelta(days=365), description="linked cases counted for the repeat rule")
+    red_repeat_cases: int = Field(3, ge=1, description="≥ this many cases in the window → red")
+    yellow_repeat_cases: int = Field(2, ge=1, description="≥ this many cases in the window → at least yellow")
+    history_limit: int = Field(10_000, ge=1, description="continue-as-new past this many history events (Temporal may suggest it sooner)")
+
+    def visit_every(self, risk: RiskGrade) -> timedelta:
+        return getattr(self, f"{risk.value}_visit_every")
+
+
 class Policy(BaseModel):
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     clocks: ClockPolicy = Field(default_factory=ClockPolicy)
+    household: HouseholdPolicy = Field(default_factory=HouseholdPolicy)

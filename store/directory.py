@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from domain.labels import Backstop, Level
 from domain.routing import LADDER, DutyEntry
-from store.tables import Case, DutyLine, Jurisdiction, Mediator, Unit
+from store.tables import Case, DutyLine, GridWorker, Jurisdiction, Mediator, Unit
 
 SEED = Path(__file__).parent / "seed" / "directory.json"
 
@@ -29,6 +29,8 @@ def seed_directory(session: Session, simulator_url: str | None, path: Path = SEE
             session.add(DutyLine(**{"lead": True, **row}))
     for row in data["mediators"]:
         session.merge(Mediator(**row))
+    for row in data.get("grid_workers", []):
+        session.merge(GridWorker(**row))
     session.commit()
 
 
@@ -44,6 +46,24 @@ def centers_above(session: Session, place_code: str) -> list[Jurisdiction]:
             centers.append(jurisdiction)
         code = jurisdiction.parent_code
     return centers
+
+
+def ancestry(session: Session, code: str | None) -> list[str]:
+    """The jurisdiction codes from a place up to the top: a scope covers a place when it is among them."""
+    parents = dict(session.execute(select(Jurisdiction.code, Jurisdiction.parent_code)).all())
+    chain = []
+    while code is not None and code not in chain:
+        chain.append(code)
+        code = parents.get(code)
+    return chain
+
+
+def jurisdiction_and_below(session: Session, code: str) -> list[str]:
+    """The jurisdiction's code and every code under it (a county: its townships and villages);
+    empty when the directory does not know it. Walks the directory rather than trusting code prefixes."""
+    tree = select(Jurisdiction.code).where(Jurisdiction.code == code).cte("tree", recursive=True)
+    tree = tree.union_all(select(Jurisdiction.code).join(tree, Jurisdiction.parent_code == tree.c.code))
+    return list(session.scalars(select(tree.c.code)))
 
 
 def duty_list(session: Session, jurisdiction_code: str) -> list[DutyEntry]:

@@ -1,0 +1,177 @@
+"""家庭和谐服务档案: a family with repeated disputes gets one file that follows it up until it is calm."""
+
+import asyncio
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+
+from domain.household import HouseholdState, VisitReport
+from domain.policy import HouseholdPolicy
+from tests.cases import register_case, wage_arrears, wait_for
+from tests.conftest import keep_history
+from workflows import search_attributes as sa
+from workflows.household import HouseholdWorkflow, household_workflow_id
+
+@pytest.fixture
+def household_policy(stack):
+    """Set the household policy new cases carry (as `clocks` does for their clocks)."""
+    original = stack.state.settings
+
+    def use(**seconds: float) -> None:
+        policy = HouseholdPolicy(**{name: timedelta(seconds=value) if name != "history_limit" else value for name, value in seconds.items()})
+        stack.state.settings = original.model_copy(update={"household": policy})
+
+    yield use
+    stack.state.settings = original
+
+
+def family_quarrel(address: str) -> dict:
+    """A couple's quarrel reported to the police and transferred (警情流转): graded blue on its own."""
+    return wage_arrears(
+        source="police", category="婚姻家庭", summary="夫妻因家务琐事争吵，邻居报警",
+        place={"township_code": "139001101", "village_code": "139001101201"},
+        parties=[{"name": "张建军", "role": "applicant"}, {"name": "刘秀英", "role": "respondent"}],
+        factors={}, household_address=address,
+    )
+
+
+def an_address() -> list[str]:
+    """A family's address as three operators might type it: plain, full-width digits, loose spaces and capitals."""
+    building, room = uuid.uuid4().int % 1000, uuid.uuid4().hex[:6]
+    full_width = str(building).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    return [f"东关社区{building}号楼{room}室", f"东关社区{full_width}号楼{room}室", f" 东关社区 {building} 号楼{room.upper()}室"]
+
+
+async def household_of(api, case_no: str) -> str:
+    """The household file the case joined, as its register timeline says."""
+    record = await wait_for(api, case_no, lambda r: any(e["kind"] == "household" for e in r.get("timeline", [])), view="/register")
+    note = next(e["note"] for e in record["timeline"] if e["kind"] == "household")
+    return note.split()[-1]
+
+
+async def wait_for_file(api, household_id: str, predicate, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await api.get(f"/households/{household_id}")
+        if response.status_code == 200 and predicate(file := response.json()):
+            return file
+        assert time.monotonic() < deadline, f"household file never reached the expected state: {response.text}"
+        await asyncio.sleep(0.2)
+
+
+async def wait_for_state(household: WorkflowHandle, predicate, timeout: float = 30) -> HouseholdState:
+    """The file's state from its workflow (the newest run), once predicate holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate(state := await household.query(HouseholdWorkflow.status)):
+        assert time.monotonic() < deadline, f"household file never reached the expected state: {state}"
+        await asyncio.sleep(0.2)
+    return state
+
+
+def gap(earlier: str, later: str) -> timedelta:
+    return datetime.fromisoformat(later) - datetime.fromisoformat(earlier)
+
+
+async def wait_for_continued_run(client: Client, household: WorkflowHandle, after: str | None, timeout: float = 30) -> str:
+    """The newest run of the file that continued-as-new, other than `after`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = [run.run_id async for run in client.list_workflows(f'WorkflowId="{household.id}" AND ExecutionStatus="ContinuedAsNew"')]
+        fresh = [run for run in runs if run != after]
+        if fresh:
+            return fresh[0]  # newest first
+        assert time.monotonic() < deadline, "the file never continued-as-new"
+        await asyncio.sleep(0.2)
+
+
+async def test_family_with_three_incidents_goes_red_is_visited_weekly_then_calms_down_and_closes(api, household_policy, temporal, handle):
+    # Seconds stand in for the policy's days: weekly (red) is 2 s, monthly 4 s, the calm period 8 s.
+    household_policy(red_visit_every=2, yellow_visit_every=4, blue_visit_every=6, calm_period=8)
+    addresses = an_address()
+    cases = await asyncio.gather(*(register_case(api, family_quarrel(address)) for address in addresses))
+    ids = {await household_of(api, case_no) for case_no in cases}
+    assert len(ids) == 1
+    household_id = ids.pop()
+    assert household_id.startswith("HH-139001101-")
+
+    file = await wait_for_file(api, household_id, lambda f: f["case_count"] == 3)
+    assert (file["risk"], file["status"], sorted(file["cases"])) == ("red", "open", sorted(cases))
+    assert file["grid_worker_id"] in ("G-T101-1", "G-T101-2") and file["grid_worker_name"].startswith("城关镇网格员")
+    assert file["address"] in [a.strip() for a in addresses] and file["opened_at"].endswith("+08:00")
+
+    household = temporal.client.get_workflow_handle_for(HouseholdWorkflow.run, household_workflow_id(household_id))
+    runs = [run async for run in temporal.client.list_workflows(f'WorkflowId = "{household_workflow_id(household_id)}"')]
+    assert len(runs) == 1  # three cases, one file: signal-with-start
+    state = await household.query(HouseholdWorkflow.status)
+    assert sorted(c.case_no for c in state.cases) == sorted(cases)
+    assert "重复纠纷" in state.risk_reason
+    # The Temporal UI knows the household by its id and place codes, never by its address.
+    description = await household.describe()
+    summary, attributes = await description.static_summary(), description.typed_search_attributes
+    assert household_id in summary and "139001101201" in summary
+    assert (attributes.get(sa.RISK_GRADE), attributes.get(sa.JURISDICTION), attributes.get(sa.TOWNSHIP)) == ("red", "139001101201", "139001101")
+    for personal in (*addresses, "东关社区", "张建军"):
+        assert personal not in summary and personal not in str(attributes)
+
+    # The weekly visit falls due: the grid worker is reminded; the visit is recorded through the API.
+    state = await wait_for_state(household, lambda s: s.reminders >= 1)
+    answer = await api.post(f"/households/{household_id}/visits", json={"visitor": file["grid_worker_name"], "notes": "夫妻关系缓和，已调解"})
+    assert answer.status_code == 201, answer.text
+    visited = answer.json()
+    assert [v["seq"] for v in visited["visits"]] == [1] and visited["visits"][0]["risk"] == "red"
+    assert gap(visited["visits"][-1]["at"], visited["next_visit_at"]) == timedelta(seconds=2)  # weekly while red
+
+    # No new case for a calm period: yellow (visits monthly), then blue, then the file closes.
+    yellow = await wait_for_file(api, household_id, lambda f: f["risk"] == "yellow")
+    assert gap(yellow["visits"][-1]["at"], yellow["next_visit_at"]) == timedelta(seconds=4)
+    await wait_for_file(api, household_id, lambda f: f["risk"] == "blue")
+    closed = await wait_for_file(api, household_id, lambda f: f["status"] == "closed")
+    assert (closed["risk"], closed["next_visit_at"], closed["visit_overdue"]) == (None, None, False) and closed["closed_at"]
+    final = await household.result()
+    assert [change.risk for change in final.risk_history][-4:] == ["red", "yellow", "blue", None]  # how it rose depends on which case linked first
+    late = await api.post(f"/households/{household_id}/visits", json={"visitor": "网格员", "notes": "回访"})
+    assert late.status_code == 409 and "销档" in late.json()["detail"]
+
+    await keep_history(household, "household/family_red_visited_calmed_closed")
+    await keep_history(handle(cases[0]), "family_case_linked_to_household")
+
+
+async def test_a_file_that_continues_as_new_keeps_its_state_exactly(api, household_policy, temporal):
+    household_policy(history_limit=1)  # every run continues-as-new after its first change
+    address = an_address()[0]
+    first = await register_case(api, family_quarrel(address))
+    household_id = await household_of(api, first)
+    household = temporal.client.get_workflow_handle_for(HouseholdWorkflow.run, household_workflow_id(household_id))
+    continued = await wait_for_continued_run(temporal.client, household, after=None)
+    before = await temporal.client.get_workflow_handle_for(HouseholdWorkflow.run, household.id, run_id=continued).query(HouseholdWorkflow.status)
+    assert (before.risk, [c.case_no for c in before.cases]) == ("blue", [first])
+
+    visited = await household.execute_update(HouseholdWorkflow.record_visit, VisitReport(visitor="网格员 韩秀兰", notes="家中平静"))
+    assert visited.model_copy(update={"visits": before.visits, "next_visit_at": before.next_visit_at}) == before
+    after_run = await wait_for_continued_run(temporal.client, household, after=continued)
+    after = await household.query(HouseholdWorkflow.status)
+    assert after_run != continued and after == visited
+
+    # The continued file goes on where it was: a second case makes two in a year, yellow.
+    second = await register_case(api, family_quarrel(address))
+    assert await household_of(api, second) == household_id
+    file = await wait_for_file(api, household_id, lambda f: f["case_count"] == 2)
+    assert (file["risk"], len(file["visits"]), sorted(file["cases"])) == ("yellow", 1, sorted([first, second]))
+    await keep_history(temporal.client.get_workflow_handle(household.id, run_id=continued), "household/visit_then_continued_as_new")
+
+
+async def test_household_files_are_listed_by_risk_and_unknown_ones_refused(api, household_policy):
+    household_policy()
+    household_id = await household_of(api, await register_case(api, family_quarrel(an_address()[0])))
+    listed = (await api.get("/households", params={"township_code": "139001101", "status": "open", "limit": 500})).json()
+    assert household_id in [item["id"] for item in listed["items"]] and listed["total"] >= 1
+    assert all(item["township_code"] == "139001101" and "address" not in item for item in listed["items"])
+    assert (await api.get("/households", params={"risk": "purple"})).json()["detail"].count("risk") == 1
+    assert (await api.get("/households/HH-139001101-999999")).status_code == 404
+    assert (await api.get(f"/households/{household_id}", headers={"Authorization": ""})).status_code == 401  # an address is personal data
+    assert (await api.post("/households/HH-139001101-999999/visits", json={"visitor": "网格员", "notes": "走访"})).status_code == 404
+    empty = await api.post(f"/households/{household_id}/visits", json={"visitor": "", "notes": "走访"})
+    assert empty.status_code == 422 and "visitor" in empty.json()["detail"]
