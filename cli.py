@@ -5,6 +5,7 @@ import asyncio
 import typer
 
 import logs
+from domain.labels import Role
 from settings import Settings
 
 app = typer.Typer(help="onedoor — 只进一扇门，最多跑一地", no_args_is_help=True, add_completion=False)
@@ -65,7 +66,9 @@ def seed(simulator_url: str = typer.Option(None, help="point the seeded units at
 
 @app.command()
 def setup() -> None:
-    """Idempotent setup for a server deployment: Temporal namespace, search attributes, register schema."""
+    """Idempotent setup for a server deployment: Temporal namespace, search attributes, register schema,
+    and the weekly report schedules of the register's townships and counties."""
+    from ops.schedules import prepare_schedules
     from ops.stack import prepare_temporal
     from store.db import migrate as run_migrations
 
@@ -73,6 +76,27 @@ def setup() -> None:
     logs.configure(settings.log_level)
     asyncio.run(prepare_temporal(settings))
     run_migrations(settings.register_url)
+    asyncio.run(prepare_schedules(settings))
+
+
+@app.command("issue-key")
+def issue_key(
+    user_id: str = typer.Argument(help="e.g. admin, or a staff member's login"),
+    role: Role = typer.Option(Role.ADMIN.value, help="what the user may do (README, Security)"),
+    name: str = typer.Option("管理员", help="shown in logs and the audit trail"),
+    jurisdiction: str = typer.Option(None, help="scope of an operator or supervisor (township or county code)"),
+    unit: str = typer.Option(None, help="a unit staff member's unit"),
+    mediator: str = typer.Option(None, help="a mediator's id in the directory"),
+) -> None:
+    """Create or update a user and print a new API key for them (the first admin of a deployment;
+    afterwards admins use PUT /users/{id}). The key is shown once; the register keeps its hash."""
+    from store import users
+    from store.db import make_engine, make_sessions
+
+    settings = Settings()
+    with make_sessions(make_engine(settings.register_url))() as session:
+        user = users.ensure_user(session, user_id, name=name, role=role.value, jurisdiction_code=jurisdiction, unit_code=unit, mediator_id=mediator, active=True)
+        typer.echo(users.issue_key(session, user))
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """Case routes: register a dispute, read it, and answer its dispatch (response, feedback)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
@@ -12,18 +12,20 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.auth import Principal, allow, case_reader
 from api.deps import sessions, settings, temporal
-from api.views import CaseCreated, NewCase, Problem, RegisterClock, RegisterRecord, TimelineEntry, in_beijing_time
+from api.views import CaseCreated, NewCase, Problem, in_beijing_time
 from domain.case import CaseFile, Intake
 from domain.case_number import is_case_number
 from domain.decisions import (
     AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride,
-    MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback, UnitResponse,
+    MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback,
+    UnitResponse,
 )
+from domain.labels import Role
 from domain.state import CaseState
 from settings import Settings
 from store import directory, register
-from store.tables import Case
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])
@@ -33,7 +35,7 @@ NOT_FOUND = {404: {"model": Problem, "description": "no such case"}}
 REFUSED = {
     **NOT_FOUND,
     503: {"model": Problem, "description": "Temporal is busy or restarting: send it again"},
-    403: {"model": Problem, "description": "the decision comes from a unit that does not hold the case"},
+    403: {"model": Problem, "description": "the caller's role may not take this decision, or acts for a unit or mediator that does not hold the case"},
     409: {"model": Problem, "description": "the case is not at the stage this decision belongs to"},
 }
 # Validators raise these ApplicationError types; anything else a case refuses is a conflict.
@@ -58,6 +60,7 @@ def case_handle(case_no: str, client: Annotated[Client, Depends(temporal)]) -> W
 async def create_case(
     new: NewCase,
     response: Response,
+    operator: Annotated[Principal, Depends(allow(Role.OPERATOR))],
     client: Annotated[Client, Depends(temporal)],
     make_session: Annotated[sessionmaker[Session], Depends(sessions)],
     config: Annotated[Settings, Depends(settings)],
@@ -71,14 +74,21 @@ async def create_case(
             if problem:
                 field, message = problem
                 raise HTTPException(422, f"place.{field}: {message}")
+            if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, place.township_code):
+                raise HTTPException(403, f"place.township_code: {place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
             try:
-                return register.claim_case_number(session, new.client_request_id, intake, config.county_code, datetime.now(timezone.utc))
+                number, received_at, is_new = register.claim_case_number(session, new.client_request_id, intake, config.county_code, datetime.now(UTC))
             except register.RequestReused as reused:
                 raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
+            case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy())
+            # In the register before the answer, so the case can be read (and scoped) at once;
+            # the workflow's own write of it is then a no-op.
+            register.record_intake(session, case)
+            return case, is_new
 
-    case_no, received_at, is_new = await run_in_threadpool(claim)
+    case, is_new = await run_in_threadpool(claim)
+    case_no = case.case_no
     structlog.contextvars.bind_contextvars(case_no=case_no)
-    case = CaseFile(case_no=case_no, intake=intake, received_at=received_at, policy=config.policy())
     try:
         # USE_EXISTING: a retried request whose first start got through joins that workflow.
         await client.start_workflow(
@@ -91,10 +101,18 @@ async def create_case(
         )
     except WorkflowAlreadyStartedError:
         pass  # finished long ago: it is the same case
-    log.info("case registered" if is_new else "case registration repeated", new=is_new)
+    except RPCError as error:
+        raise temporal_unavailable(error)  # the number is kept: the same request again starts the case
+    log.info("case registered" if is_new else "case registration repeated", new=is_new, operator=operator.id)
     if not is_new:
         response.status_code = 200
-    return in_beijing_time(CaseCreated(case_no=case_no, received_at=received_at, url=f"/cases/{case_no}"))
+    return in_beijing_time(CaseCreated(case_no=case_no, received_at=case.received_at, url=f"/cases/{case_no}"))
+
+
+def temporal_unavailable(error: RPCError) -> HTTPException:
+    """Temporal is busy or restarting: the request was fine, it can be sent again."""
+    log.warning("temporal unavailable", status=str(error.status), error=error.message)
+    return HTTPException(503, f"案件服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})", headers={"Retry-After": "1"})
 
 
 async def ask(handle: WorkflowHandle, call):
@@ -108,9 +126,7 @@ async def ask(handle: WorkflowHandle, call):
         raise
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
-            # Temporal is busy or restarting: the request was fine, it can be sent again.
-            log.warning("temporal unavailable", status=str(error.status), error=error.message)
-            raise HTTPException(503, f"案件服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})", headers={"Retry-After": "1"})
+            raise temporal_unavailable(error)
     # An update to a finished workflow is also NOT_FOUND: tell a closed case from a missing one.
     try:
         await handle.describe()
@@ -119,57 +135,53 @@ async def ask(handle: WorkflowHandle, call):
     raise HTTPException(409, "案件已办结，不再接受该操作 (case is closed)")
 
 
-@router.get("/{case_no}", response_model=CaseState, responses=NOT_FOUND, summary="案件当前状态 the case as it stands")
+@router.get("/{case_no}", response_model=CaseState, responses=NOT_FOUND, summary="案件当前状态 the case as it stands",
+            dependencies=[Depends(case_reader(*Role))])
 async def get_case(handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:
     return in_beijing_time(await ask(handle, handle.query(DisputeCaseWorkflow.status)))
 
 
-@router.get("/{case_no}/register", response_model=RegisterRecord, responses=NOT_FOUND, summary="登记簿记录 the register's row and timeline")
-async def get_register_record(case_no: str, make_session: Annotated[sessionmaker[Session], Depends(sessions)]) -> RegisterRecord:
-    def read() -> RegisterRecord:
-        with make_session() as session:
-            row = session.get(Case, case_no)
-            if row is None:
-                raise HTTPException(404, f"登记簿中没有案件 {case_no} (not in the register)")
-            events = [TimelineEntry(at=e.at, kind=e.kind, note=e.note) for e in register.timeline(session, case_no)]
-            clocks = [RegisterClock.model_validate(c, from_attributes=True) for c in register.clocks(session, case_no)]
-            fields = {name: getattr(row, name) for name in RegisterRecord.model_fields if name not in ("timeline", "clocks")}
-            return RegisterRecord(**fields, clocks=clocks, timeline=events)
-
-    return in_beijing_time(await run_in_threadpool(read))
+# A unit, body or court, or a mediator, decides only in its own name.
+ACTS_FOR = {"unit_code": "unit_code", "body_code": "unit_code", "court_code": "unit_code", "mediator_id": "mediator_id"}
 
 
-
-
-def decision_route(path: str, update, body_type, summary: str) -> None:
+def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role, ...]) -> None:
     """POST /cases/{case_no}/<path>: one decision, delivered to the case as a workflow update."""
+    in_name_of = next((field for field in ACTS_FOR if field in body_type.model_fields), None)
 
-    async def decide(body: body_type, handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> CaseState:  # type: ignore[valid-type]
+    async def decide(
+        body: body_type,  # type: ignore[valid-type]
+        handle: Annotated[WorkflowHandle, Depends(case_handle)],
+        principal: Annotated[Principal, Depends(case_reader(*roles))],
+    ) -> CaseState:
+        own = getattr(principal, ACTS_FOR[in_name_of]) if in_name_of else None
+        if own is not None and getattr(body, in_name_of) != own:
+            raise HTTPException(403, f"{in_name_of}: 只能以本人/本单位（{own}）名义办理 (you act for {own} only)")
         state = await ask(handle, handle.execute_update(update, body))
-        log.info("decision taken", decision=path)
+        log.info("decision taken", decision=path, by=principal.id)
         return in_beijing_time(state)
 
     decide.__name__ = path.replace("/", "_")
     router.add_api_route(f"/{{case_no}}/{path}", decide, methods=["POST"], response_model=CaseState, responses=REFUSED, summary=summary)
 
 
-W = DisputeCaseWorkflow
-for path, update, body_type, summary in [
-    ("response", W.respond, UnitResponse, "承办单位响应 a unit acknowledges its dispatch"),
-    ("feedback", W.give_feedback, UnitFeedback, "承办单位反馈 a unit reports how it handled the case"),
-    ("grade", W.override_grade, GradeOverride, "人工调整等级 an operator overrides the grade"),
-    ("facts", W.report_facts, NewFacts, "新情况重新研判 new facts re-grade the case"),
-    ("pause", W.pause, PauseRequest, "暂停计时 pause the clocks while waiting on a party"),
-    ("resume", W.resume, ResumeRequest, "恢复计时 resume the clocks"),
-    ("extensions", W.extend, Extension, "延长时限 a supervisor extends a deadline"),
-    ("decline", W.decline, Decline, "不予受理 the center does not take the case"),
-    ("mediation/sessions", W.record_session, MediationSession, "记录调解 record a mediation session"),
-    ("mediation/result", W.conclude_mediation, MediationResult, "调解结果 agreement, failure, refusal or withdrawal"),
-    ("mediation/extension", W.extend_mediation, ConsentedExtension, "延长调解期限 with both parties' consent"),
-    ("alert/ack", W.acknowledge_alert, AlertAcknowledgement, "确认红色预警 a leader acknowledges the emergency alert"),
-    ("referral/acceptance", W.answer_referral, ReferralAnswer, "转介受理 the backstop body accepts the referral"),
-    ("confirmation/application", W.apply_confirmation, ConfirmationApplication, "申请司法确认 a party applies for judicial confirmation"),
-    ("confirmation/decision", W.court_decision, CourtDecision, "司法确认裁定 the court's decision"),
-    ("visit", W.record_visit, ReturnVisit, "回访 the return visit's finding"),
+W, OPERATOR, UNIT, MEDIATOR, SUPERVISOR = DisputeCaseWorkflow, Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR
+for path, update, body_type, summary, roles in [
+    ("response", W.respond, UnitResponse, "承办单位响应 a unit acknowledges its dispatch", (UNIT,)),
+    ("feedback", W.give_feedback, UnitFeedback, "承办单位反馈 a unit reports how it handled the case", (UNIT,)),
+    ("grade", W.override_grade, GradeOverride, "人工调整等级 an operator overrides the grade", (OPERATOR, SUPERVISOR)),
+    ("facts", W.report_facts, NewFacts, "新情况重新研判 new facts re-grade the case", (OPERATOR, MEDIATOR)),
+    ("pause", W.pause, PauseRequest, "暂停计时 pause the clocks while waiting on a party", (OPERATOR, MEDIATOR)),
+    ("resume", W.resume, ResumeRequest, "恢复计时 resume the clocks", (OPERATOR, MEDIATOR)),
+    ("extensions", W.extend, Extension, "延长时限 a supervisor extends a deadline", (SUPERVISOR,)),
+    ("decline", W.decline, Decline, "不予受理 the center does not take the case", (OPERATOR,)),
+    ("mediation/sessions", W.record_session, MediationSession, "记录调解 record a mediation session", (MEDIATOR,)),
+    ("mediation/result", W.conclude_mediation, MediationResult, "调解结果 agreement, failure, refusal or withdrawal", (MEDIATOR,)),
+    ("mediation/extension", W.extend_mediation, ConsentedExtension, "延长调解期限 with both parties' consent", (MEDIATOR,)),
+    ("alert/ack", W.acknowledge_alert, AlertAcknowledgement, "确认红色预警 a leader acknowledges the emergency alert", (SUPERVISOR,)),
+    ("referral/acceptance", W.answer_referral, ReferralAnswer, "转介受理 the backstop body accepts the referral", (UNIT,)),
+    ("confirmation/application", W.apply_confirmation, ConfirmationApplication, "申请司法确认 a party applies for judicial confirmation", (OPERATOR,)),
+    ("confirmation/decision", W.court_decision, CourtDecision, "司法确认裁定 the court's decision", (UNIT,)),
+    ("visit", W.record_visit, ReturnVisit, "回访 the return visit's finding", (OPERATOR, SUPERVISOR)),
 ]:
-    decision_route(path, update, body_type, summary)
+    decision_route(path, update, body_type, summary, roles)

@@ -8,14 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth import allow, signed_in
 from api.deps import sessions
 from domain.case import Code, Strict, Text
-from domain.labels import Backstop, Category, Level, UnitMode
+from domain.labels import Backstop, Category, Level, Role, UnitMode
 from domain.routing import DutyEntry
 from store import directory
 from store.tables import DutyLine, Jurisdiction, Mediator, Unit
 
-router = APIRouter(prefix="/directory", tags=["directory 目录"])
+router = APIRouter(prefix="/directory", tags=["directory 目录"], dependencies=[Depends(signed_in)])
+ADMIN = [Depends(allow(Role.ADMIN))]  # anyone signed in reads the directory; admins change it
 Sessions = Annotated[sessionmaker[Session], Depends(sessions)]
 
 
@@ -111,7 +113,7 @@ async def units(make_session: Sessions, jurisdiction_code: str | None = None):
     return await listing(make_session, Unit, UnitView, Unit.code, jurisdiction_code)
 
 
-@router.put("/units/{code}", response_model=UnitView, summary="新增或修改单位 add or change a unit")
+@router.put("/units/{code}", response_model=UnitView, summary="新增或修改单位 add or change a unit", dependencies=ADMIN)
 async def put_unit(code: Code, form: UnitForm, make_session: Sessions):
     def write():
         with make_session() as session:
@@ -135,7 +137,7 @@ async def duty_list(jurisdiction_code: str, make_session: Sessions):
     return await run_in_threadpool(read)
 
 
-@router.put("/duty-list/{jurisdiction_code}", response_model=list[DutyLineView], summary="修订职责清单 replace a center's duty list")
+@router.put("/duty-list/{jurisdiction_code}", response_model=list[DutyLineView], summary="修订职责清单 replace a center's duty list", dependencies=ADMIN)
 async def put_duty_list(jurisdiction_code: str, lines: list[DutyLineForm], make_session: Sessions):
     def write():
         with make_session() as session:
@@ -156,7 +158,7 @@ async def mediators(make_session: Sessions, jurisdiction_code: str | None = None
     return await listing(make_session, Mediator, MediatorView, Mediator.id, jurisdiction_code)
 
 
-@router.put("/mediators/{mediator_id}", response_model=MediatorView, summary="新增或修改调解员 add or change a mediator")
+@router.put("/mediators/{mediator_id}", response_model=MediatorView, summary="新增或修改调解员 add or change a mediator", dependencies=ADMIN)
 async def put_mediator(mediator_id: Code, form: MediatorForm, make_session: Sessions):
     def write():
         with make_session() as session:

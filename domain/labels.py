@@ -146,3 +146,13 @@ class Result(Labelled):
     NOTARY = "notary", "转公证"
     NOT_ACCEPTED = "not_accepted", "不予受理"
     WITHDRAWN = "withdrawn", "撤回"
+
+
+class Role(Labelled):
+    """Who signs in to the API, and what each may do (README, Security)."""
+
+    OPERATOR = "operator", "受理员"  # registers and triages cases, pauses clocks, records visits
+    UNIT = "unit", "承办单位"  # staff (or the system) of one unit: answers that unit's dispatches
+    MEDIATOR = "mediator", "调解员"  # mediates the cases assigned to them
+    SUPERVISOR = "supervisor", "督办"  # reads everything in their jurisdiction, extends, acknowledges alerts
+    ADMIN = "admin", "管理员"  # the directory and the users; may act in any role

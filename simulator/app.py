@@ -6,7 +6,9 @@ idempotency key, so a test can see that a retried dispatch arrived once.
 """
 
 import asyncio
+import json
 import time
+from collections.abc import Callable
 from collections import defaultdict
 from typing import Annotated, Literal
 
@@ -28,6 +30,7 @@ class Script(BaseModel):
     answer: Literal["never", "auto"] = Field("never", description="never: staff answer through onedoor's API themselves")
     respond_after: float = Field(1.0, ge=0, description="seconds after delivery the unit responds, or accepts a referral (auto)")
     feedback_after: float = Field(2.0, ge=0, description="seconds after delivery the unit gives feedback (auto)")
+    latency: float = Field(0.0, ge=0, description="seconds the unit's system takes to answer a delivery (a slow system)")
 
 
 class Delivery(BaseModel):
@@ -39,7 +42,8 @@ class Delivery(BaseModel):
     document: Document | None = None
 
 
-def create_simulator(api_url: str) -> FastAPI:
+def create_simulator(api_url: str, unit_key: Callable[[str], str | None]) -> FastAPI:
+    """unit_key gives the API key each unit's system signs in with (onedoor issues one per unit)."""
     app = FastAPI(title="onedoor department simulator 部门系统模拟器")
     scripts: dict[str, Script] = defaultdict(Script)
     deliveries: dict[str, dict[str, Delivery]] = defaultdict(dict)
@@ -48,7 +52,8 @@ def create_simulator(api_url: str) -> FastAPI:
     async def answer(unit: str, document: Document, reference: str, script: Script) -> None:
         """Play the unit's staff: respond and report on a dispatch, accept a referral."""
         case = f"/cases/{document.case_no}"
-        async with httpx.AsyncClient(base_url=api_url, timeout=30) as api:
+        key = unit_key(unit)
+        async with httpx.AsyncClient(base_url=api_url, timeout=30, headers={"Authorization": f"Bearer {key}"} if key else {}) as api:
             await asyncio.sleep(script.respond_after)
             if isinstance(document, ReferralDocument):
                 await api.post(f"{case}/referral/acceptance", json={"body_code": unit, "reference": reference})
@@ -62,6 +67,7 @@ def create_simulator(api_url: str) -> FastAPI:
         script = scripts[unit]
         delivery = deliveries[unit].setdefault(idempotency_key, Delivery(idempotency_key=idempotency_key))
         delivery.attempts += 1
+        await asyncio.sleep(script.latency)  # the delivery is in flight meanwhile: counted, not yet answered
         if script.fail_always or delivery.attempts <= script.fail_first:
             raise HTTPException(503, "unit system unavailable (simulated)")
         delivery.accepted += 1
@@ -101,8 +107,14 @@ def main() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
+    keys = settings.simulator_key_file
+
+    def unit_key(unit: str) -> str | None:
+        # Read afresh: `onedoor up` issues new keys at every start.
+        return json.loads(keys.read_text()).get(unit) if keys.exists() else None
+
     uvicorn.run(
-        create_simulator(settings.public_api_url),
+        create_simulator(settings.public_api_url, unit_key),
         host=settings.simulator_host,
         port=settings.simulator_port,
         log_config=None,

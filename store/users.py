@@ -1,0 +1,48 @@
+"""API users and their keys. A key is shown once, when issued; the register keeps only its SHA-256
+(a random 256-bit key needs no slow hash: there is nothing to guess)."""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.tables import User
+
+KEY_PREFIX = "od_"
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_key(session: Session, user: User) -> str:
+    """A new key for the user; the old one stops working at once."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    user.key_hash = key_hash(key)
+    session.commit()
+    return key
+
+
+def user_for_key(session: Session, key: str) -> User | None:
+    return session.scalar(select(User).where(User.key_hash == key_hash(key), User.active.is_(True)))
+
+
+def ensure_user(session: Session, user_id: str, **fields) -> User:
+    """The user with this id, created or updated to these fields."""
+    user = session.get(User, user_id) or User(id=user_id, created_at=datetime.now(UTC))
+    for name, value in fields.items():
+        setattr(user, name, value)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def issue_system_keys(session: Session, unit_codes: list[str]) -> dict[str, str]:
+    """A fresh key for each unit's system account (`sys-<unit>`), by unit code."""
+    keys = {}
+    for code in unit_codes:
+        user = ensure_user(session, f"sys-{code}"[:32], name=f"{code} 系统", role="unit", unit_code=code, jurisdiction_code=None, mediator_id=None, active=True)
+        keys[code] = issue_key(session, user)
+    return keys

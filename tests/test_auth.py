@@ -1,0 +1,182 @@
+"""Every route × every role: who may call it (401 without a key, 403 for a role that may not), and
+scopes that do not leak: a case outside the caller's jurisdiction, unit or mediation is a 404, the
+same answer as a case that does not exist."""
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from domain.labels import Role
+from store import users
+from tests.cases import register_case, wage_arrears, wait_for
+
+OPERATOR, UNIT, MEDIATOR, SUPERVISOR, ADMIN = Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN
+EVERYONE = tuple(Role)
+MONDAY = date.today() - timedelta(days=date.today().weekday() + 7)
+
+# (method, path, roles allowed, scoped to the case): {case_no} is a case in 城关镇 (139001101),
+# dispatched to T101-LDS (lead) and T101-SFS, with its mediator; the other parameters are these.
+VALUES = {"code": "T101-LDS", "unit_code": "T101-LDS", "jurisdiction_code": "139001101", "mediator_id": "M-T101-01",
+          "household_id": "HH-139001101-999999", "scope": "139001101", "week_start": str(MONDAY), "name": "trend", "user_id": "nobody"}
+ROUTES = [
+    ("POST", "/cases", (OPERATOR,), False),
+    ("GET", "/cases/{case_no}", EVERYONE, True),
+    ("GET", "/cases/{case_no}/register", EVERYONE, True),
+    ("GET", "/cases/{case_no}/archive", (OPERATOR, SUPERVISOR), True),
+    ("GET", "/cases/{case_no}/archive.html", (OPERATOR, SUPERVISOR), True),
+    ("POST", "/cases/{case_no}/response", (UNIT,), True),
+    ("POST", "/cases/{case_no}/feedback", (UNIT,), True),
+    ("POST", "/cases/{case_no}/grade", (OPERATOR, SUPERVISOR), True),
+    ("POST", "/cases/{case_no}/facts", (OPERATOR, MEDIATOR), True),
+    ("POST", "/cases/{case_no}/pause", (OPERATOR, MEDIATOR), True),
+    ("POST", "/cases/{case_no}/resume", (OPERATOR, MEDIATOR), True),
+    ("POST", "/cases/{case_no}/extensions", (SUPERVISOR,), True),
+    ("POST", "/cases/{case_no}/decline", (OPERATOR,), True),
+    ("POST", "/cases/{case_no}/mediation/sessions", (MEDIATOR,), True),
+    ("POST", "/cases/{case_no}/mediation/result", (MEDIATOR,), True),
+    ("POST", "/cases/{case_no}/mediation/extension", (MEDIATOR,), True),
+    ("POST", "/cases/{case_no}/alert/ack", (SUPERVISOR,), True),
+    ("POST", "/cases/{case_no}/referral/acceptance", (UNIT,), True),
+    ("POST", "/cases/{case_no}/confirmation/application", (OPERATOR,), True),
+    ("POST", "/cases/{case_no}/confirmation/decision", (UNIT,), True),
+    ("POST", "/cases/{case_no}/visit", (OPERATOR, SUPERVISOR), True),
+    ("GET", "/directory/jurisdictions", EVERYONE, False),
+    ("GET", "/directory/units", EVERYONE, False),
+    ("PUT", "/directory/units/{code}", (), False),
+    ("GET", "/directory/duty-list/{jurisdiction_code}", EVERYONE, False),
+    ("PUT", "/directory/duty-list/{jurisdiction_code}", (), False),
+    ("GET", "/directory/mediators", EVERYONE, False),
+    ("PUT", "/directory/mediators/{mediator_id}", (), False),
+    ("GET", "/worklists/units/{unit_code}/inbox", (UNIT, OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/overdue", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/red", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/waiting", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/near-breach", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/assessment/units", (SUPERVISOR,), False),
+    ("GET", "/assessment/units/{unit_code}", (SUPERVISOR, UNIT), False),
+    ("GET", "/households", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/households/{household_id}", (OPERATOR, SUPERVISOR), False),
+    ("POST", "/households/{household_id}/visits", (OPERATOR,), False),
+    ("GET", "/reports", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/reports/{scope}/{week_start}", (OPERATOR, SUPERVISOR), False),
+    ("POST", "/reports/{scope}/{week_start}", (SUPERVISOR,), False),
+    ("GET", "/reports/{scope}/{week_start}/html", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/reports/{scope}/{week_start}/charts/{name}.png", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/users", (), False),
+    ("PUT", "/users/{user_id}", (), False),
+    ("DELETE", "/users/{user_id}", (), False),
+    ("POST", "/codec/decode", (SUPERVISOR,), False),
+    ("POST", "/codec/encode", (SUPERVISOR,), False),
+]
+PUBLIC = {("GET", "/healthz"), ("GET", "/codec/session"), ("POST", "/codec/session")}
+
+
+@pytest.fixture(scope="module")
+async def staff(stack, settings, keys, sessions):
+    """A case in 城关镇 and a key for each role: insiders who may see it, outsiders who may not."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", headers={"Authorization": f"Bearer {keys['admin']}"}) as admin:
+        case_no = await register_case(admin)
+        case = await wait_for(admin, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    mediator = case["mediations"][0]["mediator_id"]
+    people = {
+        "operator": dict(role="operator", jurisdiction_code="139001101"),
+        "supervisor": dict(role="supervisor", jurisdiction_code="139001101"),
+        "unit": dict(role="unit", unit_code="T101-LDS"),
+        "mediator": dict(role="mediator", mediator_id=mediator),
+        "admin": dict(role="admin"),
+        "supervisor of 河东乡": dict(role="supervisor", jurisdiction_code="139001102"),
+        "operator of 河东乡": dict(role="operator", jurisdiction_code="139001102"),
+        "unit of 河东乡": dict(role="unit", unit_code="T102-SFS"),
+        "county supervisor": dict(role="supervisor", jurisdiction_code="139001"),
+    }
+    keys = {}
+    with sessions() as session:
+        for n, (name, fields) in enumerate(people.items()):
+            fields = {"jurisdiction_code": None, "unit_code": None, "mediator_id": None, **fields}
+            keys[name] = users.issue_key(session, users.ensure_user(session, f"auth-{n}", name=name, active=True, **fields))
+    return case_no, keys
+
+
+async def call(api: httpx.AsyncClient, method: str, path: str, key: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {"Authorization": ""}
+    return await api.request(method, path, headers=headers, json={} if method in ("POST", "PUT") else None)
+
+
+def test_every_route_is_in_the_matrix(stack):
+    documented = {(method.upper(), path) for path, ops in stack.openapi()["paths"].items() for method in ops}
+    assert documented - PUBLIC == {(method, path) for method, path, _, _ in ROUTES}
+
+
+def concrete(path: str, case_no: str) -> str:
+    return path.format(case_no=case_no, **VALUES)
+
+
+@pytest.mark.parametrize(("method", "path", "allowed", "scoped"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
+async def test_each_role_may_call_only_its_routes(api, staff, method, path, allowed, scoped):
+    case_no, keys = staff
+    path = concrete(path, case_no)
+    assert (await call(api, method, path, None)).status_code == 401
+    assert (await call(api, method, path, "od_not-a-key")).status_code == 401
+    for name in ("operator", "supervisor", "unit", "mediator", "admin"):
+        response = await call(api, method, path, keys[name])
+        if name == "admin" or Role(name) in allowed:
+            assert response.status_code not in (401, 403), (name, response.text)
+            assert not (scoped and response.status_code == 404), (name, response.text)
+        else:
+            assert response.status_code == 403, (name, response.status_code, response.text)
+            assert "无权" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "allowed", "scoped"), [r for r in ROUTES if r[3]], ids=[f"{m} {p}" for m, p, _, s in ROUTES if s])
+async def test_outside_their_scope_a_case_does_not_exist(api, staff, method, path, allowed, scoped):
+    case_no, keys = staff
+    for name in ("supervisor of 河东乡", "operator of 河东乡", "unit of 河东乡"):
+        if Role(name.split()[0]) not in allowed:
+            continue
+        hidden = await call(api, method, concrete(path, case_no), keys[name])
+        missing = await call(api, method, concrete(path, "139001-2026-999999"), keys[name])
+        assert hidden.status_code == missing.status_code == 404, (name, hidden.text)
+        assert hidden.json()["detail"].replace(case_no, "") == missing.json()["detail"].replace("139001-2026-999999", "")
+
+
+async def test_units_and_mediators_act_only_in_their_own_name(api, staff):
+    case_no, keys = staff
+    as_other_unit = await api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-SFS", "handler": "冒名"}, headers={"Authorization": f"Bearer {keys['unit']}"})
+    assert as_other_unit.status_code == 403 and "unit_code" in as_other_unit.json()["detail"]
+    as_other_mediator = await api.post(f"/cases/{case_no}/mediation/sessions", headers={"Authorization": f"Bearer {keys['mediator']}"},
+                                       json={"mediator_id": "M-T101-99", "held_on": "2026-11-27", "mode": "desk", "notes": "冒名"})
+    assert as_other_mediator.status_code == 403 and "mediator_id" in as_other_mediator.json()["detail"]
+
+
+async def test_lists_show_only_the_callers_jurisdiction(api, staff):
+    case_no, keys = staff
+    for name, sees in (("supervisor", True), ("county supervisor", True), ("supervisor of 河东乡", False)):
+        headers = {"Authorization": f"Bearer {keys[name]}"}
+        listed = await api.get("/worklists/near-breach", params={"limit": 200}, headers=headers)
+        inbox = await api.get("/worklists/units/T101-LDS/inbox", params={"limit": 200}, headers=headers)
+        assert listed.status_code == 200 and inbox.status_code == 200, (listed.text, inbox.text)
+        assert (case_no in inbox.text) is sees, name
+        outside = await api.get("/worklists/overdue", params={"jurisdiction": "139001101"}, headers=headers)
+        assert outside.status_code == (200 if sees else 404), name
+    other_inbox = await api.get("/worklists/units/T101-LDS/inbox", headers={"Authorization": f"Bearer {keys['unit of 河东乡']}"})
+    assert other_inbox.status_code == 404  # another unit's inbox, as if it did not exist
+
+
+async def test_operators_register_cases_in_their_own_jurisdiction_only(api, staff):
+    _, keys = staff
+    form = wage_arrears(place={"township_code": "139001102"})
+    refused = await api.post("/cases", json=form, headers={"Authorization": f"Bearer {keys['operator']}"})
+    assert refused.status_code == 403 and "place.township_code" in refused.json()["detail"]
+
+
+async def test_an_admin_issues_and_revokes_keys(api):
+    issued = await api.put("/users/auth-clerk", json={"name": "受理员 周敏", "role": "operator", "jurisdiction_code": "139001101"})
+    assert issued.status_code == 200 and issued.json()["api_key"].startswith("od_")
+    clerk = {"Authorization": f"Bearer {issued.json()['api_key']}"}
+    assert (await api.get("/directory/units", headers=clerk)).status_code == 200
+    missing_scope = await api.put("/users/auth-clerk-2", json={"name": "受理员", "role": "operator"})
+    assert missing_scope.status_code == 422 and "jurisdiction_code" in missing_scope.json()["detail"]
+    assert (await api.delete("/users/auth-clerk")).status_code == 204
+    assert (await api.get("/directory/units", headers=clerk)).status_code == 401
+
