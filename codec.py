@@ -1,0 +1,96 @@
+"""Personal data never reaches Temporal's database in clear: every payload the worker and the API
+send is sealed with AES-256-GCM under a named key. New payloads use the current key; any key still
+configured opens old ones, so keys rotate without re-encrypting history."""
+
+import base64
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
+
+from settings import Settings
+
+ENCODING = b"binary/encrypted"
+NONCE_BYTES = 12
+
+
+def is_plain_text(payload: Payload) -> bool:
+    """A bare string: a summary, the current details, a timer's name, a code. They stay readable in
+    the Temporal UI without the codec, so they must never carry personal data (only models do: the
+    intake, the parties, the documents — and those are sealed). tests/test_codec.py checks the
+    server's database for a party's name, ID number and phone after a whole case."""
+    return payload.metadata.get("encoding") == b"json/plain" and payload.data[:1] == b'"'
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, keys: Mapping[str, bytes], current: str):
+        if current not in keys:
+            raise ValueError(f"payload key {current!r} is not among the configured keys {sorted(keys)}")
+        self.ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self.current = current
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.seal(payload) for payload in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.open(payload) for payload in payloads]
+
+    def seal(self, payload: Payload) -> Payload:
+        if is_plain_text(payload):
+            return payload
+        nonce = os.urandom(NONCE_BYTES)
+        # The key id is bound in as associated data: a payload cannot be passed off under another key.
+        sealed = self.ciphers[self.current].encrypt(nonce, payload.SerializeToString(), self.current.encode())
+        return Payload(metadata={"encoding": ENCODING, "encryption-key-id": self.current.encode()}, data=nonce + sealed)
+
+    def open(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") != ENCODING:
+            return payload  # written before encryption was on (old histories replay as they are)
+        key_id = payload.metadata["encryption-key-id"].decode()
+        if key_id not in self.ciphers:
+            raise ValueError(f"payload sealed with key {key_id!r}, which is no longer configured")
+        nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+        return Payload.FromString(self.ciphers[key_id].decrypt(nonce, sealed, key_id.encode()))
+
+
+def new_key() -> str:
+    return base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
+def decode_keys(keys: Mapping[str, str]) -> dict[str, bytes]:
+    decoded = {key_id: base64.b64decode(key, validate=True) for key_id, key in keys.items()}
+    for key_id, key in decoded.items():
+        if len(key) != 32:
+            raise ValueError(f"payload key {key_id!r} must be 32 bytes (base64 of an AES-256 key), not {len(key)}")
+    return decoded
+
+
+def ensure_key_file(path: Path) -> None:
+    """The embedded stack's keys, made once before its services start so they all share them."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps({"current": "local-1", "keys": {"local-1": new_key()}}, indent=2))
+
+
+def data_converter(keys: Mapping[str, bytes], current: str) -> DataConverter:
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current))
+
+
+def converter_for(settings: Settings) -> DataConverter:
+    """The data converter of every Temporal client of ours: configured keys, or the key file."""
+    if settings.codec_keys:
+        keys = {key_id: key.get_secret_value() for key_id, key in settings.codec_keys.items()}
+        current = settings.codec_key_id or list(keys)[-1]
+    elif settings.codec_key_file.exists():
+        stored = json.loads(settings.codec_key_file.read_text())
+        keys, current = stored["keys"], settings.codec_key_id or stored["current"]
+    else:
+        raise SystemExit(f"no payload keys: set ONEDOOR_CODEC_KEYS, or run `onedoor up` once to create {settings.codec_key_file}")
+    return data_converter(decode_keys(keys), current)
