@@ -1,9 +1,36 @@
 """structlog JSON logs for every process; stdlib records (Temporal's workflow and activity loggers) too."""
 
 import logging
+import re
 import sys
 
 import structlog
+
+from domain.case_number import is_case_number
+
+# 居民身份证号 (GB 11643: 17 digits and a check digit) and phone numbers (mobile, or a landline with
+# its area code) are shown only by their last four characters, the way a counter clerk reads them out.
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{14}(\d{3}[\dXx])(?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{5}(\d{4})(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{3,4}(\d{4})(?!\d)")
+
+
+def mask(value):
+    """The value with every ID number and phone number in it masked, however deeply nested."""
+    if isinstance(value, str):
+        value = ID_NUMBER.sub(lambda m: "*" * 14 + m[1], value)
+        value = MOBILE.sub(lambda m: "1**-****-" + m[1], value)
+        return LANDLINE.sub(lambda m: "0***-****" + m[1], value)
+    if isinstance(value, dict):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(item) for item in value]
+    return value
+
+
+def mask_personal_data(_logger, _name, event: dict) -> dict:
+    """Logs never carry a party's ID or phone number, whoever wrote the line (ours or a library's)."""
+    return mask(event)
 
 
 def temporal_context(_logger, _name, event: dict) -> dict:
@@ -15,8 +42,8 @@ def temporal_context(_logger, _name, event: dict) -> dict:
             event.setdefault("run_id", info.get("run_id") or info.get("workflow_run_id"))
             if "activity_type" in info:
                 event.setdefault("activity", info["activity_type"])
-    if event.get("workflow_id") and "case_no" not in event:
-        event["case_no"] = event["workflow_id"]  # the workflow id is the case number
+    if is_case_number(event.get("workflow_id") or "") and "case_no" not in event:
+        event["case_no"] = event["workflow_id"]  # a case's workflow id is its number
     return event
 
 
@@ -28,6 +55,7 @@ def configure(level: str = "INFO") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
         temporal_context,
+        mask_personal_data,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -42,6 +70,7 @@ def configure(level: str = "INFO") -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                mask_personal_data,  # a traceback can quote a party's data too
                 structlog.processors.JSONRenderer(ensure_ascii=False),
             ],
         )
