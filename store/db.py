@@ -1,10 +1,16 @@
 """Engines, sessions and migrations for the register."""
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 HERE = Path(__file__).parent
@@ -42,3 +48,26 @@ def migrate(url: str) -> None:
     config.set_main_option("script_location", str(HERE / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, "head")
+
+
+@contextmanager
+def throwaway_register(server_url: str | None, folder: Path, purpose: str) -> Iterator[str]:
+    """A migrated, empty register that is gone afterwards: a new database on the PostgreSQL
+    server of server_url, or a SQLite file in folder. For tests and benchmarks."""
+    if not server_url:
+        url = f"sqlite:///{folder / f'{purpose}.db'}"
+        migrate(url)
+        yield url
+        return
+    server = make_url(server_url)
+    name = f"onedoor_{purpose}_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        migrate(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
