@@ -4,10 +4,10 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.policy import ClockPolicy, GradingPolicy, Policy
+from domain.policy import ClockPolicy, GradingPolicy, HouseholdPolicy, Policy
 
 
 class Settings(BaseSettings):
@@ -33,8 +33,29 @@ class Settings(BaseSettings):
     county_code: str = Field("139001", pattern=r"^\d{6}$", description="行政区划代码 of the county, prefixes case numbers")
     clocks: ClockPolicy = Field(default_factory=ClockPolicy, description="per grade and step; e.g. ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH=30")
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
+    household: HouseholdPolicy = Field(default_factory=HouseholdPolicy, description="家庭和谐服务档案: visits by risk, calm period; e.g. ONEDOOR_HOUSEHOLD__CALM_PERIOD=P60D")
+    weekly_report_cron: str = Field("0 9 * * 1", description="研判会: when each township's and county's report of the past week runs; cron in Beijing time (Asia/Shanghai), applied at the next start or `onedoor setup`")
     log_level: str = "INFO"
     workflow_sandbox: bool = Field(True, description="run workflow code in Temporal's sandbox; off trades that safety net for about a third more worker throughput (bench/README.md)")
+    codec_keys: dict[str, SecretStr] = Field(
+        {}, description='payload encryption keys by id, base64 of 32 bytes (AES-256-GCM), e.g. {"2026-11": "…"}; unset: the embedded stack\'s key file'
+    )
+    codec_key_id: str | None = Field(None, description="the key that seals new payloads; the last of codec_keys when unset")
+    temporal_ui_origin: str = Field("http://localhost:8233", description="the Temporal UI's origin: the only one the codec endpoint answers (CORS)")
+
+    @property
+    def codec_key_file(self) -> Path:
+        return self.data_dir / "codec-keys.json"
+
+    @property
+    def admin_key_file(self) -> Path:
+        """The embedded stack's admin key, new at every `onedoor up`."""
+        return self.data_dir / "admin-key"
+
+    @property
+    def simulator_key_file(self) -> Path:
+        """The simulated units' API keys, written by `onedoor up` for the simulator."""
+        return self.data_dir / "simulator-keys.json"
 
     @cached_property
     def register_url(self) -> str:
@@ -50,4 +71,4 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     def policy(self) -> Policy:
-        return Policy(grading=self.grading, clocks=self.clocks)
+        return Policy(grading=self.grading, clocks=self.clocks, household=self.household)

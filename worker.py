@@ -10,15 +10,19 @@ import httpx
 import structlog
 from temporalio import workflow
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+import codec
 import logs
 from activities.department import DepartmentGateway
+from activities.households import HouseholdActivities
 from activities.register import RegisterActivities
+from activities.reports import ReportActivities
 from settings import Settings
 from store.db import make_engine, make_sessions
 from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.household import HouseholdWorkflow
+from workflows.weekly_report import WeeklyReportWorkflow
 
 ACTIVITY_THREADS = 32  # register writes are sync SQLAlchemy calls; they run on this many threads
 
@@ -27,7 +31,8 @@ workflow.logger.workflow_info_on_message = False
 
 
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
+    """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's."""
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings))
 
 
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
@@ -37,9 +42,9 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[DisputeCaseWorkflow],
+        workflows=[DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow],
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
-        activities=[*register.all(), gateway.dispatch_to_unit],
+        activities=[*register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions).build_weekly_report],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),  # in-flight activities finish on SIGTERM

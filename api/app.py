@@ -6,10 +6,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 import logs
-from api import cases, directory
+from api import assessment, cases, codec, directory, households, records, reports, users, worklists
 from settings import Settings
 from store.db import make_engine, make_sessions
 from worker import connect
@@ -38,6 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(cases.router)
     app.include_router(directory.router)
+    app.include_router(reports.router)
+    app.include_router(households.router)
+    app.include_router(records.router)
+    app.include_router(worklists.router)
+    app.include_router(assessment.router)
+    app.include_router(users.router)
+    app.include_router(codec.router)
+    # Only the Temporal UI calls us from a browser page of another origin (the codec endpoint).
+    app.add_middleware(CORSMiddleware, allow_origins=[settings.temporal_ui_origin], allow_credentials=True,
+                       allow_methods=["POST"], allow_headers=["Content-Type", "Authorization", "X-Namespace"])
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -48,6 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=422,
             content={"detail": "输入有误 invalid input — " + "; ".join(problems), "errors": jsonable_encoder([{k: v for k, v in e.items() if k != "input"} for e in error.errors()])},
         )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def register_unavailable(_request: Request, error: DBAPIError) -> JSONResponse:
+        # The register is restarting or unreachable: nothing was done, the request can be sent again.
+        log.warning("register unavailable", error=str(error.orig)[:200])
+        return JSONResponse(status_code=503, headers={"Retry-After": "2"}, content={"detail": "登记簿暂时不可用，请稍后重试 (register unavailable)"})
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict:

@@ -34,6 +34,7 @@ from temporalio.worker import Worker
 from bench.bare import STAMPS, BareCase, BareCaseWorkflow, noop, stamp, stamp_after
 from ops import stack
 from settings import Settings
+from worker import connect
 from store.db import make_engine
 from store.tables import CaseClock, CaseEvent
 
@@ -76,8 +77,9 @@ def land() -> dict:
 
 
 class Bench:
-    def __init__(self, settings: Settings, api: httpx.AsyncClient, simulator: httpx.AsyncClient, client: Client, processes):
+    def __init__(self, settings: Settings, api: httpx.AsyncClient, simulator: httpx.AsyncClient, client: Client, bare_client: Client, processes):
         self.settings, self.api, self.simulator, self.client, self.processes = settings, api, simulator, client, processes
+        self.bare_client = bare_client  # bare Temporal: no payload codec, as a plain application would run
         self.engine = make_engine(settings.register_url)
 
     async def register(self, form: dict) -> tuple[str, float, float]:
@@ -263,7 +265,7 @@ class Bench:
         figures = {}
         queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
         with ThreadPoolExecutor(4) as executor:
-            async with Worker(self.client, task_queue=queue, workflows=[BareCaseWorkflow], activities=[noop, stamp, stamp_after], activity_executor=executor):
+            async with Worker(self.bare_client, task_queue=queue, workflows=[BareCaseWorkflow], activities=[noop, stamp, stamp_after], activity_executor=executor):
                 far = datetime.now(timezone.utc) + timedelta(days=1)
                 if intake:
                     ids, wall, latency = await self.bare_starts(intake, concurrency, queue, BareCase(activities=1, due=far))
@@ -272,12 +274,12 @@ class Bench:
                 if lifecycle:
                     started = time.monotonic()
                     ids, _, _ = await self.bare_starts(lifecycle, concurrency, queue, BareCase(activities=activities - 1, due=far), answer=True)
-                    await asyncio.gather(*(self.client.get_workflow_handle(i).result() for i in ids))
+                    await asyncio.gather(*(self.bare_client.get_workflow_handle(i).result() for i in ids))
                     figures["lifecycle"] = {"cases_per_s": lifecycle / (time.monotonic() - started), "activities_per_case": activities}
                 if storm:
                     due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=max(30, storm // 50))
                     ids, _, _ = await self.bare_starts(storm, concurrency, queue, BareCase(activities=1, due=due))
-                    done = await asyncio.gather(*(self.client.get_workflow_handle(i).result() for i in ids))
+                    done = await asyncio.gather(*(self.bare_client.get_workflow_handle(i).result() for i in ids))
                     figures["storm"] = {"wake_late_s": spread([d - due.timestamp() for d in done])}
         return figures
 
@@ -290,7 +292,7 @@ class Bench:
             async with gate:
                 workflow_id = f"bare-{uuid.uuid4().hex}"
                 started = time.time()
-                handle = await self.client.start_workflow(BareCaseWorkflow.run, case, id=workflow_id, task_queue=queue)
+                handle = await self.bare_client.start_workflow(BareCaseWorkflow.run, case, id=workflow_id, task_queue=queue)
                 latency.append(time.time() - started)
                 ids[workflow_id] = started
                 if answer:
@@ -350,10 +352,11 @@ def bench_settings(data_dir: Path, database_url: str | None) -> tuple[Settings, 
 
 
 async def scenarios(settings: Settings, processes, options: dict) -> dict:
-    client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
+    client, bare_client = await connect(settings), await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
     limits = httpx.Limits(max_connections=options["concurrency"] + 10)
-    async with httpx.AsyncClient(base_url=settings.public_api_url, timeout=60, limits=limits) as api, httpx.AsyncClient(base_url=settings.simulator_url) as simulator:
-        bench = Bench(settings, api, simulator, client, processes)
+    admin = {"Authorization": f"Bearer {settings.admin_key_file.read_text()}"}
+    async with httpx.AsyncClient(base_url=settings.public_api_url, timeout=60, limits=limits, headers=admin) as api, httpx.AsyncClient(base_url=settings.simulator_url) as simulator:
+        bench = Bench(settings, api, simulator, client, bare_client, processes)
         c = options["concurrency"]
         onedoor = {}
         if options["idle"]:

@@ -1,6 +1,7 @@
 """`onedoor up`: the whole embedded stack in the foreground, stopped together on Ctrl-C."""
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
@@ -9,13 +10,18 @@ from pathlib import Path
 
 import httpx
 import structlog
+from sqlalchemy import select
 from temporalio.client import Client
 
+import codec
+from domain.labels import Role
+from ops.schedules import prepare_schedules
 from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes
 from settings import Settings
+from store import users
 from store.db import make_engine, make_sessions, migrate
 from store.directory import seed_directory
-from store.tables import Jurisdiction
+from store.tables import Jurisdiction, Unit
 
 log = structlog.get_logger("stack")
 
@@ -47,6 +53,22 @@ def prepare_register(settings: Settings) -> None:
             seed_directory(session, settings.simulator_url)
             log.info("directory seeded", source="store/seed/directory.json")
     engine.dispose()
+
+
+def issue_keys(settings: Settings) -> str:
+    """Fresh keys at every start of the embedded stack: the admin's (returned, and kept in
+    data_dir/admin-key for scripts) and one per simulated unit system (for the simulator)."""
+    engine = make_engine(settings.register_url)
+    with make_sessions(engine)() as session:
+        admin = users.ensure_user(session, "admin", name="管理员", role=Role.ADMIN.value, active=True)
+        admin_key = users.issue_key(session, admin)
+        simulated = session.scalars(select(Unit.code).where(Unit.endpoint_url.startswith(settings.simulator_url))).all()
+        unit_keys = users.issue_system_keys(session, list(simulated))
+    engine.dispose()
+    for path, content in ((settings.admin_key_file, admin_key), (settings.simulator_key_file, json.dumps(unit_keys))):
+        path.touch(mode=0o600)
+        path.write_text(content)
+    return admin_key
 
 
 def service(name: str, env: dict | None = None, output=None) -> subprocess.Popen:
@@ -88,6 +110,8 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
     Returns the processes in start order; `stop` ends them. Output goes to the terminal, or to
     one file per service in log_dir."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.codec_keys:
+        codec.ensure_key_file(settings.codec_key_file)
     port = int(settings.temporal_address.rsplit(":", 1)[1])
 
     def output(name: str):
@@ -95,7 +119,7 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
 
     processes = [
         subprocess.Popen(
-            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port),
+            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port, codec_endpoint=f"http://localhost:{settings.api_port}/codec"),
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             stdout=output("temporal"),
             stderr=subprocess.STDOUT,
@@ -104,6 +128,8 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
     try:
         asyncio.run(prepare_temporal(settings))
         prepare_register(settings)
+        issue_keys(settings)
+        asyncio.run(prepare_schedules(settings))  # after the register: one schedule per township and county in it
         processes += [service(name, env=env, output=output(name)) for name in ("simulator", "worker", "api")]
     except BaseException:
         stop(processes)
@@ -124,6 +150,7 @@ def up(settings: Settings) -> None:
             f"    Temporal UI  http://localhost:{settings.temporal_ui_port}\n"
             f"    simulator    {settings.simulator_url}/docs\n"
             f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
+            f"    admin key    {settings.admin_key_file.read_text()}  (Authorization: Bearer …; new at every start)\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )

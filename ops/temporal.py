@@ -24,7 +24,8 @@ def temporal_cli() -> str:
     return found
 
 
-def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
+def dev_server_command(db_file: Path, port: int, ui_port: int, codec_endpoint: str | None = None) -> list[str]:
+    """The UI decodes payloads through codec_endpoint (the API's /codec) when given."""
     return [
         temporal_cli(), "server", "start-dev",
         "--db-filename", str(db_file),
@@ -36,6 +37,7 @@ def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
         "--sqlite-pragma", "synchronous=normal",
         "--ui-disable-news-fetch",
         "--log-level", "warn",
+        *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
     ]
 
 

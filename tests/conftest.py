@@ -10,21 +10,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+import codec
 from api.app import create_app
 from domain.policy import ClockPolicy, ClockRule, ClockSet
 from ops.temporal import ensure_search_attributes, temporal_cli
 from settings import Settings
 from simulator.app import create_simulator
-from store.db import make_engine, make_sessions, migrate
+from store.db import make_engine, make_sessions, throwaway_register
+from store import users
 from store.directory import seed_directory
+from store.tables import Unit
 from worker import ACTIVITY_THREADS, build_worker
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -36,12 +37,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# A fixed test key, so recorded histories (tests/histories) stay readable by the replay tests.
+CODEC_KEYS = {"test-1": "b25lZG9vci10ZXN0LWtleS0zMi1ieXRlcy1sb25nLiE="}
+CONVERTER = codec.data_converter(codec.decode_keys(CODEC_KEYS), "test-1")
+
+
 @pytest.fixture(scope="session")
-async def temporal():
+def temporal_db(tmp_path_factory) -> Path:
+    """The dev server's SQLite file: a test reads it to prove no personal data is stored in clear."""
+    return tmp_path_factory.mktemp("temporal") / "temporal.db"
+
+
+@pytest.fixture(scope="session")
+async def temporal(temporal_db):
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
+        data_converter=CONVERTER,
+        dev_server_extra_args=["--db-filename", str(temporal_db), "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
     )
     await ensure_search_attributes(env.client, "default")
     yield env
@@ -52,21 +64,8 @@ async def temporal():
 def database_url(tmp_path_factory):
     """A fresh, migrated register: a throwaway database on the DATABASE_URL server, or a SQLite file."""
     given = os.environ.get("DATABASE_URL")
-    if not given:
-        url = f"sqlite:///{tmp_path_factory.mktemp('register') / 'register.db'}"
-        migrate(url)
+    with throwaway_register(given and Settings(database_url=given).register_url, tmp_path_factory.mktemp("register"), "test") as url:
         yield url
-        return
-    server = make_url(Settings(database_url=given).register_url)
-    name = f"onedoor_test_{uuid.uuid4().hex[:8]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -97,15 +96,25 @@ async def settings(temporal, database_url):
         simulator_url=f"http://127.0.0.1:{simulator_port}",
         task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
         clocks=sized_clocks(),  # tests that watch a deadline fire shorten them further
+        codec_keys=CODEC_KEYS,
+        codec_key_id="test-1",
     )
 
 
 @pytest.fixture(scope="session")
-async def stack(temporal, settings, sessions):
-    """Simulator, API and worker, all over real HTTP and a real Temporal server."""
+def keys(sessions, settings) -> dict[str, str]:
+    """API keys: "admin" (may act in any role), and each simulated unit system's by unit code."""
     with sessions() as session:
         seed_directory(session, settings.simulator_url)
-    simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}"), settings.simulator_port)
+        admin = users.ensure_user(session, "test-admin", name="测试管理员", role="admin", active=True)
+        units = session.scalars(select(Unit.code)).all()
+        return {"admin": users.issue_key(session, admin), **users.issue_system_keys(session, list(units))}
+
+
+@pytest.fixture(scope="session")
+async def stack(temporal, settings, sessions, keys):
+    """Simulator, API and worker, all over real HTTP and a real Temporal server."""
+    simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", keys.get), settings.simulator_port)
     api_app = create_app(settings)
     api = await serve(api_app, settings.api_port)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
@@ -137,8 +146,9 @@ def clocks(stack):
 
 
 @pytest.fixture
-async def api(stack, settings):
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as client:
+async def api(stack, settings, keys):
+    """The API as an admin sees it (an admin may act in any role); tests/test_auth.py checks each role."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30, headers={"Authorization": f"Bearer {keys['admin']}"}) as client:
         yield client
 
 

@@ -1,6 +1,7 @@
 """The README's first command: `onedoor up` brings up the whole embedded stack, stops cleanly on
 Ctrl-C, and keeps its data across a restart. And docker-compose.yml names what the code reads."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,8 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from temporalio.client import Client
 
 from cli import app as cli_app
+from ops.schedules import schedule_id
 from ops.stack import wait_healthy
 from settings import Settings
 from tests.cases import wage_arrears
@@ -32,14 +35,29 @@ def interrupt(process: subprocess.Popen) -> str:
     return output
 
 
-def case_when(api: str, case_no: str, stage: str, timeout: float = 30) -> dict:
+def signed_in(api: str, data_dir: Path) -> httpx.Client:
+    """The API as the admin whose key this start of the stack printed (and kept in data_dir)."""
+    return httpx.Client(base_url=api, headers={"Authorization": f"Bearer {(data_dir / 'admin-key').read_text()}"}, timeout=10)
+
+
+def case_when(api: httpx.Client, case_no: str, stage: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        case = httpx.get(f"{api}/cases/{case_no}", timeout=5).json()
+        case = api.get(f"/cases/{case_no}").json()
         if case.get("stage") == stage:
             return case
         time.sleep(0.2)
     raise AssertionError(f"{case_no} never reached {stage}")
+
+
+def weekly_report_time_zones(address: str, scopes: list[str]) -> set[str]:
+    """The time zones of the seeded county's and townships' weekly report schedules (研判会); fails if one is missing."""
+
+    async def describe() -> set[str]:
+        client = await Client.connect(address)
+        return {(await client.get_schedule_handle(schedule_id(scope)).describe()).schedule.spec.time_zone_name for scope in scopes}
+
+    return asyncio.run(describe())
 
 
 @pytest.mark.slow
@@ -54,29 +72,36 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
         ONEDOOR_SIMULATOR_PORT=str(ports["SIMULATOR"]),
         ONEDOOR_SIMULATOR_URL=f"http://127.0.0.1:{ports['SIMULATOR']}",
     )
-    api = f"http://127.0.0.1:{ports['API']}"
+    url, data_dir = f"http://127.0.0.1:{ports['API']}", tmp_path / "var"
 
     stack = start_stack(env)
-    wait_healthy(api, [stack])
-    created = httpx.post(f"{api}/cases", json=wage_arrears(), timeout=10)
+    wait_healthy(url, [stack])
+    api = signed_in(url, data_dir)
+    first_key = api.headers["Authorization"].removeprefix("Bearer ")
+    assert httpx.post(f"{url}/cases", json=wage_arrears(), timeout=10).status_code == 401  # no key, no entry
+    created = api.post("/cases", json=wage_arrears())
     assert created.status_code == 201, created.text
     case_no = created.json()["case_no"]
     case_when(api, case_no, "dispatched")
+    assert weekly_report_time_zones(f"127.0.0.1:{ports['TEMPORAL']}", ["139001", "139001101", "139001102"]) == {"Asia/Shanghai"}
     assert httpx.get(f"http://127.0.0.1:{ports['UI']}/", timeout=5).status_code == 200  # the Temporal Web UI
     output = interrupt(stack)
     assert stack.returncode is not None
     assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"http://localhost:{ports['UI']}" in output
-    assert (tmp_path / "var" / "temporal.db").exists() and (tmp_path / "var" / "register.db").exists()
+    assert f"admin key    {first_key}" in output
+    assert (data_dir / "temporal.db").exists() and (data_dir / "register.db").exists()
     with pytest.raises(httpx.HTTPError):  # everything stopped with it
-        httpx.get(f"{api}/healthz", timeout=1)
+        httpx.get(f"{url}/healthz", timeout=1)
 
     stack = start_stack(env)
     try:
-        wait_healthy(api, [stack])
+        wait_healthy(url, [stack])
+        assert api.get(f"/cases/{case_no}").status_code == 401  # a new start, a new admin key
+        api = signed_in(url, data_dir)
         # The case, its clocks and its register row are all still there, and it goes on.
-        assert httpx.get(f"{api}/cases/{case_no}", timeout=10).json()["stage"] == "dispatched"
-        assert httpx.get(f"{api}/cases/{case_no}/register", timeout=10).json()["lead_unit"] == "T101-LDS"
-        answered = httpx.post(f"{api}/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘干事"}, timeout=10)
+        assert api.get(f"/cases/{case_no}").json()["stage"] == "dispatched"
+        assert api.get(f"/cases/{case_no}/register").json()["lead_unit"] == "T101-LDS"
+        answered = api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘干事"})
         assert answered.status_code == 200, answered.text
     finally:
         interrupt(stack)
