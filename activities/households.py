@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 
+from activities import database_activity
 from domain.household import HouseholdFile, HouseholdLink, HouseholdRecord, HouseholdState, LinkedCase, VisitReminder
 from store import households
 from workflows.household import HouseholdWorkflow, household_summary, household_workflow_id
@@ -47,12 +48,12 @@ class HouseholdActivities:
             place = link.place
             return households.enrol(session, link.case_no, place.township_code, place.village_code, link.address, link.at)
 
-    @activity.defn
+    @database_activity
     def record_household(self, record: HouseholdRecord) -> None:
         with self.sessions() as session:
             households.mirror(session, record)
 
-    @activity.defn
+    @database_activity
     def remind_grid_worker(self, reminder: VisitReminder) -> None:
         # The notification log: one line per reminder for whoever delivers them to the grid worker
         # (the register keeps the due time on the household's row).

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import database_activity
 from domain.case import CaseFile
 from domain.messages import AlertNotice, BackstopRequest, ClockNotice, MediatorPick, MediatorRequest, RouteRequest, Routing, StepRecord
 from domain.labels import Level
@@ -22,29 +23,29 @@ class RegisterActivities:
     def __init__(self, sessions: sessionmaker[Session]):
         self.sessions = sessions
 
-    @activity.defn
+    @database_activity
     def record_intake(self, case: CaseFile) -> None:
         with self.sessions() as session:
             register.record_intake(session, case)
 
-    @activity.defn
+    @database_activity
     def record_step(self, step: StepRecord) -> None:
         with self.sessions() as session:
             register.record_step(session, step)
         activity.logger.info("register: step recorded", extra={"case_no": step.case_no, "step": step.key})
 
-    @activity.defn
+    @database_activity
     def record_clock_notice(self, notice: ClockNotice) -> None:
         with self.sessions() as session:
             register.record_clock_notice(session, notice)
 
-    @activity.defn
+    @database_activity
     def record_alert(self, alert: AlertNotice) -> None:
         with self.sessions() as session:
             register.record_event(session, alert.case_no, f"alert-{alert.center_code}-{alert.leader}"[:64], "alert", alert.at, alert.text)
         activity.logger.warning("emergency alert", extra={"case_no": alert.case_no, "center": alert.center_code})
 
-    @activity.defn
+    @database_activity
     def route_case(self, request: RouteRequest) -> Routing:
         place = request.place
         with self.sessions() as session:
@@ -61,7 +62,7 @@ class RegisterActivities:
             except (LookupError, KeyError) as gap:
                 raise directory_gap(str(gap)) from gap
 
-    @activity.defn
+    @database_activity
     def assign_mediator(self, request: MediatorRequest) -> MediatorPick:
         with self.sessions() as session:
             mediator = directory.pick_mediator(session, request.jurisdiction_code, request.gold_first, request.exclude)
@@ -69,7 +70,7 @@ class RegisterActivities:
                 raise directory_gap(f"{request.jurisdiction_code} 没有可指派的调解员 (no mediator)")
             return MediatorPick(mediator_id=mediator.id, name=mediator.name, gold=mediator.gold)
 
-    @activity.defn
+    @database_activity
     def find_backstop_body(self, request: BackstopRequest) -> str:
         with self.sessions() as session:
             body = directory.backstop_body(session, request.kind, request.centers)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import database_activity
 from reports.archive import save_report
 from reports.charts import render_charts
 from reports.figures import WeeklyReportRequest, WeeklyReportSummary
@@ -18,7 +19,7 @@ class ReportActivities:
     def __init__(self, sessions: sessionmaker[Session]):
         self.sessions = sessions
 
-    @activity.defn
+    @database_activity
     def build_weekly_report(self, request: WeeklyReportRequest) -> WeeklyReportSummary:
         now = datetime.now(timezone.utc)
         with self.sessions() as session:

@@ -33,7 +33,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A write waiting on a row lock gives up after a while and is retried, rather than hang a worker thread.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"options": "-c lock_timeout=20s"})
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
