@@ -77,11 +77,10 @@ def may_see(session: Session, principal: Principal, case: Case) -> bool:
     units it was dispatched or referred to, backstop bodies and courts above its place, and its mediator."""
     if principal.role in (Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR):
         return may_see_place(session, principal, case.village_code or case.township_code)
-    place = directory.ancestry(session, case.village_code or case.township_code)
     if principal.role == Role.MEDIATOR:
         return case.mediator_id == principal.mediator_id
     unit = session.get(Unit, principal.unit_code)
-    if unit is not None and unit.backstop is not None and unit.jurisdiction_code in place:
+    if unit is not None and unit.backstop is not None and unit.jurisdiction_code in directory.ancestry(session, case.village_code or case.township_code):
         return True
     return session.scalar(select(exists().where(CaseClock.case_no == case.case_no, CaseClock.unit_code == principal.unit_code)))
 
