@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from temporalio.service import RPCError
 
 import logs
 from api import assessment, cases, codec, directory, households, records, reports, users, worklists
@@ -67,6 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The register is restarting or unreachable: nothing was done, the request can be sent again.
         log.warning("register unavailable", error=str(error.orig)[:200])
         return JSONResponse(status_code=503, headers={"Retry-After": "2"}, content={"detail": "登记簿暂时不可用，请稍后重试 (register unavailable)"})
+
+    @app.exception_handler(RPCError)
+    async def temporal_unavailable(_request: Request, error: RPCError) -> JSONResponse:
+        # Temporal is busy or restarting: the request was fine and can be sent again (a repeated
+        # registration keeps its number and starts the case). Routes handle NOT_FOUND themselves.
+        log.warning("temporal unavailable", status=str(error.status), error=error.message)
+        return JSONResponse(status_code=503, headers={"Retry-After": "1"}, content={"detail": f"服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})"})
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict:

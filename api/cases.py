@@ -101,18 +101,10 @@ async def create_case(
         )
     except WorkflowAlreadyStartedError:
         pass  # finished long ago: it is the same case
-    except RPCError as error:
-        raise temporal_unavailable(error)  # the number is kept: the same request again starts the case
     log.info("case registered" if is_new else "case registration repeated", new=is_new, operator=operator.id)
     if not is_new:
         response.status_code = 200
     return in_beijing_time(CaseCreated(case_no=case_no, received_at=case.received_at, url=f"/cases/{case_no}"))
-
-
-def temporal_unavailable(error: RPCError) -> HTTPException:
-    """Temporal is busy or restarting: the request was fine, it can be sent again."""
-    log.warning("temporal unavailable", status=str(error.status), error=error.message)
-    return HTTPException(503, f"案件服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})", headers={"Retry-After": "1"})
 
 
 async def ask(handle: WorkflowHandle, call):
@@ -126,7 +118,7 @@ async def ask(handle: WorkflowHandle, call):
         raise
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
-            raise temporal_unavailable(error)
+            raise  # the app answers 503
     # An update to a finished workflow is also NOT_FOUND: tell a closed case from a missing one.
     try:
         await handle.describe()

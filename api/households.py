@@ -135,7 +135,6 @@ async def record_visit(
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise closed  # the file closed since the register was read
-        log.warning("temporal unavailable", status=str(error.status), error=error.message)
-        raise HTTPException(503, f"档案服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})", headers={"Retry-After": "1"})
+        raise  # the app answers 503
     log.info("household visit recorded", household_id=household_id)
     return in_beijing_time(await run_in_threadpool(detail, make_session, household_id, principal))

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
 
 from api.auth import Principal, allow, effective_scope
 from api.deps import sessions, settings, temporal
@@ -183,6 +182,4 @@ async def run_report(
         return JSONResponse({"detail": f"报告仍在生成，稍后查看 {url} (still being built)"}, status_code=202, headers={"Location": url})
     except WorkflowFailureError as failed:
         raise HTTPException(502, f"研判报告生成失败 (the report failed): {failed.cause}")
-    except RPCError as error:
-        raise HTTPException(503, f"报告服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})", headers={"Retry-After": "1"})
     return report_view(await stored_report(principal, scope, week_start, make_session))

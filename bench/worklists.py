@@ -77,7 +77,7 @@ class Seeder:
         stage, grade = pick(rng, STAGES), pick(rng, GRADES)
         township, village, centers = rng.choice(self.places)
         category = rng.choice(list(Category))
-        is_open = stage not in (Stage.CLOSED, Stage.SETTLED)
+        is_open = stage.is_open
         received = now - (timedelta(minutes=rng.uniform(5, 30 * 24 * 60)) if is_open else timedelta(days=rng.uniform(30, 365)))
         row = dict(
             case_no=f"{COUNTY}-2026-{number:06d}", source=rng.choice(["window", "hotline", "online", "police"]), category=category.value,
@@ -125,7 +125,7 @@ class Seeder:
                 clocks.live(ClockName.CONFIRMATION, None, current, "paused" if pressure == "paused" else "running")
             if stage == Stage.REFERRAL:
                 clocks.live(ClockName.REFERRAL, rng.choice(["C-LDZC", "C-FY", "C-FLYZ"]), current, pressure)
-            if stage in (Stage.CLOSED, Stage.SETTLED):
+            if not stage.is_open:
                 clocks.done(ClockName.RETURN_VISIT, None, current, ClockStatus.MET)
         running = [c["due_at"] for c in clocks.rows if c["status"] == ClockStatus.RUNNING]
         row.update(
@@ -204,7 +204,7 @@ def expected(cases: list[dict], clocks: list[dict], unit: str) -> dict[str, dict
     for name, (belongs, counts, needs_clock) in lists.items():
         wanted[name] = {}
         for case in cases:
-            if case["stage"] in (Stage.CLOSED, Stage.SETTLED) or not belongs(case):
+            if not Stage(case["stage"]).is_open or not belongs(case):
                 continue
             matching = sorted((k["due_at"], k["clock_id"]) for k in by_case.get(case["case_no"], []) if counts(k))
             if matching or not needs_clock:
@@ -321,7 +321,7 @@ def main(
 
     summary = {
         "at": now.strftime("%Y%m%dT%H%M%SZ"), "machine": machine(), "register": "PostgreSQL" if database_url else "SQLite",
-        "cases": cases, "clocks": len(clock_rows), "open_cases": sum(c["stage"] not in (Stage.CLOSED, Stage.SETTLED) for c in case_rows),
+        "cases": cases, "clocks": len(clock_rows), "open_cases": sum(Stage(c["stage"]).is_open for c in case_rows),
         "seeded_s": round(seeded_s, 1), "inbox_unit": unit, "checked_totals": sizes, "repeat": repeat,
         "lists": results, "overdue_csv_all_rows": {"rows": sizes["overdue"], **figures(csv_ms)},
     }

@@ -89,6 +89,11 @@ class Stage(Labelled):
     CLOSED = "closed", "已办结待回访"
     SETTLED = "settled", "案结事了"
 
+    @property
+    def is_open(self) -> bool:
+        """Still being handled: not closed (结案) nor settled (案结事了). A reopened case is open again."""
+        return self not in (Stage.CLOSED, Stage.SETTLED)
+
 
 class ClockName(Labelled):
     RESPONSE = "response", "响应时限"

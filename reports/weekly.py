@@ -16,7 +16,7 @@ TREND_WEEKS = 4  # the weeks before this one that the trend compares against
 HOT_SPOTS = 5
 ALL = "合计 all"
 GRADES = {grade.value for grade in RiskGrade}
-CLOSED = (Stage.CLOSED.value, Stage.SETTLED.value)
+CLOSED = tuple(stage.value for stage in Stage if not stage.is_open)
 
 
 def report_scope(session: Session, code: str) -> Jurisdiction | None:

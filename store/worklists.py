@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from domain.labels import ClockName, ClockStatus, RiskGrade, Stage
 from store.tables import Case, CaseClock, Jurisdiction, Unit
 
-OPEN_STAGES = tuple(stage.value for stage in Stage if stage not in (Stage.CLOSED, Stage.SETTLED))
+OPEN_STAGES = tuple(stage.value for stage in Stage if stage.is_open)
 # A breached clock still waits for its late answer, which is accepted (and counted late).
 LIVE_CLOCKS = (ClockStatus.RUNNING.value, ClockStatus.PAUSED.value, ClockStatus.BREACHED.value)
 DISPATCH_CLOCKS = (ClockName.RESPONSE.value, ClockName.FEEDBACK.value)

@@ -455,8 +455,7 @@ class DisputeCaseWorkflow:
         assignment = self.state.assignment(unit_code)
         if assignment is None:
             raise WrongActor(f"单位 {unit_code} 不是本案承办或协办单位 (not a unit this case was dispatched to)")
-        if self.state.stage in (Stage.CLOSED, Stage.SETTLED):
-            raise OutOfTurn("本案已办结 (case is closed)")
+        self.check_open()
         return assignment
 
     @workflow.update
@@ -667,7 +666,7 @@ class DisputeCaseWorkflow:
             raise OutOfTurn("本案不在待回访阶段 (no return visit due)")
 
     def check_open(self) -> None:
-        if self.state.stage in (Stage.CLOSED, Stage.SETTLED):
+        if not self.state.stage.is_open:
             raise OutOfTurn("本案已办结 (case is closed)")
 
     @workflow.query
