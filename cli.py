@@ -100,6 +100,30 @@ def issue_key(
 
 
 @app.command()
+def contracts(write: bool = typer.Option(False, "--write", help="update README.md and the JSON schemas in contracts/ instead of printing")) -> None:
+    """The documents exchanged with outside systems, rendered for README.md (Outside systems 对外接口)."""
+    from pathlib import Path
+
+    from domain.contracts import render, schema_file, schema_text, with_block
+    from domain.documents import CONTRACTS
+
+    if not write:
+        typer.echo(render(), nl=False)
+        return
+    root = Path(__file__).parent
+    readme = root / "README.md"
+    readme.write_text(with_block(readme.read_text(encoding="utf-8"), render()), encoding="utf-8")
+    folder = root / "contracts"
+    folder.mkdir(exist_ok=True)
+    current = {schema_file(model): schema_text(model) for model in CONTRACTS}
+    for stale in {p.name for p in folder.glob("*.json")} - set(current):  # a retired version goes; git keeps it
+        (folder / stale).unlink()
+    for name, text in current.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    typer.echo(f"README.md and contracts/ ({len(current)} schemas) updated")
+
+
+@app.command()
 def bench(
     idle: int = typer.Option(20, help="single cases, one after another"),
     intake: int = typer.Option(2000, help="cases in the intake burst"),

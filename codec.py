@@ -83,8 +83,8 @@ def data_converter(keys: Mapping[str, bytes], current: str) -> DataConverter:
     return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current))
 
 
-def converter_for(settings: Settings) -> DataConverter:
-    """The data converter of every Temporal client of ours: configured keys, or the key file."""
+def configured_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
+    """The payload keys by id, and the id of the one that seals: configured, or the key file."""
     if settings.codec_keys:
         keys = {key_id: key.get_secret_value() for key_id, key in settings.codec_keys.items()}
         current = settings.codec_key_id or list(keys)[-1]
@@ -93,4 +93,9 @@ def converter_for(settings: Settings) -> DataConverter:
         keys, current = stored["keys"], settings.codec_key_id or stored["current"]
     else:
         raise SystemExit(f"no payload keys: set ONEDOOR_CODEC_KEYS, or run `onedoor up` once to create {settings.codec_key_file}")
-    return data_converter(decode_keys(keys), current)
+    return decode_keys(keys), current
+
+
+def converter_for(settings: Settings) -> DataConverter:
+    """The data converter of every Temporal client of ours: configured keys, or the key file."""
+    return data_converter(*configured_keys(settings))

@@ -1,13 +1,15 @@
 """All configuration in one typed object, read from ONEDOOR_* environment variables (and .env)."""
 
+import json
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from domain.policy import ClockPolicy, GradingPolicy, HouseholdPolicy, Policy
+from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, Policy
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,13 @@ class Settings(BaseSettings):
     clocks: ClockPolicy = Field(default_factory=ClockPolicy, description="per grade and step; e.g. ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH=30")
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     household: HouseholdPolicy = Field(default_factory=HouseholdPolicy, description="家庭和谐服务档案: visits by risk, calm period; e.g. ONEDOOR_HOUSEHOLD__CALM_PERIOD=P60D")
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy, description="units' systems: retries and the outage window before the inbox fallback; e.g. ONEDOOR_DELIVERY__OUTAGE_WINDOW=PT1H")
+    incident_link_window: timedelta = Field(
+        timedelta(days=30), description="警情流转: a further incident about the same parties this soon after an open case was received joins it; e.g. ONEDOOR_INCIDENT_LINK_WINDOW=P30D"
+    )
+    party_mark_key: SecretStr | None = Field(
+        None, description="keys the party marks (HMAC-SHA256 of ID number, or name and phone) that find the open case about the same parties; derived from the payload key when unset"
+    )
     weekly_report_cron: str = Field("0 9 * * 1", description="研判会: when each township's and county's report of the past week runs; cron in Beijing time (Asia/Shanghai), applied at the next start or `onedoor setup`")
     log_level: str = "INFO"
     workflow_sandbox: bool = Field(True, description="run workflow code in Temporal's sandbox; off trades that safety net for about a third more worker throughput (bench/README.md)")
@@ -42,6 +51,22 @@ class Settings(BaseSettings):
     )
     codec_key_id: str | None = Field(None, description="the key that seals new payloads; the last of codec_keys when unset")
     temporal_ui_origin: str = Field("http://localhost:8233", description="the Temporal UI's origin: the only one the codec endpoint answers (CORS)")
+    notify_channels: Annotated[list[Literal["log", "webhook", "sms"]], NoDecode] = Field(
+        ["log"], description="通知渠道 where notices go: log, webhook, sms; comma-separated, e.g. ONEDOOR_NOTIFY_CHANNELS=log,sms"
+    )
+    notification_webhook_url: str | None = Field(None, description="webhook channel: where each notice is POSTed (onedoor.notification/v1, signed)")
+    notification_webhook_secret: SecretStr | None = Field(None, description="webhook channel: the HMAC-SHA256 signing secret shared with the receiver")
+    sms_url: str | None = Field(None, description="sms channel: the built-in HTTP SMS gateway's URL (POST {phone, text, key})")
+    sms_provider: str | None = Field(
+        None, pattern=r"^[\w.]+:\w+$", description='sms channel: a real provider as "module:factory", factory(settings, http) -> SmsProvider; used instead of sms_url'
+    )
+
+    @field_validator("notify_channels", mode="before")
+    @classmethod
+    def comma_separated(cls, value):
+        if isinstance(value, str):
+            return json.loads(value) if value.lstrip().startswith("[") else [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def codec_key_file(self) -> Path:
@@ -71,4 +96,4 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     def policy(self) -> Policy:
-        return Policy(grading=self.grading, clocks=self.clocks, household=self.household)
+        return Policy(grading=self.grading, clocks=self.clocks, household=self.household, delivery=self.delivery)

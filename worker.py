@@ -16,8 +16,10 @@ import codec
 import logs
 from activities.department import DepartmentGateway
 from activities.households import HouseholdActivities
+from activities.notifications import NotificationActivities
 from activities.register import RegisterActivities
 from activities.reports import ReportActivities
+from notifications import build_notifiers
 from settings import Settings
 from store.db import make_engine, make_sessions
 from workflows.dispute_case import DisputeCaseWorkflow
@@ -44,7 +46,10 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         task_queue=settings.task_queue,
         workflows=[DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow],
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
-        activities=[*register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions).build_weekly_report],
+        activities=[
+            *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions).build_weekly_report,
+            *NotificationActivities(sessions, build_notifiers(settings, http)).all(),
+        ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),  # in-flight activities finish on SIGTERM

@@ -7,7 +7,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities import database_activity
 from domain.case import CaseFile
-from domain.messages import AlertNotice, BackstopRequest, ClockNotice, MediatorPick, MediatorRequest, RouteRequest, Routing, StepRecord
+from domain.messages import (
+    AlertNotice, BackstopRequest, ClockNotice, LinkPick, LinkRequest, MediatorPick, MediatorRequest, RouteRequest, Routing, StepRecord,
+)
 from domain.labels import Level
 from domain.routing import handling_level, route
 from store import directory, register
@@ -78,6 +80,12 @@ class RegisterActivities:
                 raise directory_gap(f"没有{request.kind.label}机构 (no {request.kind.value} body)")
             return body.code
 
+    @database_activity
+    def find_link(self, request: LinkRequest) -> LinkPick:
+        with self.sessions() as session:
+            unit = directory.link_unit(session, request.kind, request.province_code)
+            return LinkPick(unit_code=unit.code if unit else None)
+
     def all(self) -> list:
         return [self.record_intake, self.record_step, self.record_clock_notice, self.record_alert,
-                self.route_case, self.assign_mediator, self.find_backstop_body]
+                self.route_case, self.assign_mediator, self.find_backstop_body, self.find_link]

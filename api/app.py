@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 import logs
-from api import assessment, cases, codec, directory, households, records, reports, users, worklists
+from api import assessment, callbacks, cases, codec, directory, households, incidents, notices, records, reports, supervision, users, worklists
 from settings import Settings
 from store.db import make_engine, make_sessions
 from worker import connect
@@ -40,11 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(cases.router)
+    app.include_router(incidents.router)
+    app.include_router(callbacks.router)
+    app.include_router(supervision.router)
     app.include_router(directory.router)
     app.include_router(reports.router)
     app.include_router(households.router)
     app.include_router(records.router)
     app.include_router(worklists.router)
+    app.include_router(notices.router)
     app.include_router(assessment.router)
     app.include_router(users.router)
     app.include_router(codec.router)

@@ -1,5 +1,7 @@
 """Case routes: register a dispute, read it, and answer its dispatch (response, feedback)."""
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,20 +14,21 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+import codec
 from api.auth import Principal, allow, case_reader
 from api.deps import sessions, settings, temporal
 from api.views import CaseCreated, NewCase, Problem, in_beijing_time
-from domain.case import CaseFile, Intake
+from domain.case import REVISION, CaseFile, Intake, Place
 from domain.case_number import is_case_number
 from domain.decisions import (
-    AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride,
-    MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback,
+    AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
+    MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback,
     UnitResponse,
 )
 from domain.labels import Role
 from domain.state import CaseState
 from settings import Settings
-from store import directory, register
+from store import directory, incidents, register
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])
@@ -67,44 +70,71 @@ async def create_case(
 ) -> CaseCreated:
     intake = Intake.model_validate(new.model_dump(exclude={"client_request_id"}))
 
-    def claim() -> tuple[str, datetime, bool]:
+    def claim() -> tuple[CaseFile, bool]:
         with make_session() as session:
             place = intake.place
-            problem = directory.place_problem(session, place.township_code, place.village_code)
-            if problem:
-                field, message = problem
-                raise HTTPException(422, f"place.{field}: {message}")
+            check_place(session, place)
             if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, place.township_code):
                 raise HTTPException(403, f"place.township_code: {place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
             try:
-                number, received_at, is_new = register.claim_case_number(session, new.client_request_id, intake, config.county_code, datetime.now(UTC))
+                return register_intake(session, config, new.client_request_id, intake)
             except register.RequestReused as reused:
                 raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
-            case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy())
-            # In the register before the answer, so the case can be read (and scoped) at once;
-            # the workflow's own write of it is then a no-op.
-            register.record_intake(session, case)
-            return case, is_new
 
     case, is_new = await run_in_threadpool(claim)
     case_no = case.case_no
     structlog.contextvars.bind_contextvars(case_no=case_no)
-    try:
-        # USE_EXISTING: a retried request whose first start got through joins that workflow.
-        await client.start_workflow(
-            DisputeCaseWorkflow.run,
-            case,
-            id=case_no,
-            task_queue=config.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"{case_no} · {intake.category}纠纷 · {intake.place.township_code} · {intake.source.label}受理",
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # finished long ago: it is the same case
+    await start_case(client, config, case)
     log.info("case registered" if is_new else "case registration repeated", new=is_new, operator=operator.id)
     if not is_new:
         response.status_code = 200
     return in_beijing_time(CaseCreated(case_no=case_no, received_at=case.received_at, url=f"/cases/{case_no}"))
+
+
+def check_place(session: Session, place: Place) -> None:
+    """422 naming the field when the place is not a township (and village) of the directory."""
+    problem = directory.place_problem(session, place.township_code, place.village_code)
+    if problem:
+        field, message = problem
+        raise HTTPException(422, f"place.{field}: {message}")
+
+
+def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake) -> tuple[CaseFile, bool]:
+    """统一受理, whatever the door (operators, the police feed): the case number this request id
+    claims, new or the one it got before (register.RequestReused when it came with other content),
+    and the case in the register with its parties' marks — before the answer, so the case can be
+    read (and scoped) at once; the workflow's own write of it is then a no-op."""
+    number, received_at, is_new = register.claim_case_number(session, client_request_id, intake, config.county_code, datetime.now(UTC))
+    case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION)
+    register.record_intake(session, case, incidents.party_digests(intake.parties, party_mark_key(config)))
+    return case, is_new
+
+
+def party_mark_key(config: Settings) -> bytes:
+    """The key of the party marks. Unset, it is derived (HMAC as a KDF) from the payload key that
+    seals new payloads: no second secret to deploy, and the marks are as secret as the payloads.
+    Rotating that key changes new marks; a mark only has to match within the incident link window,
+    so that loses links across the rotation only (set party_mark_key to keep them)."""
+    if config.party_mark_key is not None:
+        return config.party_mark_key.get_secret_value().encode()
+    keys, current = codec.configured_keys(config)
+    return hmac.new(keys[current], b"onedoor party marks", hashlib.sha256).digest()
+
+
+async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
+    """The case's workflow, once: USE_EXISTING, so a retried request whose first start got through joins it."""
+    intake = case.intake
+    try:
+        await client.start_workflow(
+            DisputeCaseWorkflow.run,
+            case,
+            id=case.case_no,
+            task_queue=config.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"{case.case_no} · {intake.category}纠纷 · {intake.place.township_code} · {intake.source.label}受理",
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # finished long ago: it is the same case
 
 
 async def ask(handle: WorkflowHandle, call):
@@ -134,7 +164,7 @@ async def get_case(handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> C
 
 
 # A unit, body or court, or a mediator, decides only in its own name.
-ACTS_FOR = {"unit_code": "unit_code", "body_code": "unit_code", "court_code": "unit_code", "mediator_id": "mediator_id"}
+ACTS_FOR = {"unit_code": "unit_code", "body_code": "unit_code", "court_code": "unit_code", "partner_code": "unit_code", "mediator_id": "mediator_id"}
 
 
 def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role, ...]) -> None:
@@ -175,5 +205,7 @@ for path, update, body_type, summary, roles in [
     ("confirmation/application", W.apply_confirmation, ConfirmationApplication, "申请司法确认 a party applies for judicial confirmation", (OPERATOR,)),
     ("confirmation/decision", W.court_decision, CourtDecision, "司法确认裁定 the court's decision", (UNIT,)),
     ("visit", W.record_visit, ReturnVisit, "回访 the return visit's finding", (OPERATOR, SUPERVISOR)),
+    ("handover", W.hand_over, Handover, "交办 a higher center assigns the case down a level", (SUPERVISOR,)),
+    ("partner/reply", W.partner_reply, PartnerReply, "跨省协作回复 the partner center answers (joint mediation)", (UNIT,)),
 ]:
     decision_route(path, update, body_type, summary, roles)

@@ -4,14 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, StringConstraints, computed_field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+import signing
 from api.auth import allow, signed_in
 from api.deps import sessions
 from domain.case import Code, Strict, Text
-from domain.labels import Backstop, Category, Level, Role, UnitMode
+from domain.labels import Backstop, Category, Channel, Level, Role, UnitKind, UnitMode
 from domain.routing import DutyEntry
 from store import directory
 from store.tables import DutyLine, Jurisdiction, Mediator, Unit
@@ -38,9 +39,15 @@ class UnitForm(Strict):
     name: Text
     jurisdiction_code: Code
     mode: UnitMode
-    endpoint_url: HttpUrl | None = Field(None, description="the unit's own system; none: it works from its inbox")
+    kind: UnitKind = UnitKind.DEPARTMENT
+    channel: Channel = Field(Channel.WEBHOOK, description="webhook: documents are POSTed, signed, to endpoint_url; inbox: no system, staff answer through the API")
+    endpoint_url: HttpUrl | None = Field(None, description="the unit's own system; required for a webhook unit, none for an inbox unit")
+    signing_secret: Annotated[SecretStr, Field(min_length=32, max_length=128)] | None = Field(
+        None, description="write-only HMAC-SHA256 key shared with the unit's system; omitted: the unit keeps its own (a webhook unit without one gets a new one, shown once)"
+    )
     backstop: Backstop | None = None
     rota_days: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(None, description="rotating units: ISO weekdays on duty")
+    province_code: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(None, description="a partner center's province (GB/T 2260, e.g. 37 山东)")
 
 
 class UnitView(Read):
@@ -48,9 +55,27 @@ class UnitView(Read):
     name: str
     jurisdiction_code: str
     mode: UnitMode
+    kind: UnitKind
+    channel: Channel
     endpoint_url: str | None
     backstop: Backstop | None
     rota_days: list[int] | None
+    province_code: str | None
+    signing_secret: str | None = Field(None, exclude=True, repr=False)  # read from the row, never shown
+
+    @computed_field(description="the unit has a signing secret (the secret itself is never shown)")
+    @property
+    def has_secret(self) -> bool:
+        return self.signing_secret is not None
+
+
+class SavedUnit(UnitView):
+    new_secret: str | None = Field(None, description="a signing secret this call made: shown once, to configure the unit's system with")
+
+
+class NewSecret(BaseModel):
+    unit_code: str
+    signing_secret: str = Field(description="shown once: configure the unit's system with it; the previous secret stops working now")
 
 
 class DutyLineForm(Strict):
@@ -95,12 +120,12 @@ async def jurisdictions(make_session: Sessions):
     return await run_in_threadpool(read)
 
 
-async def listing(make_session: sessionmaker[Session], table, view: type[Read], order, jurisdiction_code: str | None) -> list:
-    """A directory table's rows, of one jurisdiction when asked."""
+async def listing(make_session: sessionmaker[Session], table, view: type[Read], order, jurisdiction_code: str | None, *where) -> list:
+    """A directory table's rows, of one jurisdiction when asked, and matching any further conditions."""
 
     def read():
         with make_session() as session:
-            query = select(table).order_by(order)
+            query = select(table).where(*where).order_by(order)
             if jurisdiction_code:
                 query = query.where(table.jurisdiction_code == jurisdiction_code)
             return [view.model_validate(row) for row in session.scalars(query)]
@@ -109,19 +134,52 @@ async def listing(make_session: sessionmaker[Session], table, view: type[Read], 
 
 
 @router.get("/units", response_model=list[UnitView], summary="单位 units")
-async def units(make_session: Sessions, jurisdiction_code: str | None = None):
-    return await listing(make_session, Unit, UnitView, Unit.code, jurisdiction_code)
+async def units(make_session: Sessions, jurisdiction_code: str | None = None, kind: UnitKind | None = None):
+    return await listing(make_session, Unit, UnitView, Unit.code, jurisdiction_code, *([Unit.kind == kind.value] if kind else []))
 
 
-@router.put("/units/{code}", response_model=UnitView, summary="新增或修改单位 add or change a unit", dependencies=ADMIN)
+def unit_problem(form: UnitForm) -> str | None:
+    """What makes the unit unreachable or unplaceable, naming the field; None when it is whole."""
+    if form.channel == Channel.WEBHOOK and form.endpoint_url is None:
+        return "endpoint_url: 系统对接单位须填写接收地址 (a webhook unit needs an endpoint_url)"
+    if form.channel == Channel.INBOX and form.endpoint_url is not None:
+        return "endpoint_url: 收件箱单位没有自己的系统 (an inbox unit has no endpoint_url)"
+    if form.kind == UnitKind.PARTNER and form.province_code is None:
+        return "province_code: 跨省协作中心须填写所在省份代码 (a partner center needs its province_code)"
+    return None
+
+
+@router.put("/units/{code}", response_model=SavedUnit, summary="新增或修改单位 add or change a unit", dependencies=ADMIN)
 async def put_unit(code: Code, form: UnitForm, make_session: Sessions):
     def write():
         with make_session() as session:
             must_exist(session, Jurisdiction, form.jurisdiction_code, "jurisdiction_code")
-            values = form.model_dump(mode="json")
+            problem = unit_problem(form)
+            if problem:
+                raise HTTPException(422, problem)
+            values = form.model_dump(mode="json", exclude={"signing_secret"})
             unit = session.merge(Unit(code=code, **values))
+            made = None
+            if form.signing_secret is not None:
+                unit.signing_secret = form.signing_secret.get_secret_value()
+            elif unit.signing_secret is None and form.channel == Channel.WEBHOOK:
+                unit.signing_secret = made = signing.new_secret()
             session.commit()
-            return UnitView.model_validate(unit)
+            return SavedUnit.model_validate(unit).model_copy(update={"new_secret": made})
+
+    return await run_in_threadpool(write)
+
+
+@router.post("/units/{code}/secret", response_model=NewSecret, summary="更换单位签名密钥 rotate a unit's signing secret", dependencies=ADMIN)
+async def rotate_secret(code: Code, make_session: Sessions):
+    def write():
+        with make_session() as session:
+            unit = session.get(Unit, code)
+            if unit is None:
+                raise HTTPException(404, f"单位 {code} 不在目录中 (unknown unit)")
+            unit.signing_secret = signing.new_secret()
+            session.commit()
+            return NewSecret(unit_code=code, signing_secret=unit.signing_secret)
 
     return await run_in_threadpool(write)
 

@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from domain.case import Intake
 from domain.timezone import as_shanghai
+from store.incidents import POLICE_REQUEST_PREFIX
 
 
 def in_beijing_time(value):
@@ -24,6 +25,20 @@ class NewCase(Intake):
     client_request_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)] = Field(
         description="chosen by the client for this registration; sending it again returns the same case"
     )
+
+    @field_validator("client_request_id")
+    @classmethod
+    def not_an_incident_id(cls, value: str) -> str:
+        if value.startswith(POLICE_REQUEST_PREFIX):
+            raise ValueError(f"以 {POLICE_REQUEST_PREFIX} 开头的编号留给警情流转 (reserved for police incidents)")
+        return value
+
+    @field_validator("incident")
+    @classmethod
+    def no_incident(cls, value):
+        if value is not None:
+            raise ValueError("警情只能经 POST /incidents 转入 (police incidents come through POST /incidents)")
+        return value
 
 
 class CaseCreated(BaseModel):

@@ -20,18 +20,21 @@ class Strict(BaseModel):
 class Party(Strict):
     """当事人. Personal data: it never goes into search attributes, summaries or logs."""
 
-    name: Annotated[Text, StringConstraints(max_length=64)]
-    role: Annotated[str, StringConstraints(pattern="^(applicant|respondent|other)$")] = "applicant"
-    id_number: Annotated[str, StringConstraints(pattern=r"^\d{17}[\dXx]$")] | None = None
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{5,15}$")] | None = None
-    address: Annotated[Text, StringConstraints(max_length=200)] | None = None
+    name: Annotated[Text, StringConstraints(max_length=64)] = Field(description="姓名或单位名称 name of the person or organisation")
+    role: Annotated[str, StringConstraints(pattern="^(applicant|respondent|other)$")] = Field("applicant", description="申请人 applicant, 被申请人 respondent, other")
+    id_number: Annotated[str, StringConstraints(pattern=r"^\d{17}[\dXx]$")] | None = Field(None, description="居民身份证号码 (18 characters)")
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{5,15}$")] | None = Field(None, description="联系电话")
+    address: Annotated[Text, StringConstraints(max_length=200)] | None = Field(None, description="住址")
+    province_code: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(
+        None, description="省级行政区划代码 of the party's address (GB/T 2260, e.g. 37 山东): another province makes the case cross-province"
+    )
 
 
 class Place(Strict):
     """Where the dispute arose: the township always, the village or community when known."""
 
-    township_code: Code
-    village_code: Code | None = None
+    township_code: Code = Field(description="乡镇/街道代码 in the directory")
+    village_code: Code | None = Field(None, description="村/社区代码 in the directory, when known")
 
 
 class RiskFactors(Strict):
@@ -48,6 +51,13 @@ class RiskFactors(Strict):
     vulnerable_groups: list[VulnerableGroup] = Field(default_factory=list, description="弱势群体")
 
 
+class IncidentRef(Strict):
+    """警情流转: the police incident a case came from; statuses go back to the platform under its id."""
+
+    incident_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+    reported_at: datetime
+
+
 class Intake(Strict):
     """统一受理: one registration of a dispute, from any source."""
 
@@ -61,6 +71,7 @@ class Intake(Strict):
     household_address: Annotated[Text, StringConstraints(max_length=200)] | None = Field(
         None, description="家庭住址: when the dispute concerns a family; with the place it identifies the household's file (家庭和谐服务档案)"
     )
+    incident: IncidentRef | None = Field(None, description="set by the police incident feed (POST /incidents), not by operators")
 
 
 class CaseFile(BaseModel):
@@ -70,3 +81,10 @@ class CaseFile(BaseModel):
     intake: Intake
     received_at: datetime
     policy: Policy = Field(description="policy in force at intake; later policy changes apply to new cases only")
+    revision: int = Field(1, description="the workflow behaviour the case was started with: running cases keep theirs (see REVISION)")
+
+
+# Workflow versioning by input: a case started at revision 2 runs its deliveries in the background
+# (with the outage window's inbox fallback), reports to the police platform and partner centers and
+# sends notifications; a case started before keeps revision 1's commands, so its history replays.
+REVISION = 2

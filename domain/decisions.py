@@ -1,13 +1,13 @@
 """Decisions people make on a case. Each arrives as a workflow update; its validator checks the
 actor and the case's stage, so a decision out of turn or from the wrong party is refused."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
 from domain.case import Code, Strict, Text
-from domain.labels import Backstop, ClockName, HandlingMode, MediationOutcome, RiskGrade
+from domain.labels import Backstop, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade
 
 Name = Annotated[Text, StringConstraints(max_length=64)]
 Note = Annotated[Text, StringConstraints(max_length=4000)]
@@ -138,3 +138,36 @@ class Decline(Strict):
 
     operator: Name
     reason: Note
+
+
+class PartnerReply(Strict):
+    """跨省协作: the partner center across the border answers the notice, and may mediate jointly."""
+
+    partner_code: Code
+    joint_mediation: bool = Field(description="the partner takes part in joint mediation (联合调解)")
+    mediator: Name | None = Field(None, description="the partner's mediator, for joint mediation")
+    note: Note
+
+
+class SupervisionRequest(Strict):
+    """督办 from above: a supervisor of a higher center orders the unit (or the level) to act."""
+
+    supervisor: Name
+    unit_code: Code | None = Field(None, description="the unit ordered; the handling level's lead unit when empty")
+    order: Note
+
+
+class Handover(Strict):
+    """交办: a higher center assigns the case down to a lower level, and keeps watching it."""
+
+    supervisor: Name
+    to_level: Level
+    reason: Note
+
+
+class IncidentLink(Strict):
+    """A further police incident about the same parties joins the open case and re-grades it."""
+
+    incident_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+    reported_at: datetime
+    summary: Note

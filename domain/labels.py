@@ -71,6 +71,8 @@ class UnitMode(Labelled):
 
 
 class VulnerableGroup(Labelled):
+    """弱势群体 among the parties: grading weighs them (农民工欠薪 makes a case at least yellow)."""
+
     MIGRANT_WORKER_WAGES = "migrant_worker_wages", "农民工欠薪"
     ELDERLY = "elderly", "老年人"
     MINOR = "minor", "未成年人"
@@ -102,6 +104,7 @@ class ClockName(Labelled):
     CONFIRMATION = "confirmation", "司法确认申请期限"
     REFERRAL = "referral", "转介受理时限"
     RETURN_VISIT = "return_visit", "回访"
+    PARTNER_REPLY = "partner_reply", "跨省协作回复时限"
 
 
 class ClockStatus(Labelled):
@@ -161,3 +164,39 @@ class Role(Labelled):
     MEDIATOR = "mediator", "调解员"  # mediates the cases assigned to them
     SUPERVISOR = "supervisor", "督办"  # reads everything in their jurisdiction, extends, acknowledges alerts
     ADMIN = "admin", "管理员"  # the directory and the users; may act in any role
+
+
+class UnitKind(Labelled):
+    """What a unit in the directory is: all are reached through the same gateway."""
+
+    DEPARTMENT = "department", "职能部门"
+    INDUSTRY = "industry", "行业部门"  # horizontal links: labour, housing, market regulation ... of the city
+    BACKSTOP = "backstop", "司法兜底机构"
+    POLICE = "police", "公安警情平台"
+    PARTNER = "partner", "跨省协作中心"
+
+
+class Channel(Labelled):
+    """How a unit receives its documents."""
+
+    WEBHOOK = "webhook", "系统对接"  # signed HTTPS POST to the unit's own system
+    INBOX = "inbox", "收件箱"  # no system: staff see and answer their worklist through the API
+
+
+class PoliceStatus(Labelled):
+    """警情流转: what the police platform is told about a case it transferred."""
+
+    RECEIVED = "received", "已受理"
+    DISPATCHED = "dispatched", "已派单"
+    RESOLVED = "resolved", "已化解"
+    REFERRED = "referred", "已转司法程序"
+    NOT_ACCEPTED = "not_accepted", "不予受理"
+
+
+class Audience(Labelled):
+    """Who a notification is for."""
+
+    PARTY = "party", "当事人"
+    UNIT = "unit", "承办单位"
+    LEADER = "leader", "领导"
+    OPERATOR = "operator", "受理员"

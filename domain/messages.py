@@ -1,12 +1,13 @@
 """What workflows hand to activities and get back: the contracts of every side effect."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from domain.case import Party, Place
-from domain.labels import Backstop, Category, Level, Result, RiskGrade, Stage
+from domain.case import Place
+from domain.documents import Document
+from domain.labels import Audience, Backstop, Category, Channel, Level, Result, RiskGrade, Stage, UnitKind
 from domain.routing import Route
 from domain.state import Clock
 
@@ -77,53 +78,34 @@ class BackstopRequest(BaseModel):
     centers: dict[Level, str]
 
 
-class DispatchDocument(BaseModel):
-    """The versioned document a unit's system receives (一键派单)."""
-
-    schema_version: Literal["onedoor.dispatch/v1"] = "onedoor.dispatch/v1"
-    case_no: str
-    unit_code: str
-    lead: bool = True
-    level: Level | None = None
-    co_units: list[str] = []
-    category: Category
-    grade: RiskGrade
-    grade_reasons: list[str]
-    summary: str
-    place: Place
-    parties: list[Party]
-    respond_by: datetime
-    feedback_by: datetime
-
-
-class ReferralDocument(BaseModel):
-    """The versioned document a backstop body (arbitration, court, legal aid, notary) receives."""
-
-    schema_version: Literal["onedoor.referral/v1"] = "onedoor.referral/v1"
-    case_no: str
-    body_code: str
-    kind: Backstop
-    category: Category
-    summary: str
-    place: Place
-    parties: list[Party]
-    mediation_history: list[str] = Field(description="each level's mediation outcome and reason")
-    accept_by: datetime
-
-
 class DispatchOrder(BaseModel):
+    """One document for one outside system (the gateway's input), under one idempotency key."""
+
     idempotency_key: str
-    document: Annotated[DispatchDocument | ReferralDocument, Field(discriminator="schema_version")]
+    document: Document
 
     @property
     def recipient(self) -> str:
-        return self.document.unit_code if isinstance(self.document, DispatchDocument) else self.document.body_code
+        return self.document.recipient
 
 
 class DispatchReceipt(BaseModel):
     unit_code: str
     status_code: int
     unit_reference: str | None = None
+    channel: Channel = Channel.WEBHOOK  # inbox: nothing was sent, the unit works from its inbox
+
+
+class Notice(BaseModel):
+    """One notification for the notification port (log, webhook, SMS), once per idempotency key."""
+
+    key: str
+    case_no: str | None = None
+    audience: Audience
+    recipient: str = Field(description="unit code, leader's name, center code (operators) or the party's name")
+    phone: str | None = Field(None, description="a party's phone, for SMS; personal data, masked in logs")
+    kind: str
+    text: str
 
 
 class ClockNotice(BaseModel):
@@ -148,3 +130,15 @@ class AlertNotice(BaseModel):
     at: datetime
     due_at: datetime
     text: str
+
+
+class LinkRequest(BaseModel):
+    """Which outside system plays a part: the police platform, or the partner center of a province."""
+
+    case_no: str
+    kind: UnitKind
+    province_code: str | None = None
+
+
+class LinkPick(BaseModel):
+    unit_code: str | None = Field(None, description="None: the directory has no such system")

@@ -52,6 +52,7 @@ class ClockSet(BaseModel):
     referral: ClockRule = Field(default_factory=lambda: rule(days=7))  # local policy: the body accepts a referral
     return_visit: ClockRule = Field(default_factory=lambda: ClockRule(length=timedelta(days=7), remind_at=None))  # local policy
     emergency_ack: ClockRule = Field(default_factory=lambda: ClockRule(length=timedelta(minutes=15), remind_at=None))  # local policy
+    partner_reply: ClockRule = Field(default_factory=lambda: rule(hours=48))  # local policy: the partner center across the border answers
 
 
 def red_clocks() -> ClockSet:
@@ -85,7 +86,16 @@ class HouseholdPolicy(BaseModel):
         return getattr(self, f"{risk.value}_visit_every")
 
 
+class DeliveryPolicy(BaseModel):
+    """How long a unit's system may be down before its documents go to its inbox (the clocks keep running)."""
+
+    outage_window: Duration = Field(timedelta(minutes=30), description="retry a delivery this long, then fall back to the unit's inbox and tell the operator")
+    first_retry: Duration = Field(timedelta(seconds=2), description="first retry after this long, doubling each time")
+    longest_retry: Duration = Field(timedelta(minutes=5), description="retries never wait longer than this")
+
+
 class Policy(BaseModel):
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     clocks: ClockPolicy = Field(default_factory=ClockPolicy)
     household: HouseholdPolicy = Field(default_factory=HouseholdPolicy)
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, Field, computed_field
 
 from domain.decisions import UnitFeedback, UnitResponse
 from domain.labels import (
@@ -71,13 +71,38 @@ class Escalation(BaseModel):
 
 
 class SupervisionOrder(BaseModel):
-    """督办: raised to the level above when a clock breaches."""
+    """督办: raised to the level above when a clock breaches, or ordered by a higher center's supervisor."""
 
     at: datetime
-    clock: ClockName
+    clock: ClockName | None = None  # None: ordered by a supervisor, not by a breach
     unit_code: str | None
     to_level: Level | None
     order: str
+    by: str | None = None  # the supervisor who ordered it
+
+
+class HandoverRecord(BaseModel):
+    """交办: a higher center assigned the case down and keeps watching it."""
+
+    at: datetime
+    from_level: Level
+    to_level: Level
+    by: str
+    reason: str
+    watched_by: str = Field(description="the higher center's code")
+
+
+class PartnerLink(BaseModel):
+    """跨省协作: the partner center in another province, told of the case, answering on its own clock."""
+
+    partner_code: str
+    province_code: str
+    notified_at: datetime
+    delivery: str | None = None
+    replied_at: datetime | None = None
+    joint_mediation: bool | None = None
+    mediator: str | None = None
+    note: str | None = None
 
 
 class GradeChange(BaseModel):
@@ -174,6 +199,10 @@ class CaseState(BaseModel):
     alerts: list[Alert] = []
     referral: Referral | None = None
     confirmation: Confirmation | None = None
+    handovers: list[HandoverRecord] = []
+    partner: PartnerLink | None = None
+    incident_id: str | None = None  # 警情流转: the police incident the case came from
+    linked_incidents: list[str] = []  # further incidents about the same parties
     result: Result | None = None
     result_note: str | None = None
     closed_at: datetime | None = None

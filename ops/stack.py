@@ -57,15 +57,17 @@ def prepare_register(settings: Settings) -> None:
 
 def issue_keys(settings: Settings) -> str:
     """Fresh keys at every start of the embedded stack: the admin's (returned, and kept in
-    data_dir/admin-key for scripts) and one per simulated unit system (for the simulator)."""
+    data_dir/admin-key for scripts) and one per simulated unit system, with its signing secret (for the simulator)."""
     engine = make_engine(settings.register_url)
     with make_sessions(engine)() as session:
         admin = users.ensure_user(session, "admin", name="管理员", role=Role.ADMIN.value, active=True)
         admin_key = users.issue_key(session, admin)
-        simulated = session.scalars(select(Unit.code).where(Unit.endpoint_url.startswith(settings.simulator_url))).all()
-        unit_keys = users.issue_system_keys(session, list(simulated))
+        simulated = dict(session.execute(select(Unit.code, Unit.signing_secret).where(Unit.endpoint_url.startswith(settings.simulator_url))).all())
+        api_keys = users.issue_system_keys(session, list(simulated))
     engine.dispose()
-    for path, content in ((settings.admin_key_file, admin_key), (settings.simulator_key_file, json.dumps(unit_keys))):
+    # The simulator plays these units' systems: it answers with their keys and checks (and makes) their signatures.
+    credentials = {code: {"api_key": api_keys[code], "signing_secret": secret} for code, secret in simulated.items()}
+    for path, content in ((settings.admin_key_file, admin_key), (settings.simulator_key_file, json.dumps(credentials))):
         path.touch(mode=0o600)
         path.write_text(content)
     return admin_key

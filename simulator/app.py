@@ -1,101 +1,126 @@
-"""Department system simulator: receives dispatches like a unit's real endpoint would.
+"""Outside systems simulator: plays any unit in the directory — departments, industry units, the
+police platform, courts and arbitration bodies, the partner center — and the receivers of the
+notification port.
 
-Each unit follows a script: fail its first N deliveries (or all of them), and answer the case
-through onedoor's API after a delay (on time or late), or never. Deliveries are counted by
-idempotency key, so a test can see that a retried dispatch arrived once.
+Every unit receives at `POST /units/{code}/dispatches`, checks onedoor's signature (401 when it
+does not match), and follows its script: slow, failing at random or at first, down for a while,
+refusing, and answering the case through onedoor's API, its signed callback, or never.
+Deliveries are counted by idempotency key, so a test can see a retried document arrived once.
 """
 
 import asyncio
 import json
-import time
-from collections.abc import Callable
 from collections import defaultdict
-from typing import Annotated, Literal
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
 
 import httpx
 import structlog
-from fastapi import FastAPI, Header, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, Header, HTTPException, Request
+from pydantic import TypeAdapter, ValidationError
 
-from domain.messages import DispatchDocument, ReferralDocument
-
-Document = Annotated[DispatchDocument | ReferralDocument, Field(discriminator="schema_version")]
+import signing
+from domain.documents import Document
+from simulator.answers import Staff
+from simulator.notifications import notification_receivers
+from simulator.script import Behaviour, Script
+from simulator.units import Delivery, PoliceStatusRecord, UnitCredentials, UnitSystem
 
 log = structlog.get_logger("simulator")
+DOCUMENT = TypeAdapter(Document)
 
 
-class Script(BaseModel):
-    fail_first: int = Field(0, ge=0, description="answer 503 to this many delivery attempts first")
-    fail_always: bool = Field(False, description="the unit's system is down")
-    answer: Literal["never", "auto"] = Field("never", description="never: staff answer through onedoor's API themselves")
-    respond_after: float = Field(1.0, ge=0, description="seconds after delivery the unit responds, or accepts a referral (auto)")
-    feedback_after: float = Field(2.0, ge=0, description="seconds after delivery the unit gives feedback (auto)")
-    latency: float = Field(0.0, ge=0, description="seconds the unit's system takes to answer a delivery (a slow system)")
-
-
-class Delivery(BaseModel):
-    idempotency_key: str
-    attempts: int = 0
-    accepted: int = 0
-    reference: str | None = None
-    received_at: float | None = Field(None, description="when it was first accepted (Unix time)")
-    document: Document | None = None
-
-
-def create_simulator(api_url: str, unit_key: Callable[[str], str | None]) -> FastAPI:
-    """unit_key gives the API key each unit's system signs in with (onedoor issues one per unit)."""
-    app = FastAPI(title="onedoor department simulator 部门系统模拟器")
-    scripts: dict[str, Script] = defaultdict(Script)
-    deliveries: dict[str, dict[str, Delivery]] = defaultdict(dict)
+def create_simulator(api_url: str, credentials: Callable[[str], UnitCredentials | None], notification_secret: str | None = None) -> FastAPI:
+    """credentials gives each unit's API key and signing secret (what onedoor issued the unit);
+    notification_secret verifies the notification webhook's signature."""
+    systems: dict[str, UnitSystem] = defaultdict(UnitSystem)
     answering: set[asyncio.Task] = set()
+    notifications, forget_notifications = notification_receivers(notification_secret)
 
-    async def answer(unit: str, document: Document, reference: str, script: Script) -> None:
-        """Play the unit's staff: respond and report on a dispatch, accept a referral."""
-        case = f"/cases/{document.case_no}"
-        key = unit_key(unit)
-        async with httpx.AsyncClient(base_url=api_url, timeout=30, headers={"Authorization": f"Bearer {key}"} if key else {}) as api:
-            await asyncio.sleep(script.respond_after)
-            if isinstance(document, ReferralDocument):
-                await api.post(f"{case}/referral/acceptance", json={"body_code": unit, "reference": reference})
-                return
-            await api.post(f"{case}/response", json={"unit_code": unit, "handler": "模拟承办人"})
-            await asyncio.sleep(max(0.0, script.feedback_after - script.respond_after))
-            await api.post(f"{case}/feedback", json={"unit_code": unit, "handler": "模拟承办人", "summary": "已按职责处理（模拟）"})
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with httpx.AsyncClient(base_url=api_url, timeout=30) as api:
+            app.state.staff = Staff(api, credentials)
+            yield
+
+    app = FastAPI(title="onedoor outside systems simulator 外部系统模拟器", lifespan=lifespan)
+    app.include_router(notifications)
 
     @app.post("/units/{unit}/dispatches")
-    async def receive(unit: str, document: Document, idempotency_key: str = Header()) -> dict:
-        script = scripts[unit]
-        delivery = deliveries[unit].setdefault(idempotency_key, Delivery(idempotency_key=idempotency_key))
-        delivery.attempts += 1
-        await asyncio.sleep(script.latency)  # the delivery is in flight meanwhile: counted, not yet answered
-        if script.fail_always or delivery.attempts <= script.fail_first:
-            raise HTTPException(503, "unit system unavailable (simulated)")
-        delivery.accepted += 1
-        log.info("dispatch received", unit=unit, case_no=document.case_no, accepted=delivery.accepted)
-        if delivery.reference is None:  # first acceptance: the unit opens its own file
-            delivery.reference, delivery.document = f"{unit}-{len(deliveries[unit]):05d}", document
-            delivery.received_at = time.time()
-            if script.answer == "auto":
-                task = asyncio.create_task(answer(unit, document, delivery.reference, script))
+    async def receive(unit: str, request: Request, idempotency_key: Annotated[str, Header(alias=signing.IDEMPOTENCY_KEY)],
+                      timestamp: Annotated[str | None, Header(alias=signing.TIMESTAMP)] = None,
+                      signature: Annotated[str | None, Header(alias=signing.SIGNATURE)] = None) -> dict:
+        body = await request.body()
+        given = await asyncio.to_thread(credentials, unit)  # a lookup may read a file or a database
+        secret = given and given.signing_secret
+        try:
+            if not secret:
+                raise signing.BadSignature(f"单位 {unit} 没有签名密钥 (the unit has no signing secret)")
+            signing.verify(secret, body, timestamp, signature, idempotency_key)
+        except signing.BadSignature as bad:
+            log.warning("unsigned or forged document refused", unit=unit, reason=str(bad))
+            raise HTTPException(401, str(bad))
+        try:
+            document = DOCUMENT.validate_json(body)
+        except ValidationError as invalid:
+            raise HTTPException(422, str(invalid))
+        if document.recipient != unit:
+            raise HTTPException(422, f"文书收件单位为 {document.recipient}，不是 {unit} (addressed to another unit)")
+
+        system = systems[unit]
+        delivery = system.attempt(idempotency_key)
+        behaviour = system.behaviour
+        await asyncio.sleep(behaviour.script.latency)  # in flight meanwhile: counted, not yet answered
+        failure = behaviour.failure(delivery.attempts)
+        if failure:
+            raise HTTPException(*failure)
+        if system.accept(unit, delivery, document):
+            log.info("document received", unit=unit, case_no=document.case_no, schema=document.schema_version)
+            if behaviour.script.answer != "never":
+                task = asyncio.create_task(request.app.state.staff.answer(unit, delivery, behaviour.script))
                 answering.add(task)
                 task.add_done_callback(answering.discard)
         return {"reference": delivery.reference}
 
     @app.put("/units/{unit}/script")
     async def set_script(unit: str, script: Script) -> Script:
-        scripts[unit] = script
+        systems[unit].behaviour = Behaviour(script)
         return script
 
     @app.get("/units/{unit}/dispatches")
     async def received(unit: str) -> list[Delivery]:
-        return list(deliveries[unit].values())
+        return list(systems[unit].deliveries.values())
+
+    @app.get("/units/{unit}/incidents/{incident_id}")
+    async def incident(unit: str, incident_id: str) -> list[PoliceStatusRecord]:
+        """The police platform's view of an incident: each status change, in the order it arrived."""
+        return systems[unit].incidents.get(incident_id, [])
 
     @app.delete("/")
     async def reset() -> None:
-        scripts.clear()
-        deliveries.clear()
+        for task in answering:
+            task.cancel()
+        systems.clear()
+        forget_notifications()
 
     return app
+
+
+def key_file_credentials(path: Path) -> Callable[[str], UnitCredentials | None]:
+    """Credentials from the file `onedoor up` writes ({unit: {api_key, signing_secret}}), read
+    again whenever it changes: every start issues new keys."""
+    read: dict = {"stamp": None, "units": {}}
+
+    def lookup(unit: str) -> UnitCredentials | None:
+        stamp = path.stat().st_mtime_ns if path.exists() else None
+        if stamp != read["stamp"]:
+            read.update(stamp=stamp, units=json.loads(path.read_text()) if stamp else {})
+        given = read["units"].get(unit)
+        return UnitCredentials(**given) if given else None
+
+    return lookup
 
 
 def main() -> None:
@@ -107,14 +132,9 @@ def main() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
-    keys = settings.simulator_key_file
-
-    def unit_key(unit: str) -> str | None:
-        # Read afresh: `onedoor up` issues new keys at every start.
-        return json.loads(keys.read_text()).get(unit) if keys.exists() else None
-
+    secret = settings.notification_webhook_secret
     uvicorn.run(
-        create_simulator(settings.public_api_url, unit_key),
+        create_simulator(settings.public_api_url, key_file_credentials(settings.simulator_key_file), secret and secret.get_secret_value()),
         host=settings.simulator_host,
         port=settings.simulator_port,
         log_config=None,

@@ -6,7 +6,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.labels import Backstop, Level
+import signing
+from domain.labels import Backstop, Channel, Level, UnitKind
 from domain.routing import LADDER, DutyEntry
 from store.tables import Case, DutyLine, GridWorker, Jurisdiction, Mediator, Unit
 
@@ -14,14 +15,21 @@ SEED = Path(__file__).parent / "seed" / "directory.json"
 
 
 def seed_directory(session: Session, simulator_url: str | None, path: Path = SEED) -> None:
-    """Upsert the seed directory; every seeded unit's system is played by the simulator."""
+    """Upsert the seed directory; every seeded webhook unit's system is played by the simulator.
+
+    A unit keeps the signing secret it has (its system holds a copy); a webhook unit without one
+    gets a new one. Inbox units have no system, so no endpoint."""
     data = json.loads(path.read_text(encoding="utf-8"))
     for row in data["jurisdictions"]:
         session.merge(Jurisdiction(**{"has_center": True, **row}))
-    session.flush()
+        session.flush()  # one by one, parents first: PostgreSQL checks parent_code at each statement
     for row in data["units"]:
-        endpoint = f"{simulator_url.rstrip('/')}/units/{row['code']}/dispatches" if simulator_url else None
-        session.merge(Unit(**row, endpoint_url=endpoint))
+        row = {"kind": UnitKind.DEPARTMENT.value, "channel": Channel.WEBHOOK.value, **row}
+        webhook = row["channel"] == Channel.WEBHOOK
+        existing = session.get(Unit, row["code"])
+        secret = existing.signing_secret if existing is not None and existing.signing_secret else (signing.new_secret() if webhook else None)
+        endpoint = f"{simulator_url.rstrip('/')}/units/{row['code']}/dispatches" if simulator_url and webhook else None
+        session.merge(Unit(**row, endpoint_url=endpoint, signing_secret=secret))
     session.flush()
     existing = {(d.jurisdiction_code, d.category, d.unit_code) for d in session.scalars(select(DutyLine))}
     for row in data["duty_list"]:
@@ -113,3 +121,11 @@ def replace_duty_list(session: Session, jurisdiction_code: str, lines: list[Duty
     for line in lines:
         session.add(DutyLine(jurisdiction_code=jurisdiction_code, category=line.category, unit_code=line.unit_code, lead=line.lead))
     session.commit()
+
+
+def link_unit(session: Session, kind: UnitKind, province_code: str | None = None) -> Unit | None:
+    """The police platform, or the partner center of a province (跨省协作)."""
+    query = select(Unit).where(Unit.kind == kind.value)
+    if province_code is not None:
+        query = query.where(Unit.province_code == province_code)
+    return session.scalars(query.order_by(Unit.code)).first()

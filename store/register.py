@@ -1,6 +1,7 @@
 """Writes to the case register. Every write is keyed so that a retried activity is a no-op."""
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -12,7 +13,7 @@ from domain.case import CaseFile, Intake
 from domain.case_number import case_number
 from domain.messages import ClockNotice, StepRecord
 from domain.state import Clock
-from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, SupervisionOrder
+from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, PartyMark, SupervisionOrder
 
 # The case row's timestamp column for each step that has one.
 STEP_COLUMNS = {
@@ -71,8 +72,9 @@ def claim_case_number(session: Session, client_request_id: str, intake: Intake, 
     raise RuntimeError("could not claim a case number")
 
 
-def record_intake(session: Session, case: CaseFile) -> None:
-    """The case row and its first timeline entry, once: the API writes it at intake, the workflow again (a no-op)."""
+def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = ()) -> None:
+    """The case row and its first timeline entry, once: the API writes it at intake, the workflow again (a no-op).
+    With them, the parties' marks (store/incidents.party_digests), in the same transaction as the row."""
     intake = case.intake
     written = insert_ignoring_duplicates(
         session,
@@ -98,6 +100,8 @@ def record_intake(session: Session, case: CaseFile) -> None:
         # Who registered it is not known until operators sign in; the channel stands in for them.
         session.add(AuditEntry(case_no=case.case_no, key="0000-received", at=case.received_at, actor=intake.source.label, role="operator",
                                action="received", before={}, after={"stage": "received", "category": intake.category.value}))
+    for digest in marks:
+        insert_ignoring_duplicates(session, PartyMark, dict(case_no=case.case_no, digest=digest, at=case.received_at), ["case_no", "digest"])
     session.commit()
 
 

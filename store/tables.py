@@ -45,6 +45,13 @@ class Unit(Base):
     endpoint_url: Mapped[str | None] = mapped_column(String(500))
     backstop: Mapped[str | None] = mapped_column(String(16), index=True)  # arbitration, litigation, legal aid, notary body
     rota_days: Mapped[list | None] = mapped_column(JSON)  # rotating units: ISO weekdays on duty at the center
+    # department, industry (行业部门), backstop, police (警情平台) or partner (跨省协作中心): see domain.labels.UnitKind
+    kind: Mapped[str] = mapped_column(String(16), default="department", server_default="department", index=True)
+    # webhook: documents are POSTed to endpoint_url, signed with signing_secret; inbox: staff work from the API
+    channel: Mapped[str] = mapped_column(String(16), default="webhook", server_default="webhook")
+    # HMAC-SHA256 key shared with the unit's system: signs what we send, verifies its callbacks
+    signing_secret: Mapped[str | None] = mapped_column(String(128))
+    province_code: Mapped[str | None] = mapped_column(String(2), index=True)  # a partner center's province (GB/T 2260)
 
 
 class Mediator(Base):
@@ -248,3 +255,48 @@ class User(Base):
     key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+class CallbackReceipt(Base):
+    """A unit's signed callback, by its idempotency key: the same callback sent twice is refused."""
+
+    __tablename__ = "callback_receipts"
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc))
+
+
+class PoliceIncident(Base):
+    """警情流转: each incident the police platform transferred, and the case it opened or joined."""
+
+    __tablename__ = "police_incidents"
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), index=True)
+    linked: Mapped[bool] = mapped_column(Boolean, default=False)  # joined an open case about the same parties
+    reported_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc))
+
+
+class PartyMark(Base):
+    """A keyed digest of a party's identity (ID number, else name and phone), never the identity
+    itself: finds the open case about the same people without keeping personal data in clear."""
+
+    __tablename__ = "party_marks"
+    case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    at: Mapped[datetime]
+
+
+class Notice(Base):
+    """Every notification sent (to a party, a unit, a leader, an operator), once per idempotency key."""
+
+    __tablename__ = "notices"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    case_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    channels: Mapped[list] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc), index=True)

@@ -5,6 +5,7 @@ import asyncio
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from domain.policy import ClockPolicy, ClockRule, ClockSet
 from ops.temporal import ensure_search_attributes, temporal_cli
 from settings import Settings
 from simulator.app import create_simulator
+from simulator.units import UnitCredentials
 from store.db import make_engine, make_sessions, throwaway_register
 from store import users
 from store.directory import seed_directory
@@ -98,6 +100,9 @@ async def settings(temporal, database_url):
         clocks=sized_clocks(),  # tests that watch a deadline fire shorten them further
         codec_keys=CODEC_KEYS,
         codec_key_id="test-1",
+        # The simulator receives the notification webhook: signed with this secret.
+        notification_webhook_url=f"http://127.0.0.1:{simulator_port}/notifications",
+        notification_webhook_secret="test-notification-secret",
     )
 
 
@@ -112,9 +117,23 @@ def keys(sessions, settings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-async def stack(temporal, settings, sessions, keys):
+def unit_credentials(sessions, keys) -> Callable[[str], UnitCredentials | None]:
+    """What a simulated unit's system holds: its API key, and its signing secret as the directory
+    has it now (a unit added or a secret rotated by a test is played at once)."""
+
+    def lookup(code: str) -> UnitCredentials | None:
+        with sessions() as session:
+            unit = session.get(Unit, code)
+            return unit and UnitCredentials(api_key=keys.get(code), signing_secret=unit.signing_secret)
+
+    return lookup
+
+
+@pytest.fixture(scope="session")
+async def stack(temporal, settings, sessions, unit_credentials):
     """Simulator, API and worker, all over real HTTP and a real Temporal server."""
-    simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", keys.get), settings.simulator_port)
+    notification_secret = settings.notification_webhook_secret.get_secret_value()
+    simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", unit_credentials, notification_secret), settings.simulator_port)
     api_app = create_app(settings)
     api = await serve(api_app, settings.api_port)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:

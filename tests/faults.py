@@ -36,10 +36,11 @@ from ops.stack import wait_for_temporal
 from ops.temporal import dev_server_command, ensure_search_attributes
 from settings import Settings
 from simulator.app import create_simulator
+from simulator.units import UnitCredentials
 from store import users
 from store.db import make_engine, make_sessions, throwaway_register
 from store.directory import seed_directory
-from store.tables import AuditEntry, Case, CaseClock, CaseEvent
+from store.tables import AuditEntry, Case, CaseClock, CaseEvent, Unit
 from tests.cases import wage_arrears
 from tests.conftest import free_port, serve, sized_clocks
 from worker import connect
@@ -205,12 +206,14 @@ async def fault_stack(tmp: Path):
             seed_directory(session, settings.simulator_url)
             admin = users.ensure_user(session, "fault-admin", name="故障测试管理员", role="admin", jurisdiction_code=None, unit_code=None, mediator_id=None)
             stack.api_key = users.issue_key(session, admin)
+            # The simulated systems sign and check with the seeded secrets; their staff never answer here.
+            credentials = {code: UnitCredentials(api_key=None, signing_secret=secret) for code, secret in session.execute(select(Unit.code, Unit.signing_secret))}
         stack.start_temporal()
         servers = []
         try:
             await stack.temporal_ready()
             stack.client = await connect(settings)
-            servers.append(await serve(create_simulator(stack.api_url, lambda _unit: None), simulator_port))
+            servers.append(await serve(create_simulator(stack.api_url, credentials.get), simulator_port))
             stack.app = create_app(settings)
             servers.append(await serve(stack.app, settings.api_port))
             stack.start_worker()

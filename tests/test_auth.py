@@ -16,11 +16,13 @@ EVERYONE = tuple(Role)
 MONDAY = date.today() - timedelta(days=date.today().weekday() + 7)
 
 # (method, path, roles allowed, scoped to the case): {case_no} is a case in 城关镇 (139001101),
-# dispatched to T101-LDS (lead) and T101-SFS, with its mediator; the other parameters are these.
-VALUES = {"code": "T101-LDS", "unit_code": "T101-LDS", "jurisdiction_code": "139001101", "mediator_id": "M-T101-01",
+# dispatched to T101-LDS (lead) and T101-SFS, with its mediator; the other parameters are these
+# ({code}: a unit not in the directory, so the admin's call does not rotate a seeded unit's secret).
+VALUES = {"code": "X-AUTH", "unit_code": "T101-LDS", "jurisdiction_code": "139001101", "mediator_id": "M-T101-01",
           "household_id": "HH-139001101-999999", "scope": "139001101", "week_start": str(MONDAY), "name": "trend", "user_id": "nobody"}
 ROUTES = [
     ("POST", "/cases", (OPERATOR,), False),
+    ("POST", "/incidents", (), False),  # the police platform's unit key only (tests/test_incidents.py): other units get 403
     ("GET", "/cases/{case_no}", EVERYONE, True),
     ("GET", "/cases/{case_no}/register", EVERYONE, True),
     ("GET", "/cases/{case_no}/archive", (OPERATOR, SUPERVISOR), True),
@@ -41,9 +43,13 @@ ROUTES = [
     ("POST", "/cases/{case_no}/confirmation/application", (OPERATOR,), True),
     ("POST", "/cases/{case_no}/confirmation/decision", (UNIT,), True),
     ("POST", "/cases/{case_no}/visit", (OPERATOR, SUPERVISOR), True),
+    ("POST", "/cases/{case_no}/handover", (SUPERVISOR,), True),
+    ("POST", "/cases/{case_no}/partner/reply", (UNIT,), True),
+    ("POST", "/cases/{case_no}/supervision", (SUPERVISOR,), True),
     ("GET", "/directory/jurisdictions", EVERYONE, False),
     ("GET", "/directory/units", EVERYONE, False),
     ("PUT", "/directory/units/{code}", (), False),
+    ("POST", "/directory/units/{code}/secret", (), False),
     ("GET", "/directory/duty-list/{jurisdiction_code}", EVERYONE, False),
     ("PUT", "/directory/duty-list/{jurisdiction_code}", (), False),
     ("GET", "/directory/mediators", EVERYONE, False),
@@ -53,6 +59,7 @@ ROUTES = [
     ("GET", "/worklists/red", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/waiting", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/near-breach", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/notices", (OPERATOR, SUPERVISOR, UNIT), False),
     ("GET", "/assessment/units", (SUPERVISOR,), False),
     ("GET", "/assessment/units/{unit_code}", (SUPERVISOR, UNIT), False),
     ("GET", "/households", (OPERATOR, SUPERVISOR), False),
@@ -70,6 +77,8 @@ ROUTES = [
     ("POST", "/codec/encode", (SUPERVISOR,), False),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/codec/session"), ("POST", "/codec/session")}
+# A unit's system authenticates by its signature, not by a key (tests/test_gateway.py tries the signatures).
+SIGNED = {("POST", "/callbacks/{unit_code}")}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +114,16 @@ async def call(api: httpx.AsyncClient, method: str, path: str, key: str | None) 
 
 def test_every_route_is_in_the_matrix(stack):
     documented = {(method.upper(), path) for path, ops in stack.openapi()["paths"].items() for method in ops}
-    assert documented - PUBLIC == {(method, path) for method, path, _, _ in ROUTES}
+    assert documented - PUBLIC - SIGNED == {(method, path) for method, path, _, _ in ROUTES}
+
+
+async def test_a_callback_needs_the_units_signature_not_a_key(api, staff):
+    """Even an admin's key does not stand in for a unit's signature."""
+    case_no, keys = staff
+    body = {"kind": "response", "case_no": case_no, "handler": "冒名"}
+    for key in (None, keys["unit"], keys["admin"]):
+        response = await api.post("/callbacks/T101-LDS", json=body, headers={"Authorization": f"Bearer {key}" if key else "", "Idempotency-Key": "auth-1"})
+        assert response.status_code == 401 and "签名" in response.json()["detail"], response.text
 
 
 def concrete(path: str, case_no: str) -> str:

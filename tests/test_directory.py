@@ -1,11 +1,18 @@
 """The directory is data: an admin edits units and a center's duty list through the API, and the
-next case is routed by the new list, with no deploy."""
+next case is routed by the new list, with no deploy. Units carry how they are reached (webhook or
+inbox) and a signing secret that is never shown back."""
 
+import json
+
+from sqlalchemy import select
+
+from store.directory import SEED, seed_directory
+from store.tables import Unit
 from tests.cases import register_case, wait_for, wage_arrears
 
 
 async def test_a_revised_duty_list_routes_the_next_case(api):
-    unit = {"name": "河东乡住建办", "jurisdiction_code": "139001102", "mode": "stationed", "endpoint_url": None}
+    unit = {"name": "河东乡住建办", "jurisdiction_code": "139001102", "mode": "stationed", "channel": "inbox"}
     assert (await api.put("/directory/units/T102-ZJB", json=unit)).status_code == 200
     original = (await api.get("/directory/duty-list/139001102")).json()
     revised = [{k: line[k] for k in ("category", "unit_code", "lead")} for line in original] + [{"category": "物业", "unit_code": "T102-ZJB"}]
@@ -35,3 +42,66 @@ async def test_directory_refuses_what_would_break_routing(api):
     assert {m["id"] for m in mediators} >= {"M-T101-1", "M-T101-2"} and any(m["gold"] for m in mediators)
     levels = {j["code"]: j["level"] for j in (await api.get("/directory/jurisdictions")).json()}
     assert levels["139001"] == "county" and levels["139001102202"] == "village"
+    webhook_without_endpoint = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident"})
+    assert webhook_without_endpoint.status_code == 422 and "endpoint_url" in webhook_without_endpoint.json()["detail"]
+    inbox_with_endpoint = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident",
+                                                                      "channel": "inbox", "endpoint_url": "https://x.example/hook"})
+    assert inbox_with_endpoint.status_code == 422 and "endpoint_url" in inbox_with_endpoint.json()["detail"]
+    partner_without_province = await api.put("/directory/units/X-1", json={"name": "某协作中心", "jurisdiction_code": "139001", "mode": "stationed",
+                                                                           "kind": "partner", "endpoint_url": "https://x.example/hook"})
+    assert partner_without_province.status_code == 422 and "province_code" in partner_without_province.json()["detail"]
+    short_secret = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident",
+                                                               "endpoint_url": "https://x.example/hook", "signing_secret": "123"})
+    assert short_secret.status_code == 422 and "signing_secret" in short_secret.json()["detail"]
+    assert "X-1" not in {u["code"] for u in (await api.get("/directory/units")).json()}
+
+
+async def test_the_seed_links_a_city_its_industry_units_the_police_and_a_partner(api):
+    """Vertical: village → township → county → city. Horizontal: the city's industry units, reached
+    like any other unit. The police platform and the partner center across the border are units too."""
+    parents = {j["code"]: j["parent_code"] for j in (await api.get("/directory/jurisdictions")).json()}
+    assert [parents["139001101201"], parents["139001101"], parents["139001"], parents["139000"]] == ["139001101", "139001", "139000", None]
+    industry = (await api.get("/directory/units", params={"jurisdiction_code": "139000", "kind": "industry"})).json()
+    assert len(industry) >= 14 and {"市人力资源和社会保障局", "市市场监督管理局", "市医疗保障局"} <= {u["name"] for u in industry}
+    city_duties = {(d["category"], d["unit_code"], d["lead"]) for d in (await api.get("/directory/duty-list/139000")).json()}
+    assert {("劳动争议", "S-RSJ", True), ("其他", "S-SFJ", True), ("医疗", "S-WJW", True)} <= city_duties
+    seeded = {row["code"] for row in json.loads(SEED.read_text(encoding="utf-8"))["units"]}  # other tests add their own units
+    units = {u["code"]: u for u in (await api.get("/directory/units")).json() if u["code"] in seeded}
+    assert (units["GA-JQPT"]["kind"], units["GA-JQPT"]["jurisdiction_code"]) == ("police", "139000")
+    assert (units["SD-PARTNER"]["kind"], units["SD-PARTNER"]["province_code"]) == ("partner", "37")
+    assert (units["C-LDZC"]["kind"], units["C-RSJ"]["kind"], units["T101-SFS"]["kind"]) == ("backstop", "industry", "department")
+    inbox = [u for u in units.values() if u["channel"] == "inbox"]
+    assert inbox and all(u["endpoint_url"] is None for u in inbox)
+    webhooks = [u for u in units.values() if u["channel"] == "webhook"]
+    assert [u for u in webhooks if not (u["endpoint_url"] and u["has_secret"])] == []
+    assert all("signing_secret" not in u for u in units.values())
+
+
+async def test_signing_secrets_are_write_only_kept_on_reseed_and_rotated_by_an_admin(api, sessions, settings):
+    def secret_of(code: str) -> str | None:
+        with sessions() as session:
+            return session.scalar(select(Unit.signing_secret).where(Unit.code == code))
+
+    unit = {"name": "示范县信访局", "jurisdiction_code": "139001", "mode": "stationed", "endpoint_url": "https://xfj.example.gov.cn/onedoor"}
+    created = await api.put("/directory/units/C-XFJ-TEST", json=unit)
+    assert created.status_code == 200, created.text
+    first = created.json()["new_secret"]
+    assert first and first == secret_of("C-XFJ-TEST") and created.json()["has_secret"] is True
+    listed = await api.get("/directory/units", params={"jurisdiction_code": "139001"})
+    assert first not in listed.text and next(u for u in listed.json() if u["code"] == "C-XFJ-TEST")["has_secret"] is True
+
+    again = await api.put("/directory/units/C-XFJ-TEST", json={**unit, "name": "示范县信访局（接访中心）"})
+    assert again.json()["new_secret"] is None and secret_of("C-XFJ-TEST") == first  # a change of name keeps the secret
+    agreed = "由单位系统生成并线下交换的密钥-0123456789abcdef"
+    assert (await api.put("/directory/units/C-XFJ-TEST", json={**unit, "signing_secret": agreed})).json()["new_secret"] is None
+    assert secret_of("C-XFJ-TEST") == agreed
+
+    rotated = await api.post("/directory/units/C-XFJ-TEST/secret")
+    assert rotated.status_code == 200 and rotated.json()["signing_secret"] not in (None, agreed)
+    assert secret_of("C-XFJ-TEST") == rotated.json()["signing_secret"]
+    assert (await api.post("/directory/units/NOPE/secret")).status_code == 404
+
+    before = secret_of("C-RSJ")
+    with sessions() as session:
+        seed_directory(session, settings.simulator_url)  # `onedoor seed` again: the units' systems keep working
+    assert before and secret_of("C-RSJ") == before

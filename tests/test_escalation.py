@@ -36,17 +36,17 @@ async def test_red_land_requisition_alerts_the_county_and_its_leader_acknowledge
 
 
 async def test_mediation_fails_up_the_ladder_then_labour_arbitration_accepts(api, simulator, handle):
-    """Scenario 5: village → township → county all fail → labour arbitration accepts the referral."""
+    """Scenario 5: village → township → county → city all fail → labour arbitration accepts the referral."""
     form = wage_arrears(summary="社区超市拖欠店员工资 3000 元", place={"township_code": "139001101", "village_code": "139001101201"}, factors={"amount_at_stake": 3000})
     case_no = await register_case(api, form)
-    for level in ("village", "township", "county"):
+    for level in ("village", "township", "county", "city"):
         await wait_for(api, case_no, lambda c: c["level"] == level and c["mediations"] and c["mediations"][-1]["level"] == level and c["mediations"][-1]["outcome"] is None)
         await mediate(api, case_no, "failed", reason=f"{level} 调解不成：双方对金额分歧较大")
     referred = await wait_for(api, case_no, lambda c: c["stage"] == "referral")
-    assert [(e["from_level"], e["to_level"]) for e in referred["escalations"]] == [("village", "township"), ("township", "county")]
+    assert [(e["from_level"], e["to_level"]) for e in referred["escalations"]] == [("village", "township"), ("township", "county"), ("county", "city")]
     assert (referred["referral"]["kind"], referred["referral"]["body_code"]) == ("arbitration", "C-LDZC")
     delivery = await wait_for_delivery(simulator, "C-LDZC", case_no)
-    assert delivery["document"]["schema_version"] == "onedoor.referral/v1" and len(delivery["document"]["mediation_history"]) == 3
+    assert delivery["document"]["schema_version"] == "onedoor.referral/v1" and len(delivery["document"]["mediation_history"]) == 4
 
     await decide(api, case_no, "referral/acceptance", {"body_code": "C-LDZC", "reference": "示劳人仲案字〔2026〕第 118 号"})
     closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed")

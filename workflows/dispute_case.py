@@ -23,23 +23,28 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.backstop import choose_backstop
     from domain.case import CaseFile
+    from domain.documents import PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
     from domain.clocks import deadline, time_left
     from domain.decisions import (
-        AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride,
-        MediationResult, MediationSession, NewFacts, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback, UnitResponse,
+        AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
+        IncidentLink, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit,
+        SupervisionRequest, UnitFeedback, UnitResponse,
     )
     from domain.grading import grade
     from domain.household import HouseholdLink
-    from domain.labels import Backstop, ClockName, ClockStatus, Level, MediationOutcome, Result, RiskGrade, Stage
-    from domain.messages import (
-        AlertNotice, BackstopRequest, ClockNotice, DispatchDocument, DispatchOrder, DispatchReceipt, MediatorPick,
-        MediatorRequest, ReferralDocument, RouteRequest, Routing, StepRecord,
+    from domain.labels import (
+        Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, PoliceStatus, Result, RiskGrade, Stage, UnitKind,
     )
+    from domain.messages import (
+        AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
+        Notice, RouteRequest, Routing, StepRecord,
+    )
+    from domain.documents import DispatchDocument, ReferralDocument
     from domain.policy import ClockRule, ClockSet
     from domain.routing import LADDER, Route, handling_level, next_center
     from domain.state import (
-        Alert, Assignment, CaseState, Clock, Confirmation, Escalation, GradeChange, Mediation, Pause, Referral, Session,
-        Step, SupervisionOrder, Visit,
+        Alert, Assignment, CaseState, Clock, Confirmation, Escalation, GradeChange, HandoverRecord, Mediation, PartnerLink, Pause,
+        Referral, Session, Step, SupervisionOrder, Visit,
     )
     from workflows import search_attributes as sa
     from workflows.clock import ClockRunner, beijing
@@ -53,6 +58,8 @@ REGISTER = dict(
 # A hung endpoint must not hold a worker slot: each attempt is short, retries back off to 5 min.
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 DELIVERY_ATTEMPT = timedelta(seconds=15)
+# Notifications and the police feed are retried until they get through; a notice older than a day is stale.
+NOTICE = dict(start_to_close_timeout=DELIVERY_ATTEMPT, schedule_to_close_timeout=timedelta(days=1), retry_policy=DELIVERY_RETRY)
 SYSTEM = "系统"  # the actor of what the clocks decide
 
 
@@ -74,7 +81,7 @@ class WrongActor(ApplicationError):
 class LevelEnd:
     """What ended the handling at a level."""
 
-    kind: str  # agreement | failed | refused | withdrawn | breach | regraded | declined
+    kind: str  # agreement | failed | refused | withdrawn | breach | regraded | declined | handover
     reason: str
     by: str
     backstop: Backstop | None = None
@@ -105,6 +112,17 @@ class DisputeCaseWorkflow:
         self.emergency: asyncio.Task | None = None
         self.recorded = 0  # register steps written: numbers each step's key
         self.audited = self.audit_fields()  # the fields as the audit log last saw them
+        # Revision 2 (domain.case.REVISION): deliveries, notices and the police feed run beside the
+        # process instead of holding it; revision-1 cases keep their recorded commands.
+        self.background = case.revision >= 2
+        self.side_tasks: list[asyncio.Task] = []
+        self.notices = 0
+        self.police_feed: list[PoliceStatusDocument] = []
+        self.police_sent = 0
+        self.police_platform: str | None = None
+        self.police_sender: asyncio.Task | None = None
+        if case.intake.incident is not None:
+            self.state.incident_id = case.intake.incident.incident_id
 
     @workflow.run
     async def run(self, case: CaseFile) -> CaseState:
@@ -123,8 +141,12 @@ class DisputeCaseWorkflow:
 
     async def intake(self) -> None:
         await workflow.execute_local_activity("record_intake", self.case, summary="登记受理 register the case", **REGISTER)
-        self.note_step(Stage.RECEIVED, f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷", self.case.received_at)
+        note = f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷"
+        self.note_step(Stage.RECEIVED, note, self.case.received_at)
         self.publish()
+        if self.background:
+            self.tell_parties("received", f"您反映的{self.case.intake.category}纠纷已登记受理，案件编号 {self.case.case_no}，可凭编号查询办理进度。")
+            await self.report_to_police(PoliceStatus.RECEIVED, note)
 
     async def triage(self) -> None:
         grading = grade(self.factors, self.case.policy.grading)
@@ -134,6 +156,8 @@ class DisputeCaseWorkflow:
         if grading.grade == RiskGrade.RED:
             self.start_emergency()
         await self.link_household()
+        if self.background:
+            await self.notify_partner()
 
     async def link_household(self) -> None:
         """家庭和谐服务档案: a dispute about a family joins the family's file, which follows the family up."""
@@ -162,6 +186,9 @@ class DisputeCaseWorkflow:
                 return Result.WITHDRAWN, end.reason
             if end.kind == "declined":
                 return Result.NOT_ACCEPTED, end.reason
+            if end.kind == "handover":
+                await self.hand_down(end)
+                continue
             target = end.to_level or next_center(self.state.level, self.state.centers)
             if end.kind in ("failed", "breach", "regraded") and target is not None:
                 await self.escalate(target, end.reason, end.by)
@@ -188,8 +215,16 @@ class DisputeCaseWorkflow:
             self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None)
         lead = self.state.clock(ClockName.RESPONSE, route.lead_unit)
         co = f"，协办 {'、'.join(route.co_units)}" if route.co_units else ""
-        await self.advance(Stage.DISPATCHED, f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应")
-        await asyncio.gather(self.assign_mediator(), *(self.deliver_dispatch(a) for a in new))
+        note = f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应"
+        await self.advance(Stage.DISPATCHED, note)
+        if not self.background:
+            await asyncio.gather(self.assign_mediator(), *(self.deliver_dispatch(a) for a in new))
+            return
+        for assignment in new:
+            self.beside(self.deliver_dispatch(assignment))
+        self.tell_parties("dispatched", f"案件 {self.case.case_no} 已派至 {route.lead_unit} 办理，承办单位将在 {beijing(lead.due_at)} 前与您联系。")
+        await self.report_to_police(PoliceStatus.DISPATCHED, note, unit_code=route.lead_unit)
+        await self.assign_mediator()
 
     async def deliver_dispatch(self, assignment: Assignment) -> None:
         unit = assignment.unit_code
@@ -206,21 +241,37 @@ class DisputeCaseWorkflow:
 
     async def deliver(self, order: DispatchOrder, give_up_at: datetime) -> str:
         """POST a document to an outside system (the gateway records a delivery in the register);
-        a failure is recorded here, and the clocks keep running."""
+        a failure is recorded here, and the clocks keep running.
+
+        Revision 2: retried with backoff for the policy's outage window, then the document waits in
+        the unit's inbox and the handling center's operators are told."""
+        delivery = self.case.policy.delivery
+        retry = RetryPolicy(initial_interval=delivery.first_retry, maximum_interval=delivery.longest_retry) if self.background else DELIVERY_RETRY
+        # Revision 1 gave up at the deadline, but at least one whole attempt; revision 2 at the window's end.
+        give_up = delivery.outage_window if self.background else max(give_up_at - workflow.now(), DELIVERY_ATTEMPT)
         try:
             receipt = await workflow.execute_activity(
                 "dispatch_to_unit",
                 order,
                 result_type=DispatchReceipt,
                 summary=f"投递至 {order.recipient} 的系统",
-                start_to_close_timeout=DELIVERY_ATTEMPT,
-                schedule_to_close_timeout=max(give_up_at - workflow.now(), DELIVERY_ATTEMPT),
-                retry_policy=DELIVERY_RETRY,
+                start_to_close_timeout=min(DELIVERY_ATTEMPT, give_up),
+                schedule_to_close_timeout=give_up,
+                retry_policy=retry,
             )
+            if receipt.channel == Channel.INBOX:
+                return f"已推送至 {order.recipient} 收件箱"
             return f"系统已接收（回执 {receipt.unit_reference or receipt.status_code}）"
         except ActivityError as failure:
-            note = f"{order.recipient} 系统投递失败：{failure.cause or failure}，可在收件箱办理，时限照常计算"
-            await self.record("delivered", None, note)
+            if not self.background:
+                note = f"{order.recipient} 系统投递失败：{failure.cause or failure}，可在收件箱办理，时限照常计算"
+                await self.record("delivered", None, note)
+                return note
+            rejected = isinstance(failure.cause, ApplicationError) and failure.cause.type == "UnitRejected"
+            why = f"系统拒收：{failure.cause.message}" if rejected else f"系统 {delivery.outage_window} 内未能接收"
+            note = f"{order.recipient} {why}，已转入其收件箱办理，时限照常计算 (fell back to the inbox)"
+            await self.record("fallback", None, note)
+            self.tell(Audience.OPERATOR, self.state.jurisdiction_code or self.state.township_code, "fallback", f"案件 {self.case.case_no}：{note}")
             return note
 
     async def assign_mediator(self) -> None:
@@ -270,9 +321,15 @@ class DisputeCaseWorkflow:
             accept_by=clock.due_at,
         )
         order = DispatchOrder(idempotency_key=f"{self.case.case_no}:referral:{len(self.state.clocks)}:{body}", document=document)
-        referral.delivery = await self.deliver(order, clock.due_at + timedelta(days=30))
+        if self.background:
+            self.beside(self.deliver_referral(referral, order))
+        else:
+            referral.delivery = await self.deliver(order, clock.due_at + timedelta(days=30))
         await workflow.wait_condition(lambda: referral.accepted_at is not None)
         return Result(kind.value), f"{kind.label}已受理（{body} 文号 {referral.reference}）"
+
+    async def deliver_referral(self, referral: Referral, order: DispatchOrder) -> None:
+        referral.delivery = await self.deliver(order, workflow.now())
 
     async def confirm_agreement(self) -> tuple[Result, str]:
         """司法确认: 人民调解法 §33, the parties apply within 30 days of the agreement taking effect."""
@@ -295,6 +352,11 @@ class DisputeCaseWorkflow:
         self.end_clocks()
         self.state.result, self.state.result_note, self.state.closed_at = result, note, workflow.now()
         await self.advance(Stage.CLOSED, f"结案：{result.label}。{note}")
+        if self.background:
+            self.tell_parties("closed", f"案件 {self.case.case_no} 已办结：{result.label}。{note}。工作人员将回访听取您的意见。")
+            referred = result.value in {kind.value for kind in Backstop}
+            status = PoliceStatus.NOT_ACCEPTED if result == Result.NOT_ACCEPTED else PoliceStatus.REFERRED if referred else PoliceStatus.RESOLVED
+            await self.report_to_police(status, f"结案：{result.label}。{note}")
 
     async def return_visit(self) -> bool:
         """回访: satisfied → settled; unsatisfied → the case reopens."""
@@ -319,7 +381,120 @@ class DisputeCaseWorkflow:
             self.emergency.cancel()
         await asyncio.gather(*(r.task for r in self.runners))  # a reminder or breach being written finishes
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.side_tasks:  # deliveries, notices and the police feed get through first
+            await asyncio.gather(*self.side_tasks)
         await self.advance(Stage.SETTLED, f"案结事了：{self.visit.notes}")
+
+    async def hand_down(self, end: LevelEnd) -> None:
+        """交办: the higher center sends the case down a level and keeps watching it."""
+        watcher = self.state.centers[self.state.level]
+        self.state.handovers.append(
+            HandoverRecord(at=workflow.now(), from_level=self.state.level, to_level=end.to_level, by=end.by, reason=end.reason, watched_by=watcher)
+        )
+        await self.reroute(level=end.to_level)
+        await self.record("handed_over", None, f"{watcher} 交办至{self.route_text()}：{end.reason}（上级跟踪督办）", by=end.by, role="supervisor")
+
+    # ── links to outside systems: partner center, police platform, notifications ─────────
+
+    async def find_link(self, kind: UnitKind, province_code: str | None = None) -> str | None:
+        pick = await workflow.execute_local_activity(
+            "find_link",
+            LinkRequest(case_no=self.case.case_no, kind=kind, province_code=province_code),
+            result_type=LinkPick,
+            summary=f"查找{kind.label}",
+            **REGISTER,
+        )
+        return pick.unit_code
+
+    async def notify_partner(self) -> None:
+        """跨省协作: a party living in another province brings in that province's partner center,
+        which answers on its own clock; a late answer escalates the case like a late lead unit."""
+        home = self.case.intake.place.township_code[:2]
+        provinces = sorted({p.province_code for p in self.case.intake.parties if p.province_code and p.province_code != home})
+        if not provinces:
+            return
+        code = await self.find_link(UnitKind.PARTNER, provinces[0])
+        if code is None:
+            note = f"当事人住所在外省（{provinces[0]}），目录中没有该省协作中心，请人工联系 (no partner center)"
+            await self.record("partner", None, note)
+            self.tell(Audience.OPERATOR, self.state.jurisdiction_code, "partner", f"案件 {self.case.case_no}：{note}")
+            return
+        partner = PartnerLink(partner_code=code, province_code=provinces[0], notified_at=workflow.now())
+        self.state.partner = partner
+        clock = self.start_clock(ClockName.PARTNER_REPLY, self.clock_set().partner_reply, code, lambda: partner.replied_at is not None)
+        intake = self.case.intake
+        document = PartnerNoticeDocument(
+            partner_code=code, province_code=provinces[0], case_no=self.case.case_no, center_code=self.state.jurisdiction_code,
+            category=intake.category, grade=self.state.grade, summary=intake.summary, place=intake.place, parties=intake.parties,
+            reply_by=clock.due_at,
+        )
+        await self.record("partner", None, f"跨省协作：已通知 {code}（{provinces[0]}），{beijing(clock.due_at)} 前回复")
+        self.beside(self.deliver_partner_notice(partner, DispatchOrder(idempotency_key=f"{self.case.case_no}:partner:{clock.id}:{code}", document=document)))
+
+    async def deliver_partner_notice(self, partner: PartnerLink, order: DispatchOrder) -> None:
+        partner.delivery = await self.deliver(order, workflow.now())
+
+    async def report_to_police(self, status: PoliceStatus, note: str, unit_code: str | None = None, incident_id: str | None = None) -> None:
+        """警情流转 back: every status of a case the police transferred goes to the platform, in
+        order (one sender, one document at a time), retried until the platform acknowledges it."""
+        if self.state.incident_id is None:
+            return
+        if self.police_platform is None:
+            self.police_platform = await self.find_link(UnitKind.POLICE) or ""
+            if not self.police_platform:
+                await self.record("police", None, "目录中没有公安警情平台，警情状态无法回传 (no police platform in the directory)")
+        if not self.police_platform:
+            return
+        self.police_feed.append(PoliceStatusDocument(
+            platform_code=self.police_platform, incident_id=incident_id or self.state.incident_id, case_no=self.case.case_no,
+            seq=len(self.police_feed) + 1, status=status, at=workflow.now(), note=note, unit_code=unit_code,
+        ))
+        if self.police_sender is None or self.police_sender.done():
+            self.police_sender = self.beside(self.send_police_feed())
+
+    async def send_police_feed(self) -> None:
+        while self.police_sent < len(self.police_feed):
+            document = self.police_feed[self.police_sent]
+            try:
+                await workflow.execute_activity(
+                    "dispatch_to_unit",
+                    DispatchOrder(idempotency_key=f"{self.case.case_no}:police:{document.seq}", document=document),
+                    result_type=DispatchReceipt,
+                    summary=f"警情回传 {document.seq}：{document.status.label}",
+                    start_to_close_timeout=DELIVERY_ATTEMPT,
+                    retry_policy=RetryPolicy(initial_interval=self.case.policy.delivery.first_retry, maximum_interval=self.case.policy.delivery.longest_retry),
+                )
+            except ActivityError as failure:  # refused (4xx): retrying cannot help, the operators follow up
+                note = f"警情平台拒收状态 {document.seq}（{document.status.label}）：{failure.cause or failure}"
+                await self.record("police", None, note)
+                self.tell(Audience.OPERATOR, self.state.jurisdiction_code or self.state.township_code, "rejected", f"案件 {self.case.case_no}：{note}")
+            self.police_sent += 1
+
+    def beside(self, work) -> asyncio.Task:
+        """Run work beside the process (a delivery, a notice, the police feed): settle() waits for it."""
+        task = asyncio.create_task(work)
+        self.side_tasks.append(task)
+        return task
+
+    def tell(self, audience: Audience, recipient: str | None, kind: str, text: str, phone: str | None = None) -> None:
+        """A notification through the notification port (revision 2), sent beside the process."""
+        if not self.background or not recipient:
+            return
+        self.notices += 1
+        notice = Notice(key=f"{self.case.case_no}:notice:{self.notices}", case_no=self.case.case_no, audience=audience,
+                        recipient=recipient, phone=phone, kind=kind, text=text)
+        self.beside(self.send_notice(notice))
+
+    def tell_parties(self, kind: str, text: str) -> None:
+        for party in self.case.intake.parties:
+            if party.phone:
+                self.tell(Audience.PARTY, party.name, kind, text, phone=party.phone)
+
+    async def send_notice(self, notice: Notice) -> None:
+        try:
+            await workflow.execute_activity("notify", notice, summary=f"通知{notice.audience.label}：{notice.kind}", **NOTICE)
+        except ActivityError as failure:  # a notice is not worth holding the case for: the log says why
+            workflow.logger.warning("notice not sent", extra={"case_no": self.case.case_no, "notice": notice.key, "error": str(failure.cause or failure)})
 
     # ── emergency handling (red) ─────────────────────────────────────────────────────────
 
@@ -345,6 +520,7 @@ class DisputeCaseWorkflow:
                 **REGISTER,
             )
             self.publish(last=text)
+            self.tell(Audience.LEADER, leader, "alert", text)
             try:
                 await workflow.wait_condition(lambda: alert.acknowledged_at is not None, timeout=window, timeout_summary=f"{leader} 确认时限 {beijing(alert.due_at)}")
                 return
@@ -403,13 +579,17 @@ class DisputeCaseWorkflow:
     def ends_level(self, clock: Clock) -> bool:
         if self.level_end is not None or clock.level != self.state.level or self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING):
             return False
-        if clock.name == ClockName.MEDIATION:
+        if clock.name in (ClockName.MEDIATION, ClockName.PARTNER_REPLY):
             return True
         assignment = self.state.assignment(clock.unit_code) if clock.unit_code else None
         return clock.name in (ClockName.RESPONSE, ClockName.FEEDBACK) and assignment is not None and assignment.lead
 
     async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
         self.publish(last=text)
+        self.tell(Audience.UNIT, clock.unit_code, kind, f"案件 {self.case.case_no}：{text}")
+        if kind == "breach":
+            center = self.state.centers.get(to_level or clock.level)
+            self.tell(Audience.LEADER, next(iter(self.state.leaders.get(center, [])), None), kind, f"案件 {self.case.case_no}：{text}")
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
         await workflow.execute_local_activity(
             "record_clock_notice",
@@ -664,6 +844,72 @@ class DisputeCaseWorkflow:
     def check_visit(self, visit: ReturnVisit) -> None:
         if self.state.stage != Stage.CLOSED or self.visit is not None:
             raise OutOfTurn("本案不在待回访阶段 (no return visit due)")
+
+    @workflow.update
+    async def partner_reply(self, reply: PartnerReply) -> CaseState:
+        partner = self.state.partner
+        partner.replied_at, partner.joint_mediation, partner.mediator, partner.note = workflow.now(), reply.joint_mediation, reply.mediator, reply.note
+        joint = f"参加联合调解（调解员 {reply.mediator or '待定'}）" if reply.joint_mediation else "不参加联合调解"
+        await self.record("partner_reply", None, f"跨省协作中心 {reply.partner_code} 回复：{joint}。{reply.note}", by=reply.partner_code, role="partner")
+        return self.status()
+
+    @partner_reply.validator
+    def check_partner_reply(self, reply: PartnerReply) -> None:
+        self.check_open()
+        partner = self.state.partner
+        if partner is None:
+            raise OutOfTurn("本案没有跨省协作 (no partner center on this case)")
+        if partner.partner_code != reply.partner_code:
+            raise WrongActor(f"本案协作中心是 {partner.partner_code}，不是 {reply.partner_code} (another partner)")
+        if partner.replied_at is not None:
+            raise OutOfTurn("协作中心已回复 (already replied)")
+
+    @workflow.signal
+    async def supervise(self, request: SupervisionRequest) -> None:
+        """督办 from a higher center: on the case's record, and a supervision document to the unit.
+        A signal (the API checks the case first): the order stands whatever the case is doing."""
+        unit = request.unit_code or self.state.lead_unit
+        if not self.state.stage.is_open or unit is None:
+            workflow.logger.warning("supervision order for a closed or undispatched case ignored", extra={"case_no": self.case.case_no})
+            return
+        now = workflow.now()
+        self.state.supervision_orders.append(SupervisionOrder(at=now, unit_code=unit, to_level=self.state.level, order=request.order, by=request.supervisor))
+        await self.record("supervised", None, f"{request.supervisor} 督办 {unit}：{request.order}", by=request.supervisor, role="supervisor")
+        document = SupervisionDocument(case_no=self.case.case_no, unit_code=unit, order=request.order, by=request.supervisor, at=now)
+        order = DispatchOrder(idempotency_key=f"{self.case.case_no}:supervision:{len(self.state.supervision_orders)}:{unit}", document=document)
+        self.beside(self.deliver(order, now + self.case.policy.delivery.outage_window))
+        self.tell(Audience.UNIT, unit, "supervision", f"案件 {self.case.case_no} 督办：{request.order}（{request.supervisor}）")
+
+    @workflow.update
+    async def hand_over(self, request: Handover) -> CaseState:
+        self.level_end = LevelEnd("handover", request.reason, request.supervisor, to_level=request.to_level)
+        await self.record("handover", None, f"{request.supervisor} 决定交办至{request.to_level.label}级：{request.reason}", by=request.supervisor, role="supervisor")
+        return self.status()
+
+    @hand_over.validator
+    def check_handover(self, request: Handover) -> None:
+        self.check_open()
+        if self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
+            raise OutOfTurn("本案当前不在办理中，不能交办 (not being handled)")
+        if LADDER.index(request.to_level) >= LADDER.index(self.state.level) or request.to_level not in self.state.centers:
+            raise OutOfTurn(f"只能交办给下级综治中心（现由{self.state.level.label}级办理）(hand over to a lower level with a center)")
+
+    @workflow.update
+    async def link_incident(self, link: IncidentLink) -> CaseState:
+        self.state.linked_incidents.append(link.incident_id)
+        self.factors.police_calls_30d += 1
+        grading = grade(self.factors, self.case.policy.grading)
+        await self.regrade(grading.grade, grading.reasons, "警情流转", role="police", note=f"关联警情 {link.incident_id}：{link.summary}")
+        await self.report_to_police(PoliceStatus.RECEIVED, f"警情 {link.incident_id} 已并入案件 {self.case.case_no} 办理", incident_id=link.incident_id)
+        return self.status()
+
+    @link_incident.validator
+    def check_incident(self, link: IncidentLink) -> None:
+        self.check_open()
+        if self.state.grade is None:
+            raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
+        if link.incident_id in self.state.linked_incidents or link.incident_id == self.state.incident_id:
+            raise OutOfTurn(f"警情 {link.incident_id} 已关联本案 (incident already linked)")
 
     def check_open(self) -> None:
         if not self.state.stage.is_open:

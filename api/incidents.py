@@ -1,0 +1,160 @@
+"""警情流转 inbound: the police platform transfers its dispute-type incidents. The same incident always
+gives the same case; a further incident about the same parties joins their open case and re-grades it."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import Principal, signed_in
+from api.cases import check_place, party_mark_key, register_intake, start_case
+from api.deps import sessions, settings, temporal
+from api.views import Problem
+from domain.case import CaseFile, Intake
+from domain.documents import PoliceIncidentDocument
+from domain.decisions import IncidentLink
+from domain.labels import Role, UnitKind
+from settings import Settings
+from store import incidents, register
+from store.tables import Unit
+from workflows.dispute_case import DisputeCaseWorkflow
+
+router = APIRouter(prefix="/incidents", tags=["incidents 警情流转"])
+log = structlog.get_logger("api")
+
+TRIAGE_WAIT = timedelta(seconds=10)  # a further incident arriving as its case is opened waits for the grade
+
+
+class IncidentAccepted(BaseModel):
+    case_no: str
+    incident_id: str
+    linked: bool = Field(description="the incident joined an open case about the same parties, instead of opening one")
+    url: str
+
+
+async def police_platform(
+    principal: Annotated[Principal, Depends(signed_in)],
+    make_session: Annotated[sessionmaker[Session], Depends(sessions)],
+) -> Principal:
+    """A dependency: the caller, if it is the police platform's system (a unit key of a unit of kind
+    police), or an admin."""
+
+    def is_police_unit() -> bool:
+        with make_session() as session:
+            unit = session.get(Unit, principal.unit_code) if principal.unit_code else None
+            return unit is not None and unit.kind == UnitKind.POLICE.value
+
+    if principal.role == Role.ADMIN or (principal.role == Role.UNIT and await run_in_threadpool(is_police_unit)):
+        return principal
+    raise HTTPException(403, f"{principal.role.label}无权执行此操作，仅限{UnitKind.POLICE.label}系统 (police platform only)")
+
+
+@dataclass
+class Outcome:
+    case_no: str
+    linked: bool
+    is_new: bool = False
+    join: bool = False  # the open case is still to be told (link_incident)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IncidentAccepted,
+    responses={
+        200: {"model": IncidentAccepted, "description": "the incident was transferred before (the same case), or it joined an open case about the same parties"},
+        403: {"model": Problem, "description": "not the police platform's system"},
+        409: {"model": Problem, "description": "the incident id was sent before with other content, or the open case refused the incident"},
+    },
+    summary="警情流转：接收纠纷类警情 receive a dispute-type police incident",
+)
+async def receive_incident(
+    incident: PoliceIncidentDocument,
+    response: Response,
+    caller: Annotated[Principal, Depends(police_platform)],
+    client: Annotated[Client, Depends(temporal)],
+    make_session: Annotated[sessionmaker[Session], Depends(sessions)],
+    config: Annotated[Settings, Depends(settings)],
+) -> IncidentAccepted:
+    structlog.contextvars.bind_contextvars(incident_id=incident.incident_id)
+    intake = incident.intake()
+    marks = incidents.party_digests(intake.parties, party_mark_key(config))
+    outcome = await settle(incident, intake, marks, make_session, client, config, may_join=True)
+    if outcome.join:
+        if await join(client, outcome.case_no, incident):
+            await run_in_threadpool(record_join, make_session, incident, outcome)
+        else:  # it closed after the register said it was open: the incident opens its own case
+            outcome = await settle(incident, intake, marks, make_session, client, config, may_join=False)
+    log.info("incident received", case_no=outcome.case_no, linked=outcome.linked, new=outcome.is_new, by=caller.id)
+    if not outcome.is_new:
+        response.status_code = 200
+    return IncidentAccepted(case_no=outcome.case_no, incident_id=incident.incident_id, linked=outcome.linked, url=f"/cases/{outcome.case_no}")
+
+
+async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[str], make_session: sessionmaker[Session], client: Client,
+                 config: Settings, may_join: bool) -> Outcome:
+    """What the incident is: one seen before, a further one about the parties of an open case, or a
+    new case (registered and started while no other incident about these parties is settled)."""
+
+    def decide(session: Session) -> tuple[Outcome, CaseFile | None]:
+        check_place(session, intake.place)
+        seen = incidents.known(session, incident.incident_id)
+        if seen is not None and seen.linked:
+            return Outcome(seen.case_no, linked=True), None
+        if seen is None and may_join and not incidents.claimed(session, incident.incident_id):
+            open_case = incidents.open_case_about(session, marks, since=incident.reported_at - config.incident_link_window)
+            if open_case is not None:
+                return Outcome(open_case, linked=True, join=True), None
+        try:
+            case, is_new = register_intake(session, config, incidents.request_id(incident.incident_id), intake)
+        except register.RequestReused as reused:
+            raise HTTPException(409, f"incident_id: 该警情已以不同内容流转过（案件 {reused}）(incident sent before with other content)")
+        incidents.record(session, incident.incident_id, case.case_no, linked=False, reported_at=incident.reported_at)
+        return Outcome(case.case_no, linked=False, is_new=is_new), case
+
+    async with incidents.parties_serialised(make_session, marks) as session:
+        outcome, case = await run_in_threadpool(decide, session)
+        if case is not None:
+            await start_case(client, config, case)  # inside: an incident that finds this case can tell it
+    return outcome
+
+
+async def join(client: Client, case_no: str, incident: PoliceIncidentDocument) -> bool:
+    """Tell the open case of the further incident (it counts one more police call and re-grades);
+    False when the case has closed meanwhile."""
+    handle = client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_no)
+    link = IncidentLink(incident_id=incident.incident_id, reported_at=incident.reported_at, summary=incident.summary)
+    deadline = time.monotonic() + TRIAGE_WAIT.total_seconds()
+    while True:
+        try:
+            # The update's id is the incident's: a repeat of it (retried, or sent at once) joins once.
+            await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")
+            return True
+        except WorkflowUpdateFailedError as refused:
+            state = await handle.query(DisputeCaseWorkflow.status)
+            if not state.stage.is_open:
+                return False
+            if incident.incident_id in state.linked_incidents:
+                return True  # a copy of this incident got there first
+            if state.grade is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)  # a case takes incidents once graded, moments after intake
+                continue
+            raise HTTPException(409, f"案件 {case_no} 未接受该警情 (the case refused the incident): {refused.cause}")
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise  # the app answers 503
+            return False  # an update to a finished workflow: the case is over
+
+
+def record_join(make_session: sessionmaker[Session], incident: PoliceIncidentDocument, outcome: Outcome) -> None:
+    with make_session() as session:
+        incidents.record(session, incident.incident_id, outcome.case_no, linked=True, reported_at=incident.reported_at)

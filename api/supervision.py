@@ -1,0 +1,51 @@
+"""督办 from above: a supervisor's order travels to the case as a signal and to the unit as a message."""
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel
+from temporalio.client import WorkflowHandle
+
+from api.auth import Principal, case_reader
+from api.cases import NOT_FOUND, ask, case_handle
+from api.views import Problem
+from domain.decisions import SupervisionRequest
+from domain.labels import Role
+from workflows.dispute_case import DisputeCaseWorkflow
+
+router = APIRouter(prefix="/cases", tags=["cases 案件"])
+log = structlog.get_logger("api")
+
+
+class SupervisionAccepted(BaseModel):
+    case_no: str
+    unit_code: str
+    order: str
+
+
+@router.post(
+    "/{case_no}/supervision",
+    status_code=202,
+    response_model=SupervisionAccepted,
+    responses={**NOT_FOUND, 409: {"model": Problem, "description": "the case is closed, or not dispatched yet"},
+               422: {"model": Problem, "description": "unit_code is not a unit of this case"}},
+    summary="督办 a higher center orders a unit to act on the case",
+)
+async def supervise(
+    request: SupervisionRequest,
+    handle: Annotated[WorkflowHandle, Depends(case_handle)],
+    principal: Annotated[Principal, Depends(case_reader(Role.SUPERVISOR))],
+) -> SupervisionAccepted:
+    # A signal cannot refuse: check the order against the case as it stands, then send it.
+    state = await ask(handle, handle.query(DisputeCaseWorkflow.status))
+    if not state.stage.is_open:
+        raise HTTPException(409, "案件已办结，不能督办 (case is closed)")
+    unit = request.unit_code or state.lead_unit
+    if unit is None:
+        raise HTTPException(409, "案件尚未派单，没有可督办的单位 (not dispatched yet)")
+    if state.assignment(unit) is None:
+        raise HTTPException(422, f"unit_code: {unit} 不是本案承办或协办单位 (not a unit of this case)")
+    await handle.signal(DisputeCaseWorkflow.supervise, request.model_copy(update={"unit_code": unit}))
+    log.info("supervision order sent", by=principal.id, unit=unit)
+    return SupervisionAccepted(case_no=state.case_no, unit_code=unit, order=request.order)
