@@ -1,10 +1,7 @@
 """警情流转 inbound: the police platform transfers its dispute-type incidents. The same incident always
 gives the same case; a further incident about the same parties joins their open case and re-grades it."""
 
-import asyncio
-import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 
 import structlog
@@ -31,7 +28,6 @@ from workflows.dispute_case import DisputeCaseWorkflow
 router = APIRouter(prefix="/incidents", tags=["incidents 警情流转"])
 log = structlog.get_logger("api")
 
-TRIAGE_WAIT = timedelta(seconds=10)  # a further incident arriving as its case is opened waits for the grade
 
 
 class IncidentAccepted(BaseModel):
@@ -133,26 +129,21 @@ async def join(client: Client, case_no: str, incident: PoliceIncidentDocument) -
     False when the case has closed meanwhile."""
     handle = client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_no)
     link = IncidentLink(incident_id=incident.incident_id, reported_at=incident.reported_at, summary=incident.summary)
-    deadline = time.monotonic() + TRIAGE_WAIT.total_seconds()
-    while True:
-        try:
-            # The update's id is the incident's: a repeat of it (retried, or sent at once) joins once.
-            await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")
-            return True
-        except WorkflowUpdateFailedError as refused:
-            state = await handle.query(DisputeCaseWorkflow.status)
-            if not state.stage.is_open:
-                return False
-            if incident.incident_id in state.linked_incidents:
-                return True  # a copy of this incident got there first
-            if state.grade is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)  # a case takes incidents once graded, moments after intake
-                continue
-            raise HTTPException(409, f"案件 {case_no} 未接受该警情 (the case refused the incident): {refused.cause}")
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise  # the app answers 503
-            return False  # an update to a finished workflow: the case is over
+    try:
+        # The update's id is the incident's: a repeat of it (retried, or sent at once) joins once.
+        await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")
+        return True
+    except WorkflowUpdateFailedError as refused:
+        state = await handle.query(DisputeCaseWorkflow.status)
+        if not state.stage.is_open:
+            return False
+        if incident.incident_id in state.linked_incidents:
+            return True  # a copy of this incident got there first
+        raise HTTPException(409, f"案件 {case_no} 未接受该警情 (the case refused the incident): {refused.cause}")
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise  # the app answers 503
+        return False  # an update to a finished workflow: the case is over
 
 
 def record_join(make_session: sessionmaker[Session], incident: PoliceIncidentDocument, outcome: Outcome) -> None:

@@ -898,16 +898,18 @@ class DisputeCaseWorkflow:
     async def link_incident(self, link: IncidentLink) -> CaseState:
         self.state.linked_incidents.append(link.incident_id)
         self.factors.police_calls_30d += 1
-        grading = grade(self.factors, self.case.policy.grading)
-        await self.regrade(grading.grade, grading.reasons, "警情流转", role="police", note=f"关联警情 {link.incident_id}：{link.summary}")
+        note = f"关联警情 {link.incident_id}：{link.summary}"
+        if self.state.grade is None:  # arrived as the case opened: triage grades with it
+            await self.record("incident_linked", None, f"{note}（研判时计入）", by="警情流转", role="police")
+        else:
+            grading = grade(self.factors, self.case.policy.grading)
+            await self.regrade(grading.grade, grading.reasons, "警情流转", role="police", note=note)
         await self.report_to_police(PoliceStatus.RECEIVED, f"警情 {link.incident_id} 已并入案件 {self.case.case_no} 办理", incident_id=link.incident_id)
         return self.status()
 
     @link_incident.validator
     def check_incident(self, link: IncidentLink) -> None:
         self.check_open()
-        if self.state.grade is None:
-            raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
         if link.incident_id in self.state.linked_incidents or link.incident_id == self.state.incident_id:
             raise OutOfTurn(f"警情 {link.incident_id} 已关联本案 (incident already linked)")
 
@@ -1047,6 +1049,16 @@ class DisputeCaseWorkflow:
         ]
         if mediation:
             lines.append(f"**调解员 mediator**：{mediation.mediator_name}{'（金牌）' if mediation.gold else ''}")
+        if state.incident_id:
+            linked = f"，另关联 {'、'.join(state.linked_incidents)}" if state.linked_incidents else ""
+            lines.append(f"**警情 incident**：{state.incident_id}{linked}（状态回传 {self.police_sent}/{len(self.police_feed)}）")
+        if state.handovers:
+            handover = state.handovers[-1]
+            lines.append(f"**交办 handover**：{handover.watched_by} 交办至{handover.to_level.label}级，跟踪督办")
+        if state.partner:
+            partner = state.partner
+            answer = ("参加联合调解" if partner.joint_mediation else "已回复") if partner.replied_at else "待回复"
+            lines.append(f"**跨省协作 partner**：{partner.partner_code}（{partner.province_code}）{answer}")
         if state.result:
             lines.append(f"**结果 result**：{state.result.label}")
         open_clocks = [c for c in state.clocks if c.is_open or c.status == ClockStatus.BREACHED]
