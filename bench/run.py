@@ -203,7 +203,14 @@ class Bench:
         moved = [case for case, ok in zip(cases, await asyncio.gather(*(move(c) for c in cases))) if ok]
         console.print(f"storm: {len(moved)} of {count} response deadlines moved to {target.isoformat()}")
         lateness = await self.breach_lateness(moved, "T101-LDS", settle=target.timestamp() + 120)
+        # Measured: end the storm's cases, or every unanswered level breaches again up the ladder
+        # and the next scenario would run inside the cascade.
+        await asyncio.gather(*(self.end(case_no, gate) for case_no in cases))
         return {"breach_recorded_late_s": spread(lateness), "due_at": target.isoformat(), "moved": len(moved)}
+
+    async def end(self, case_no: str, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            await self.client.get_workflow_handle(case_no).terminate("bench: storm measured")
 
     async def breach_lateness(self, cases: list[str], unit: str, settle: float) -> list[float]:
         """Due time → the breach's register write (the escalation activity done), per case."""
@@ -317,6 +324,28 @@ def file_mb(path: Path) -> float:
     return path.stat().st_size / 2**20 if path.exists() else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def quiet(processes, timeout: float = 120) -> float:
+    """Wait until the stack is idle (worker and server under a tenth of a core for 3 s), so one
+    scenario's aftermath — the escalations a storm sets off — is not measured in the next. Returns
+    how long it took."""
+    started = time.monotonic()
+    pids = [p.pid for p in processes]
+    while time.monotonic() - started < timeout:
+        before = sum(cpu_seconds(pid) for pid in pids)
+        await asyncio.sleep(3)
+        if sum(cpu_seconds(pid) for pid in pids) - before < 0.3 * len(pids):
+            break
+    return time.monotonic() - started
+
+
 async def wait_until(condition, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
@@ -344,7 +373,8 @@ def bench_settings(data_dir: Path, database_url: str | None) -> tuple[Settings, 
         data_dir=data_dir, temporal_address="127.0.0.1:17233", temporal_ui_port=18233, api_port=18000,
         simulator_port=18100, simulator_url="http://127.0.0.1:18100", task_queue="onedoor-bench", log_level="WARNING",
     )
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | BENCH_CLOCKS
+    # The bench's clocks unless the environment sets its own (a shorter storm wait for a small run).
+    env = BENCH_CLOCKS | {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env |= {f"ONEDOOR_{name.upper()}": str(value) for name, value in values.items()}
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -358,19 +388,19 @@ async def scenarios(settings: Settings, processes, options: dict) -> dict:
     async with httpx.AsyncClient(base_url=settings.public_api_url, timeout=60, limits=limits, headers=admin) as api, httpx.AsyncClient(base_url=settings.simulator_url) as simulator:
         bench = Bench(settings, api, simulator, client, bare_client, processes)
         c = options["concurrency"]
-        onedoor = {}
-        if options["idle"]:
-            onedoor["idle"] = await bench.idle(options["idle"])
-        if options["intake"]:
-            onedoor["intake"] = await bench.intake(options["intake"], c)
-        if options["lifecycle"]:
-            onedoor["lifecycle"] = await bench.lifecycle(options["lifecycle"], c)
-        if options["storm"]:
-            onedoor["storm"] = await bench.storm(options["storm"], c)
+        onedoor, settled = {}, {}
+        for name, scenario in [("idle", lambda n: bench.idle(n)), ("intake", lambda n: bench.intake(n, c)),
+                               ("lifecycle", lambda n: bench.lifecycle(n, c)), ("storm", lambda n: bench.storm(n, c))]:
+            if options[name]:
+                settled[name] = await quiet(processes)
+                onedoor[name] = await scenario(options[name])
         activities = onedoor.get("lifecycle", {}).get("activities_per_case", 20)
+        settled["bare"] = await quiet(processes)
         bare = await bench.bare(options["intake"], options["lifecycle"], options["storm"], c, activities)
         if options["open"]:
+            settled["open"] = await quiet(processes)
             onedoor["open"] = await bench.open_caseload(options["open"], c)
+        onedoor["settled_before_s"] = settled
     return {"onedoor": onedoor, "bare": bare}
 
 
