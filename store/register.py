@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from domain.case import CaseFile, Intake
 from domain.case_number import case_number
 from domain.messages import ClockNotice, StepRecord
-from domain.labels import ClockStatus
 from domain.state import Clock
 from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, PartyMark, SupervisionOrder
 
@@ -139,8 +138,7 @@ def clock_values(case_no: str, clock: Clock) -> dict:
         case_no=case_no, clock_id=clock.id, name=clock.name.value, unit_code=clock.unit_code,
         level=clock.level.value if clock.level else None, basis=clock.basis.value, started_at=clock.started_at,
         due_at=clock.due_at, status=clock.status.value,
-        # Kept while paused only: a running clock's remaining time is its due time less now.
-        remaining_seconds=int(clock.remaining.total_seconds()) if clock.remaining is not None and clock.status == ClockStatus.PAUSED else None,
+        remaining_seconds=int(clock.remaining.total_seconds()) if clock.remaining is not None else None,
         reminded_at=clock.reminded_at, breached_at=clock.breached_at, done_at=clock.done_at,
     )
 

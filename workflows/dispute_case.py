@@ -112,7 +112,6 @@ class DisputeCaseWorkflow:
         self.seek_confirmation = False
         self.emergency: asyncio.Task | None = None
         self.recorded = 0  # register steps written: numbers each step's key
-        self.written_clocks: dict[int, tuple] = {}  # each clock as the register last got it
         self.audited = self.audit_fields()  # the fields as the audit log last saw them
         # Revision 2 (domain.case.REVISION): deliveries, notices and the police feed run beside the
         # process instead of holding it; revision-1 cases keep their recorded commands.
@@ -990,25 +989,12 @@ class DisputeCaseWorkflow:
                 grade=state.grade, level=state.level, jurisdiction_code=state.jurisdiction_code, lead_unit=state.lead_unit,
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
-                satisfied=now["satisfied"], clocks=self.changed_clocks(), actor=by, role=role,
+                satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role,
                 before={name: before[name] for name in changed}, after={name: now[name] for name in changed},
             ),
             summary=f"登记：{note[:60]}",
             **REGISTER,
         )
-
-    def changed_clocks(self) -> list[Clock]:
-        """The clocks this step changed: a case's steps rewrote all its clocks before, the bulk of
-        the register's writes (and of each write's payload) in a deadline storm. Values, not
-        commands: replay-safe."""
-        changed = []
-        for clock in self.clocks_now():
-            state = (clock.status, clock.due_at, clock.remaining if clock.status == ClockStatus.PAUSED else None,
-                     clock.reminded_at, clock.breached_at, clock.done_at)
-            if self.written_clocks.get(clock.id) != state:
-                self.written_clocks[clock.id] = state
-                changed.append(clock)
-        return changed
 
     def settle_answered_clocks(self) -> None:
         """A clock answered by this very step is met in what the step records, not one step later
