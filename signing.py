@@ -36,8 +36,11 @@ def sign(secret: str, body: bytes, idempotency_key: str, now: float | None = Non
     return {TIMESTAMP: timestamp, SIGNATURE: signature(secret, timestamp, idempotency_key, body), IDEMPOTENCY_KEY: idempotency_key}
 
 
-def verify(secret: str, body: bytes, timestamp: str | None, given: str | None, key: str | None, now: float | None = None) -> None:
-    """Raise BadSignature unless the body and its key were signed with the secret within the tolerance."""
+def verify(secret: str | None, body: bytes, timestamp: str | None, given: str | None, key: str | None, now: float | None = None) -> None:
+    """Raise BadSignature unless the body and its key were signed with the secret within the tolerance
+    (a receiver without a secret can verify nothing: it refuses)."""
+    if not secret:
+        raise BadSignature("未配置签名密钥，无法验签 (no signing secret to verify with)")
     if not timestamp or not given or not key:
         raise BadSignature(f"缺少签名 (missing {TIMESTAMP}, {SIGNATURE} or {IDEMPOTENCY_KEY})")
     try:
