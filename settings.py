@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     )
     weekly_report_cron: str = Field("0 9 * * 1", description="研判会: when each township's and county's report of the past week runs; cron in Beijing time (Asia/Shanghai), applied at the next start or `onedoor setup`")
     log_level: str = "INFO"
-    workflow_sandbox: bool = Field(True, description="run workflow code in Temporal's sandbox; off trades that safety net for about a third more worker throughput (bench/README.md)")
+    workflow_sandbox: bool = Field(
+        False,
+        description="run workflow code in Temporal's sandbox. The test suite always does (a non-deterministic call fails CI); in production it "
+        "would only stall the case, at about a third of the worker's CPU and most of its memory (bench/README.md)",
+    )
     codec_keys: dict[str, SecretStr] = Field(
         {}, description='payload encryption keys by id, base64 of 32 bytes (AES-256-GCM), e.g. {"2026-11": "…"}; unset: the embedded stack\'s key file'
     )

@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings
+        app.state.party_marks_key = cases.party_mark_key(settings)  # not per request: it reads the key file
         app.state.temporal = await connect(settings)
         engine = make_engine(settings.register_url)
         app.state.sessions = make_sessions(engine)

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 import codec
 from api.auth import Principal, allow, case_reader
-from api.deps import sessions, settings, temporal
+from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import CaseCreated, NewCase, Problem, in_beijing_time
 from domain.case import REVISION, CaseFile, Intake, Place
 from domain.case_number import is_case_number
@@ -67,8 +67,10 @@ async def create_case(
     client: Annotated[Client, Depends(temporal)],
     make_session: Annotated[sessionmaker[Session], Depends(sessions)],
     config: Annotated[Settings, Depends(settings)],
+    marks_key: Annotated[bytes, Depends(party_marks_key)],
 ) -> CaseCreated:
     intake = Intake.model_validate(new.model_dump(exclude={"client_request_id"}))
+    marks = incidents.party_digests(intake.parties, marks_key)
 
     def claim() -> tuple[CaseFile, bool]:
         with make_session() as session:
@@ -77,7 +79,7 @@ async def create_case(
             if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, place.township_code):
                 raise HTTPException(403, f"place.township_code: {place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
             try:
-                return register_intake(session, config, new.client_request_id, intake)
+                return register_intake(session, config, new.client_request_id, intake, marks)
             except register.RequestReused as reused:
                 raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
 
@@ -99,14 +101,14 @@ def check_place(session: Session, place: Place) -> None:
         raise HTTPException(422, f"place.{field}: {message}")
 
 
-def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake) -> tuple[CaseFile, bool]:
+def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str]) -> tuple[CaseFile, bool]:
     """统一受理, whatever the door (operators, the police feed): the case number this request id
     claims, new or the one it got before (register.RequestReused when it came with other content),
     and the case in the register with its parties' marks — before the answer, so the case can be
     read (and scoped) at once; the workflow's own write of it is then a no-op."""
     number, received_at, is_new = register.claim_case_number(session, client_request_id, intake, config.county_code, datetime.now(UTC))
     case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION)
-    register.record_intake(session, case, incidents.party_digests(intake.parties, party_mark_key(config)))
+    register.record_intake(session, case, marks)
     return case, is_new
 
 

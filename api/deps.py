@@ -17,3 +17,8 @@ def sessions(request: Request) -> sessionmaker[Session]:
 
 def settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def party_marks_key(request: Request) -> bytes:
+    """The key of the parties' marks, derived once at start (api.cases.party_mark_key)."""
+    return request.app.state.party_marks_key

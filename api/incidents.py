@@ -13,8 +13,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, signed_in
-from api.cases import check_place, party_mark_key, register_intake, start_case
-from api.deps import sessions, settings, temporal
+from api.cases import check_place, register_intake, start_case
+from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import Problem
 from domain.case import CaseFile, Intake
 from domain.documents import PoliceIncidentDocument
@@ -80,10 +80,11 @@ async def receive_incident(
     client: Annotated[Client, Depends(temporal)],
     make_session: Annotated[sessionmaker[Session], Depends(sessions)],
     config: Annotated[Settings, Depends(settings)],
+    marks_key: Annotated[bytes, Depends(party_marks_key)],
 ) -> IncidentAccepted:
     structlog.contextvars.bind_contextvars(incident_id=incident.incident_id)
     intake = incident.intake()
-    marks = incidents.party_digests(intake.parties, party_mark_key(config))
+    marks = incidents.party_digests(intake.parties, marks_key)
     outcome = await settle(incident, intake, marks, make_session, client, config, may_join=True)
     if outcome.join:
         if await join(client, outcome.case_no, incident):
@@ -111,7 +112,7 @@ async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[s
             if open_case is not None:
                 return Outcome(open_case, linked=True, join=True), None
         try:
-            case, is_new = register_intake(session, config, incidents.request_id(incident.incident_id), intake)
+            case, is_new = register_intake(session, config, incidents.request_id(incident.incident_id), intake, marks)
         except register.RequestReused as reused:
             raise HTTPException(409, f"incident_id: 该警情已以不同内容流转过（案件 {reused}）(incident sent before with other content)")
         incidents.record(session, incident.incident_id, case.case_no, linked=False, reported_at=incident.reported_at)

@@ -46,7 +46,8 @@ class RequestReused(Exception):
 
 
 def claim_case_number(session: Session, client_request_id: str, intake: Intake, county_code: str, now: datetime) -> tuple[str, datetime, bool]:
-    """The case number for this request, new or the one it got before: (number, received_at, is_new)."""
+    """The case number for this request, new or the one it got before: (number, received_at, is_new).
+    A new claim is flushed, not committed: the caller commits it with the case row (record_intake)."""
     digest = intake_digest(intake)
     for _ in range(3):
         known = session.get(IntakeRequest, client_request_id)
@@ -65,7 +66,7 @@ def claim_case_number(session: Session, client_request_id: str, intake: Intake, 
             ).scalar_one()
             number = case_number(county_code, now.year, sequence)
             session.add(IntakeRequest(client_request_id=client_request_id, case_no=number, digest=digest, created_at=now))
-            session.commit()
+            session.flush()  # committed with the case row (record_intake): one write transaction per intake
             return number, now, True
         except IntegrityError:
             session.rollback()  # the same request id won a race in another transaction: read its number

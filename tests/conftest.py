@@ -98,6 +98,7 @@ async def settings(temporal, database_url):
         simulator_url=f"http://127.0.0.1:{simulator_port}",
         task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
         clocks=sized_clocks(),  # tests that watch a deadline fire shorten them further
+        workflow_sandbox=True,  # every workflow path the tests take runs in the sandbox: a non-deterministic call fails here
         codec_keys=CODEC_KEYS,
         codec_key_id="test-1",
         # The simulator receives the notification webhook: signed with this secret.

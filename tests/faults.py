@@ -286,7 +286,8 @@ async def decide_once(api: httpx.AsyncClient, case_no: str, path: str, body: dic
 
 async def register(api: httpx.AsyncClient) -> str:
     created = await api.post("/cases", json=wage_arrears())
-    assert created.status_code == 201, created.text
+    # 200: the patient client sent it again after a 503 (Temporal away), and got the same case.
+    assert created.status_code in (200, 201), created.text
     return created.json()["case_no"]
 
 

@@ -50,7 +50,9 @@ def test_case_numbers_count_up_per_county_and_year_and_repeat_for_the_same_reque
 def test_concurrent_intakes_get_distinct_numbers(sessions):
     def claim(i: int) -> str:
         with sessions() as session:
-            return register.claim_case_number(session, f"reg-b-{i:04d}", intake(summary=f"第{i}件"), "139003", NOW)[0]
+            number = register.claim_case_number(session, f"reg-b-{i:04d}", intake(summary=f"第{i}件"), "139003", NOW)[0]
+            session.commit()  # with the case row, in the API
+            return number
 
     async def burst() -> list[str]:
         return await asyncio.gather(*(asyncio.to_thread(claim, i) for i in range(20)))
