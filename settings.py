@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     workflow_sandbox: bool = Field(
         False,
         description="run workflow code in Temporal's sandbox. The test suite always does (a non-deterministic call fails CI); in production it "
-        "would only stall the case, at about a third of the worker's CPU and most of its memory (bench/README.md)",
+        "would only stall the case, at about a third of the worker's CPU and of its memory (bench/README.md)",
     )
     codec_keys: dict[str, SecretStr] = Field(
         {}, description='payload encryption keys by id, base64 of 32 bytes (AES-256-GCM), e.g. {"2026-11": "…"}; unset: the embedded stack\'s key file'
