@@ -86,6 +86,5 @@ class CaseFile(BaseModel):
 
 # Workflow versioning by input: a case started at revision 2 runs its deliveries in the background
 # (with the outage window's inbox fallback), reports to the police platform and partner centers and
-# sends notifications; revision 3 writes a deadline's breach by an activity of its own before its
-# notices and escalation. A case started before keeps its revision's commands, so its history replays.
-REVISION = 3
+# sends notifications; a case started before keeps revision 1's commands, so its history replays.
+REVISION = 2

@@ -18,7 +18,7 @@ def test_histories_cover_every_path_of_the_lifecycle():
     names = {path.stem for path in HISTORIES}
     assert {
         "wage_case_settled", "blue_case_settled_in_village", "township_case_open_after_delivery_retries",
-        "unit_never_responds_escalated", "breach_recorded_before_escalation", "red_case_alert_acknowledged", "ladder_to_arbitration",
+        "unit_never_responds_escalated", "red_case_alert_acknowledged", "ladder_to_arbitration",
         "agreement_confirmed", "reopened_after_visit", "refused_to_litigation", "confirmation_not_applied",
         "regraded_red_moves_up", "declined", "paused_resumed_extended", "family_case_linked_to_household",
         "family_red_visited_calmed_closed", "visit_then_continued_as_new",

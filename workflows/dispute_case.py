@@ -587,27 +587,17 @@ class DisputeCaseWorkflow:
 
     async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
         self.publish(last=text)
-        workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
-        notice = ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text)
-        summary = {"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label
-        if self.case.revision >= 3 and kind != "reminder":
-            # Revision 3: a deadline that ran out is written by an activity, not a local one, and
-            # before its notices: the workflow task that wakes on the deadline ends at once instead
-            # of holding a worker slot through the notices and the escalation. When many clocks
-            # fall due in one second (Monday 08:30), every breach is on record within seconds;
-            # what it sets off follows in later tasks.
-            await workflow.execute_activity("record_clock_notice", notice, summary=summary, **REGISTER)
-            self.tell_clock(kind, clock, to_level, text)
-        else:
-            self.tell_clock(kind, clock, to_level, text)
-            await workflow.execute_local_activity("record_clock_notice", notice, summary=summary, **REGISTER)
-
-    def tell_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
-        """The unit whose clock it is; for a breach, also the leader of the center that supervises."""
         self.tell(Audience.UNIT, clock.unit_code, kind, f"案件 {self.case.case_no}：{text}")
         if kind == "breach":
             center = self.state.centers.get(to_level or clock.level)
             self.tell(Audience.LEADER, next(iter(self.state.leaders.get(center, [])), None), kind, f"案件 {self.case.case_no}：{text}")
+        workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
+        await workflow.execute_local_activity(
+            "record_clock_notice",
+            ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text),
+            summary={"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label,
+            **REGISTER,
+        )
 
     # ── decisions (updates) ──────────────────────────────────────────────────────────────
 
