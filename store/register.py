@@ -3,8 +3,9 @@
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,13 +28,27 @@ STEP_COLUMNS = {
 }
 
 
+# The register's writes are Core statements built once and given their values as parameters:
+# SQLAlchemy then compiles each once per set of columns. Built afresh per call, or through the ORM's
+# bulk paths, a case's step cost 10 ms on SQLite, most of it compiling SQL while the process's one
+# SQLite connection waited (bench/README.md).
+DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def insert_ignoring(dialect: str, table: Table, keys: tuple[str, ...]):
+    # RETURNING, not rowcount: psycopg does not report a row count for this statement.
+    return DIALECTS[dialect].insert(table).on_conflict_do_nothing(index_elements=keys).returning(*(table.c[key] for key in keys))
+
+
 def insert_ignoring_duplicates(session: Session, model, values: dict, keys: list[str]) -> bool:
     """INSERT .. ON CONFLICT DO NOTHING on either dialect; True when a row was written."""
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
-    table = model.__table__  # a Core statement: the ORM's bulk-insert path and row loading cost 43–79 % more per write
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    # RETURNING, not rowcount: psycopg does not report a row count for this statement.
-    return session.execute(statement.returning(*(table.c[key] for key in keys))).first() is not None
+    statement = insert_ignoring(dialect_of(session), model.__table__, tuple(keys))
+    return session.execute(statement, values).first() is not None
 
 
 def intake_digest(intake: Intake) -> str:
@@ -98,41 +113,50 @@ def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = ()) -
         ["case_no"],
     )
     if written:
-        session.add(CaseEvent(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at, note=f"{intake.source.label}受理：{intake.category}"))
+        session.execute(insert(CaseEvent.__table__), dict(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at,
+                                                          note=f"{intake.source.label}受理：{intake.category}"))
         # Who registered it is not known until operators sign in; the channel stands in for them.
-        session.add(AuditEntry(case_no=case.case_no, key="0000-received", at=case.received_at, actor=intake.source.label, role="operator",
-                               action="received", before={}, after={"stage": "received", "category": intake.category.value}))
+        session.execute(insert(AuditEntry.__table__), dict(case_no=case.case_no, key="0000-received", at=case.received_at, actor=intake.source.label,
+                                                           role="operator", action="received", before={}, after={"stage": "received", "category": intake.category.value}))
     for digest in marks:
         insert_ignoring_duplicates(session, PartyMark, dict(case_no=case.case_no, digest=digest, at=case.received_at), ["case_no", "digest"])
     session.commit()
 
 
+# The case row as of a step, unless a newer step got there first; the SET clause is the parameters' columns.
+newer_step = update(Case.__table__).where(
+    Case.__table__.c.case_no == bindparam("step_case"), Case.__table__.c.last_step < bindparam("step_seq")
+).returning(Case.__table__.c.case_no)
+
+
 def record_step(session: Session, step: StepRecord) -> None:
     """One step: its timeline row and audit entry, and, unless a newer step got there first, the case row and clocks."""
     if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note), ["case_no", "key"]):
-        session.add(AuditEntry(case_no=step.case_no, key=step.key, at=step.at, actor=step.actor, role=step.role, action=step.kind, before=step.before, after=step.after))
+        session.execute(insert(AuditEntry.__table__), dict(case_no=step.case_no, key=step.key, at=step.at, actor=step.actor, role=step.role,
+                                                           action=step.kind, before=step.before, after=step.after))
         columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count", "satisfied"})
         if step.stage is not None:
             columns["stage"] = step.stage.value
         if step.kind in STEP_COLUMNS:
             columns[STEP_COLUMNS[step.kind]] = step.at
-        newest = session.execute(
-            update(Case).where(Case.case_no == step.case_no, Case.last_step < step.seq).values(**columns, last_step=step.seq).returning(Case.case_no)
-        ).first()
+        newest = session.execute(newer_step, {**columns, "last_step": step.seq, "step_case": step.case_no, "step_seq": step.seq}).first()
         if newest and step.clocks:
             upsert_clocks(session, step.case_no, step.clocks)
     session.commit()
 
 
 def upsert_clocks(session: Session, case_no: str, clocks: list[Clock]) -> None:
-    """Every clock's row as of this step, in one INSERT .. ON CONFLICT DO UPDATE."""
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
-    statement = dialect.insert(CaseClock).values([clock_values(case_no, clock) for clock in clocks])
-    changing = {name: statement.excluded[name] for name in CLOCK_STATE}
-    session.execute(statement.on_conflict_do_update(index_elements=["case_no", "clock_id"], set_=changing))
+    """Every clock's row as of this step: one INSERT .. ON CONFLICT DO UPDATE, executed for each clock."""
+    session.execute(clock_upsert(dialect_of(session)), [clock_values(case_no, clock) for clock in clocks])
 
 
 CLOCK_STATE = ("due_at", "status", "remaining_seconds", "reminded_at", "breached_at", "done_at")
+
+
+@cache
+def clock_upsert(dialect: str):
+    statement = DIALECTS[dialect].insert(CaseClock.__table__)
+    return statement.on_conflict_do_update(index_elements=["case_no", "clock_id"], set_={name: statement.excluded[name] for name in CLOCK_STATE})
 
 
 def clock_values(case_no: str, clock: Clock) -> dict:
@@ -160,7 +184,7 @@ def record_clock_notice(session: Session, notice: ClockNotice) -> None:
             ),
             ["case_no", "clock_id"],
         )
-        session.execute(update(Case).where(Case.case_no == notice.case_no).values(overdue=True))
+        session.execute(update(Case.__table__).where(Case.__table__.c.case_no == notice.case_no).values(overdue=True))
         insert_ignoring_duplicates(
             session, AuditEntry,
             dict(case_no=notice.case_no, key=f"breach-{notice.clock_id:03d}", at=clock.breached_at, actor="系统", role="system", action="breach",
