@@ -57,12 +57,12 @@ def centers_above(session: Session, place_code: str) -> list[Jurisdiction]:
 
 
 def ancestry(session: Session, code: str | None) -> list[str]:
-    """The jurisdiction codes from a place up to the top: a scope covers a place when it is among them."""
-    parents = dict(session.execute(select(Jurisdiction.code, Jurisdiction.parent_code)).all())
+    """The jurisdiction codes from a place up to the top: a scope covers a place when it is among them.
+    One key lookup a level (four at most), not the whole directory: every scoped request asks."""
     chain = []
     while code is not None and code not in chain:
         chain.append(code)
-        code = parents.get(code)
+        code = session.scalar(select(Jurisdiction.parent_code).where(Jurisdiction.code == code))
     return chain
 
 

@@ -14,7 +14,7 @@ from store.worklists import Filters as CaseFilters, narrowed_by
 
 
 def already_sent(session: Session, key: str) -> bool:
-    return session.get(tables.Notice, key) is not None
+    return session.scalar(select(tables.Notice.key).where(tables.Notice.key == key)) is not None
 
 
 def record(session: Session, notice: Notice, channels: list[str], sent_at: datetime) -> bool:

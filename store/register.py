@@ -33,6 +33,7 @@ STEP_COLUMNS = {
 # bulk paths, a case's step cost 10 ms on SQLite, most of it compiling SQL while the process's one
 # SQLite connection waited (bench/README.md).
 DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
+cases, requests, sequences = Case.__table__, IntakeRequest.__table__, CaseSequence.__table__
 
 
 def dialect_of(session: Session) -> str:
@@ -61,12 +62,18 @@ class RequestReused(Exception):
     """The client request id was used before for a different registration."""
 
 
+next_number = (
+    update(sequences).where(sequences.c.county_code == bindparam("county"), sequences.c.year == bindparam("year_"))
+    .values(last=sequences.c.last + 1).returning(sequences.c.last)
+)
+
+
 def claim_case_number(session: Session, client_request_id: str, intake: Intake, county_code: str, now: datetime) -> tuple[str, datetime, bool]:
     """The case number for this request, new or the one it got before: (number, received_at, is_new).
-    A new claim is flushed, not committed: the caller commits it with the case row (record_intake)."""
+    A new claim is written, not committed: the caller commits it with the case row (record_intake)."""
     digest = intake_digest(intake)
     for _ in range(3):
-        known = session.get(IntakeRequest, client_request_id)
+        known = session.execute(select(requests.c.case_no, requests.c.digest, requests.c.created_at).where(requests.c.client_request_id == client_request_id)).first()
         if known is not None:
             if known.digest != digest:
                 raise RequestReused(known.case_no)
@@ -74,15 +81,10 @@ def claim_case_number(session: Session, client_request_id: str, intake: Intake, 
         try:
             insert_ignoring_duplicates(session, CaseSequence, {"county_code": county_code, "year": now.year, "last": 0}, ["county_code", "year"])
             # The row lock this UPDATE takes serialises concurrent intakes; a rollback returns the number.
-            sequence = session.execute(
-                update(CaseSequence)
-                .where(CaseSequence.county_code == county_code, CaseSequence.year == now.year)
-                .values(last=CaseSequence.last + 1)
-                .returning(CaseSequence.last)
-            ).scalar_one()
+            sequence = session.execute(next_number, {"county": county_code, "year_": now.year}).scalar_one()
             number = case_number(county_code, now.year, sequence)
-            session.add(IntakeRequest(client_request_id=client_request_id, case_no=number, digest=digest, created_at=now))
-            session.flush()  # committed with the case row (record_intake): one write transaction per intake
+            # Committed with the case row (record_intake): one write transaction per intake.
+            session.execute(insert(requests), dict(client_request_id=client_request_id, case_no=number, digest=digest, created_at=now))
             return number, now, True
         except IntegrityError:
             session.rollback()  # the same request id won a race in another transaction: read its number
@@ -124,9 +126,7 @@ def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = ()) -
 
 
 # The case row as of a step, unless a newer step got there first; the SET clause is the parameters' columns.
-newer_step = update(Case.__table__).where(
-    Case.__table__.c.case_no == bindparam("step_case"), Case.__table__.c.last_step < bindparam("step_seq")
-).returning(Case.__table__.c.case_no)
+newer_step = update(cases).where(cases.c.case_no == bindparam("step_case"), cases.c.last_step < bindparam("step_seq")).returning(cases.c.case_no)
 
 
 def record_step(session: Session, step: StepRecord) -> None:
@@ -184,7 +184,7 @@ def record_clock_notice(session: Session, notice: ClockNotice) -> None:
             ),
             ["case_no", "clock_id"],
         )
-        session.execute(update(Case.__table__).where(Case.__table__.c.case_no == notice.case_no).values(overdue=True))
+        session.execute(update(cases).where(cases.c.case_no == notice.case_no).values(overdue=True))
         insert_ignoring_duplicates(
             session, AuditEntry,
             dict(case_no=notice.case_no, key=f"breach-{notice.clock_id:03d}", at=clock.breached_at, actor="系统", role="system", action="breach",
