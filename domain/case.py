@@ -87,4 +87,6 @@ class CaseFile(BaseModel):
 # Workflow versioning by input: a case started at revision 2 runs its deliveries in the background
 # (with the outage window's inbox fallback), reports to the police platform and partner centers and
 # sends notifications; a case started before keeps revision 1's commands, so its history replays.
-REVISION = 2
+# Revision 3 arms each deadline in two steps, so it fires on time however long the task that set
+# it took (workflows/clock.py, APPROACH).
+REVISION = 3

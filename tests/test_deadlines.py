@@ -1,9 +1,14 @@
 """Clocks are durable timers: reminders, breaches and supervision orders, escalation, pause and
 resume, extensions, working time, and the policy in force at intake."""
 
+import asyncio
+import sqlite3
+import time
 from datetime import datetime, timedelta
 
+import psycopg
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from domain.calendar import OfficeHours, add_working_time
 from domain.labels import ClockBasis
@@ -11,6 +16,7 @@ from domain.policy import ClockRule
 from store.tables import SupervisionOrder
 from tests.cases import clock, decide, register_case, wait_for
 from tests.conftest import keep_history, sized_clocks
+from workflows.clock import beijing
 
 
 def at(text: str) -> datetime:
@@ -54,6 +60,45 @@ async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_esca
     late = await decide(api, case_no, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
     assert next(c for c in late["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS")["status"] == "met_late"
     await keep_history(handle(case_no), "unit_never_responds_escalated")
+
+
+def hold_register(database_url: str, seconds: float) -> None:
+    """Another writer holds the register's timeline for a while: every step written meanwhile waits."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(url.database, isolation_level=None) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            time.sleep(seconds)
+            conn.execute("ROLLBACK")
+        return
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        conn.execute("LOCK TABLE case_events IN EXCLUSIVE MODE")  # reads go on, writes wait
+        time.sleep(seconds)
+
+
+async def test_a_deadline_set_while_the_register_is_slow_still_falls_due_on_time(api, clocks, database_url, handle):
+    """Temporal starts a timer when the workflow task that set it completes. An extension whose
+    register write waits 5 s would fire that much late; the clock arms its exact rest in a task of
+    its own (revision 3), so the reminder and the breach come on their new times."""
+    clocks(response=16)
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    held = asyncio.create_task(asyncio.to_thread(hold_register, database_url, 5))
+    await asyncio.sleep(0.5)
+    extended = await decide(api, case_no, "extensions", {"supervisor": "城关镇综治中心 王主任", "clock": "response", "unit_code": "T101-LDS", "by": 4, "reason": "等待单位核实"})
+    await held
+    lead = clock(extended, "response")
+    breached = await wait_for(api, case_no, lambda c: c["escalations"], timeout=40)
+    first = next(c for c in breached["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS")
+    assert 0 <= (at(first["reminded_at"]) - at(lead["remind_at"])).total_seconds() < 1.5
+    assert 0 <= (at(first["breached_at"]) - at(lead["due_at"])).total_seconds() < 1.5
+    # The exact rest was armed by a task that wrote nothing (no local activity marker).
+    events = (await handle(case_no).fetch_history()).events
+    summary = f"响应时限到期 {beijing(at(lead['due_at']))} · T101-LDS"
+    armed = [e.timer_started_event_attributes.workflow_task_completed_event_id for e in events if e.timer_started_event_attributes.timer_id and e.user_metadata.summary.data == f'"{summary}"'.encode()]
+    busy = {e.marker_recorded_event_attributes.workflow_task_completed_event_id for e in events if e.marker_recorded_event_attributes.marker_name}
+    assert len(armed) == 1 and armed[0] not in busy
+    await keep_history(handle(case_no), "deadline_armed_in_two_steps")
 
 
 async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the_deadline(api, clocks, handle):

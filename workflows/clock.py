@@ -19,14 +19,21 @@ with workflow.unsafe.imports_passed_through():
 
 Callback = Callable[["ClockRunner"], Awaitable[None]]
 
+# Temporal starts a timer when the workflow task that asked for it completes, and a task that also
+# writes the register (local activities) can take seconds to complete under load: a deadline armed
+# in it would fire that much late. From revision 3 a clock first sleeps to a point before its
+# target (APPROACH before, or halfway when nearer), then arms the exact rest in a task of its own.
+APPROACH = timedelta(minutes=5)
+
 
 def beijing(moment: datetime) -> str:
     return as_shanghai(moment).strftime("%Y-%m-%d %H:%M")
 
 
 class ClockRunner:
-    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback):
+    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback, approach: bool = False):
         self.clock = clock
+        self.approach = approach  # revision 3: arm each point in two steps (APPROACH)
         self.done = done
         self.hours = policy.office_hours
         self.on_remind = on_remind
@@ -37,6 +44,7 @@ class ClockRunner:
 
     async def run(self) -> None:
         clock = self.clock
+        approached = None  # (target, version) whose approach has been slept: what is left is armed exactly
         while not (self.done() or self.stopped):
             if clock.status != ClockStatus.RUNNING:
                 # Paused, or breached and waiting for the late answer, which is still accepted.
@@ -48,16 +56,19 @@ class ClockRunner:
             version = self.version
             wait = target - workflow.now()
             if wait > timedelta(0):
+                exact = not self.approach or approached == (target, version)
+                point = f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}" + (f" · {clock.unit_code}" if clock.unit_code else "")
                 try:
                     await workflow.wait_condition(
                         lambda: self.done() or self.stopped or self.version != version,
-                        timeout=wait,
-                        timeout_summary=f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}"
-                        + (f" · {clock.unit_code}" if clock.unit_code else ""),
+                        timeout=wait if exact else wait - min(APPROACH, wait / 2),
+                        timeout_summary=point if exact else f"临近 approaching {point}",
                     )
                     continue
                 except asyncio.TimeoutError:
-                    pass
+                    if not exact:
+                        approached = (target, version)
+                        continue
             if reminding:
                 clock.reminded_at = workflow.now()
                 await self.on_remind(self)

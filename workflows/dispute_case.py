@@ -543,7 +543,7 @@ class DisputeCaseWorkflow:
         if due.calendar_note:
             workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
         self.state.clocks.append(clock)
-        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach))
+        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach, approach=self.case.revision >= 3))
         return clock
 
     def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
