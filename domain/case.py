@@ -87,6 +87,6 @@ class CaseFile(BaseModel):
 # Workflow versioning by input: a case started at revision 2 runs its deliveries in the background
 # (with the outage window's inbox fallback), reports to the police platform and partner centers and
 # sends notifications; a case started before keeps revision 1's commands, so its history replays.
-# Revision 3 arms each deadline in two steps, so it fires on time however long the task that set
-# it took (workflows/clock.py, APPROACH).
+# Revision 3 arms each deadline and alert window in two steps, so it falls due on time however long
+# the task that set it took (workflows/clock.py, wait_until).
 REVISION = 3

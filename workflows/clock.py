@@ -26,6 +26,24 @@ Callback = Callable[["ClockRunner"], Awaitable[None]]
 APPROACH = timedelta(minutes=5)
 
 
+async def wait_until(due: datetime, condition: Callable[[], bool], summary: str, approach: bool) -> bool:
+    """Wait until the condition holds (True) or the due time comes (False); with `approach`, in
+    two steps (APPROACH), so the exact rest is armed by a task of its own."""
+    while (wait := due - workflow.now()) > timedelta(0):
+        try:
+            await workflow.wait_condition(
+                condition,
+                timeout=wait - min(APPROACH, wait / 2) if approach else wait,
+                timeout_summary=f"临近 approaching {summary}" if approach else summary,
+            )
+            return True
+        except asyncio.TimeoutError:
+            if not approach:
+                return False
+            approach = False
+    return condition()
+
+
 def beijing(moment: datetime) -> str:
     return as_shanghai(moment).strftime("%Y-%m-%d %H:%M")
 
@@ -44,7 +62,6 @@ class ClockRunner:
 
     async def run(self) -> None:
         clock = self.clock
-        approached = None  # (target, version) whose approach has been slept: what is left is armed exactly
         while not (self.done() or self.stopped):
             if clock.status != ClockStatus.RUNNING:
                 # Paused, or breached and waiting for the late answer, which is still accepted.
@@ -54,21 +71,9 @@ class ClockRunner:
             reminding = clock.remind_at is not None and clock.reminded_at is None
             target = clock.remind_at if reminding else clock.due_at
             version = self.version
-            wait = target - workflow.now()
-            if wait > timedelta(0):
-                exact = not self.approach or approached == (target, version)
-                point = f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}" + (f" · {clock.unit_code}" if clock.unit_code else "")
-                try:
-                    await workflow.wait_condition(
-                        lambda: self.done() or self.stopped or self.version != version,
-                        timeout=wait if exact else wait - min(APPROACH, wait / 2),
-                        timeout_summary=point if exact else f"临近 approaching {point}",
-                    )
-                    continue
-                except asyncio.TimeoutError:
-                    if not exact:
-                        approached = (target, version)
-                        continue
+            point = f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}" + (f" · {clock.unit_code}" if clock.unit_code else "")
+            if await wait_until(target, lambda: self.done() or self.stopped or self.version != version, point, self.approach):
+                continue  # answered, stopped, or the clock changed: look again
             if reminding:
                 clock.reminded_at = workflow.now()
                 await self.on_remind(self)

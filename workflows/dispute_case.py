@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Referral, Session, Step, SupervisionOrder, Visit,
     )
     from workflows import search_attributes as sa
-    from workflows.clock import ClockRunner, beijing
+    from workflows.clock import ClockRunner, beijing, wait_until
 
 # Register reads and writes are quick, idempotent and local to the worker: local activities, one
 # marker event each and no task-queue round trip. Retried patiently (the database may be restarting).
@@ -522,11 +522,9 @@ class DisputeCaseWorkflow:
             )
             self.publish(last=text)
             self.tell(Audience.LEADER, leader, "alert", text)
-            try:
-                await workflow.wait_condition(lambda: alert.acknowledged_at is not None, timeout=window, timeout_summary=f"{leader} 确认时限 {beijing(alert.due_at)}")
+            if await wait_until(alert.due_at, lambda: alert.acknowledged_at is not None, f"{leader} 确认时限 {beijing(alert.due_at)}", self.case.revision >= 3):
                 return
-            except asyncio.TimeoutError:
-                workflow.logger.warning("alert not acknowledged, going one leader up", extra={"case_no": self.case.case_no, "center": center})
+            workflow.logger.warning("alert not acknowledged, going one leader up", extra={"case_no": self.case.case_no, "center": center})
 
     # ── clocks ───────────────────────────────────────────────────────────────────────────
 
