@@ -133,14 +133,15 @@ def worklist(
     # Each clock's case's intake time by its key: a lookup every planner does by the primary key.
     received_at = select(Case.received_at).where(Case.case_no == CaseClock.case_no).scalar_subquery()
     candidates = select(CaseClock.case_no, CaseClock.due_at, CaseClock.clock_id, received_at).where(*clocks, CaseClock.case_no.in_(listed.with_only_columns(Case.case_no)))
-    received: dict[str, datetime] = {}
+    # The cases before their clocks: a step commits a case's row and its clocks together, so a case
+    # read here as listed (overdue, say) has its clocks in place when they are read next. The other
+    # way round, a breach committed between the two reads listed an overdue case without its clock.
+    received: dict[str, datetime] = {} if clock_required else dict(session.execute(listed).all())
     first: dict[str, tuple[datetime, int]] = {}
     for case_no, due_at, clock_id, case_received_at in session.execute(candidates):
         received[case_no] = case_received_at
         if case_no not in first or (due_at, clock_id) < first[case_no]:
             first[case_no] = (due_at, clock_id)
-    if not clock_required:
-        received |= dict(session.execute(listed).all())
 
     def order(case_no: str) -> tuple:
         due = (case_no not in first, first[case_no][0] if case_no in first else None) if by_due else ()
