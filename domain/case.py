@@ -89,4 +89,7 @@ class CaseFile(BaseModel):
 # sends notifications; a case started before keeps revision 1's commands, so its history replays.
 # Revision 3 arms each deadline and alert window in two steps, so it falls due on time however long
 # the task that set it took (workflows/clock.py, wait_until).
-REVISION = 3
+# Revision 4 writes a breach to the register first, alone in the task that wakes on the deadline,
+# and tells and escalates in a task of its own: when many deadlines fall due together, every
+# breach is on record before any case's escalation takes the worker (bench/README.md).
+REVISION = 4

@@ -2,6 +2,7 @@
 resume, extensions, working time, and the policy in force at intake."""
 
 import asyncio
+import json
 import sqlite3
 import time
 from datetime import datetime, timedelta
@@ -60,6 +61,35 @@ async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_esca
     late = await decide(api, case_no, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
     assert next(c for c in late["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS")["status"] == "met_late"
     await keep_history(handle(case_no), "unit_never_responds_escalated")
+
+
+def summary_of(event) -> str:
+    data = event.user_metadata.summary.data
+    return json.loads(data) if data else ""
+
+
+async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, clocks, handle):
+    """Many deadlines due together: the task that wakes on a deadline writes only the breach
+    (revision 4) and ends, so the other cases' breaches are recorded before any escalation runs."""
+    clocks(response=3)
+    case_no = await register_case(api)
+    escalated = await wait_for(api, case_no, lambda c: c["escalations"] and c["mediations"][-1]["level"] == "county", timeout=20)
+    lead = clock(escalated, "response")
+    assert 0 <= (at(lead["breached_at"]) - at(lead["due_at"])).total_seconds() < 1.5
+    events = (await handle(case_no).fetch_history()).events
+    markers = [(e.marker_recorded_event_attributes.workflow_task_completed_event_id, summary_of(e)) for e in events if e.marker_recorded_event_attributes.marker_name]
+    breach_tasks = {task for task, summary in markers if summary == "超时督办 响应时限"}
+    # Lead and co-unit breached together: both records, alone in the one task that woke on them.
+    assert len(breach_tasks) == 1
+    assert sorted(summary for task, summary in markers if task in breach_tasks) == ["超时督办 响应时限"] * 2
+    breach_task = breach_tasks.pop()
+    handoffs = [e for e in events if e.timer_started_event_attributes.timer_id and summary_of(e).startswith("超时已登记")]
+    assert len(handoffs) == 2 and all(e.timer_started_event_attributes.workflow_task_completed_event_id == breach_task for e in handoffs)
+    # Then, in later tasks: the unit and the leader told, the case routed up to the county.
+    later = [summary for task, summary in markers if task > breach_task]
+    assert later.count("通知承办单位：breach") == 2 and "通知领导：breach" in later
+    assert any(summary.startswith("按职责清单分流") for summary in later)
+    await keep_history(handle(case_no), "breach_recorded_before_escalation")
 
 
 def hold_register(database_url: str, seconds: float) -> None:

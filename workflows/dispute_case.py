@@ -62,6 +62,8 @@ DELIVERY_ATTEMPT = timedelta(seconds=15)
 # activity, three events and a workflow task more per notice); retried until sent, stale after a day.
 NOTICE = dict(start_to_close_timeout=DELIVERY_ATTEMPT, schedule_to_close_timeout=timedelta(days=1), retry_policy=DELIVERY_RETRY)
 SYSTEM = "系统"  # the actor of what the clocks decide
+# Revision 4: the shortest timer, only to end the task that recorded a breach (notify_clock).
+HANDOFF = timedelta(milliseconds=1)
 
 
 class OutOfTurn(ApplicationError):
@@ -116,6 +118,7 @@ class DisputeCaseWorkflow:
         # Revision 2 (domain.case.REVISION): deliveries, notices and the police feed run beside the
         # process instead of holding it; revision-1 cases keep their recorded commands.
         self.background = case.revision >= 2
+        self.breach_first = case.revision >= 4  # revision 4: a breach's record alone in its task
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
         self.police_feed: list[PoliceStatusDocument] = []
@@ -585,10 +588,8 @@ class DisputeCaseWorkflow:
 
     async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
         self.publish(last=text)
-        self.tell(Audience.UNIT, clock.unit_code, kind, f"案件 {self.case.case_no}：{text}")
-        if kind == "breach":
-            center = self.state.centers.get(to_level or clock.level)
-            self.tell(Audience.LEADER, next(iter(self.state.leaders.get(center, [])), None), kind, f"案件 {self.case.case_no}：{text}")
+        if not self.breach_first:
+            self.tell_clock(kind, clock, to_level, text)
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
         await workflow.execute_local_activity(
             "record_clock_notice",
@@ -596,6 +597,20 @@ class DisputeCaseWorkflow:
             summary={"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label,
             **REGISTER,
         )
+        if not self.breach_first:
+            return
+        if kind == "breach":
+            # A task holds its worker slot until its last local activity: ending it here lets the
+            # other deadlines due now be recorded before this case's notices and escalation.
+            await workflow.sleep(HANDOFF, summary="超时已登记，随后通知并升级 breach on record, escalation follows")
+        self.tell_clock(kind, clock, to_level, text)
+
+    def tell_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
+        """The unit hears of its reminder or breach; a breach also goes to the leader it goes up to."""
+        self.tell(Audience.UNIT, clock.unit_code, kind, f"案件 {self.case.case_no}：{text}")
+        if kind == "breach":
+            center = self.state.centers.get(to_level or clock.level)
+            self.tell(Audience.LEADER, next(iter(self.state.leaders.get(center, [])), None), kind, f"案件 {self.case.case_no}：{text}")
 
     # ── decisions (updates) ──────────────────────────────────────────────────────────────
 
