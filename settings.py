@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         description="run workflow code in Temporal's sandbox. The test suite always does (a non-deterministic call fails CI); in production it "
         "would only stall the case, at about a third of the worker's CPU and of its memory (bench/README.md)",
     )
+    worker_cached_cases: int = Field(
+        1000, ge=1, description="open cases a worker keeps in memory (Temporal's workflow cache, about 0.36 MB each); a case beyond it is "
+        "replayed from its history at its next step, which slows a deadline storm larger than this (bench/README.md)",
+    )
     codec_keys: dict[str, SecretStr] = Field(
         {}, description='payload encryption keys by id, base64 of 32 bytes (AES-256-GCM), e.g. {"2026-11": "…"}; unset: the embedded stack\'s key file'
     )

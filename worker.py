@@ -27,6 +27,13 @@ from workflows.household import HouseholdWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
 
 ACTIVITY_THREADS = 32  # register writes are sync SQLAlchemy calls; they run on this many threads
+# A case's next task waits on this worker's own (sticky) queue, in order, for this long before the
+# server moves it to the shared queue. With the SDK's 10 s, the breaches that waited longest in a
+# deadline storm went to the shared queue and sat behind the escalations that kept coming on the
+# sticky one (a storm of 2,000: p99 100 s). Longer costs a stall after a crash: a task already
+# queued for a worker that died waits this long (tests/test_faults.py); tasks due after it stopped
+# polling go to the shared queue once the server sees no poller (about 10 s).
+STICKY_WAIT = timedelta(seconds=30)
 
 # The JSON log line carries workflow_id and run_id as fields; no need to repeat them in the message.
 workflow.logger.workflow_info_on_message = False
@@ -52,6 +59,8 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
+        max_cached_workflows=settings.worker_cached_cases,
+        sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
         graceful_shutdown_timeout=timedelta(seconds=20),  # in-flight activities finish on SIGTERM
     )
 
