@@ -208,7 +208,7 @@ class Bench:
         # Measured: end the storm's cases, or every unanswered level breaches again up the ladder
         # and the next scenario would run inside the cascade.
         await asyncio.gather(*(self.end(case_no, gate) for case_no in cases))
-        return {"breach_recorded_late_s": spread(lateness), "due_at": target.isoformat(), "moved": len(moved)}
+        return {"breach_recorded_late_s": spread(lateness), "due_at": target.isoformat(), "moved": len(moved), "recorded_in_120_s": len(lateness)}
 
     async def end(self, case_no: str, gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -288,14 +288,24 @@ class Bench:
                 if lifecycle:
                     started = time.monotonic()
                     ids, _, _ = await self.bare_starts(lifecycle, concurrency, queue, BareCase(activities=activities - 1, due=far), answer=True)
-                    await asyncio.gather(*(self.bare_client.get_workflow_handle(i).result() for i in ids))
+                    await self.bare_results(ids, concurrency)
                     figures["lifecycle"] = {"cases_per_s": lifecycle / (time.monotonic() - started), "activities_per_case": activities}
                 if storm:
                     due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=max(30, storm // 50))
                     ids, _, _ = await self.bare_starts(storm, concurrency, queue, BareCase(activities=1, due=due))
-                    done = await asyncio.gather(*(self.bare_client.get_workflow_handle(i).result() for i in ids))
+                    done = await self.bare_results(ids, concurrency)
                     figures["storm"] = {"wake_late_s": spread([d - due.timestamp() for d in done])}
         return figures
+
+    async def bare_results(self, ids, concurrency: int) -> list[float]:
+        """Each workflow's result; C at a time, as the dev server limits a namespace's long polls."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(workflow_id: str) -> float:
+            async with gate:
+                return await self.bare_client.get_workflow_handle(workflow_id).result()
+
+        return await asyncio.gather(*(one(i) for i in ids))
 
     async def bare_starts(self, count: int, concurrency: int, queue: str, case: BareCase, answer: bool = False):
         gate = asyncio.Semaphore(concurrency)
@@ -449,6 +459,7 @@ def figures(summary: dict) -> list[tuple[str, float | None, float | None, str]]:
         ("lifecycle: history events p50", get(one, "lifecycle", "history_events", "p50"), None, "≤ 150"),
         ("storm: breach recorded late p50 (s)", get(one, "storm", "breach_recorded_late_s", "p50"), get(bare, "storm", "wake_late_s", "p50"), ""),
         ("storm: breach recorded late p99 (s)", get(one, "storm", "breach_recorded_late_s", "p99"), get(bare, "storm", "wake_late_s", "p99"), "≤ 10, < bare"),
+        ("storm: breaches recorded within 120 s", get(one, "storm", "recorded_in_120_s"), None, "all moved"),
         ("storm: breach recorded late max (s)", get(one, "storm", "breach_recorded_late_s", "max"), get(bare, "storm", "wake_late_s", "max"), ""),
         ("open: ramp cases/s", get(one, "open", "ramp_cases_per_s"), None, ""),
         ("open: worker RSS (MB)", get(one, "open", "rss_mb", "worker"), None, "≤ 600"),
