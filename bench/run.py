@@ -204,11 +204,11 @@ class Bench:
 
         moved = [case for case, ok in zip(cases, await asyncio.gather(*(move(c) for c in cases))) if ok]
         console.print(f"storm: {len(moved)} of {count} response deadlines moved to {target.isoformat()}")
-        lateness = await self.breach_lateness(moved, "T101-LDS", settle=target.timestamp() + 120)
+        lateness = await self.breach_lateness(moved, "T101-LDS", settle=target.timestamp() + STORM_WAIT)
         # Measured: end the storm's cases, or every unanswered level breaches again up the ladder
         # and the next scenario would run inside the cascade.
         await asyncio.gather(*(self.end(case_no, gate) for case_no in cases))
-        return {"breach_recorded_late_s": spread(lateness), "due_at": target.isoformat(), "moved": len(moved), "recorded_in_120_s": len(lateness)}
+        return {"breach_recorded_late_s": spread(lateness), "due_at": target.isoformat(), "moved": len(moved), "recorded_in_time": len(lateness)}
 
     async def end(self, case_no: str, gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -370,6 +370,8 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version(), "load_avg": os.getloadavg()}
 
 
+STORM_WAIT = 120  # seconds after the storm's due time that its breaches are waited for
+
 # The bench's clocks: blue long (its cases stay open), yellow response 300 s (long enough to move
 # them all into one second; its reminder passes early), red response 10 s (the trickle breaches).
 BENCH_CLOCKS = {
@@ -459,7 +461,7 @@ def figures(summary: dict) -> list[tuple[str, float | None, float | None, str]]:
         ("lifecycle: history events p50", get(one, "lifecycle", "history_events", "p50"), None, "≤ 150"),
         ("storm: breach recorded late p50 (s)", get(one, "storm", "breach_recorded_late_s", "p50"), get(bare, "storm", "wake_late_s", "p50"), ""),
         ("storm: breach recorded late p99 (s)", get(one, "storm", "breach_recorded_late_s", "p99"), get(bare, "storm", "wake_late_s", "p99"), "≤ 10, < bare"),
-        ("storm: breaches recorded within 120 s", get(one, "storm", "recorded_in_120_s"), None, "all moved"),
+        (f"storm: breaches recorded within {STORM_WAIT} s", get(one, "storm", "recorded_in_time"), None, "all moved"),
         ("storm: breach recorded late max (s)", get(one, "storm", "breach_recorded_late_s", "max"), get(bare, "storm", "wake_late_s", "max"), ""),
         ("open: ramp cases/s", get(one, "open", "ramp_cases_per_s"), None, ""),
         ("open: worker RSS (MB)", get(one, "open", "rss_mb", "worker"), None, "≤ 600"),

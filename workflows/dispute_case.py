@@ -118,7 +118,7 @@ class DisputeCaseWorkflow:
         # Revision 2 (domain.case.REVISION): deliveries, notices and the police feed run beside the
         # process instead of holding it; revision-1 cases keep their recorded commands.
         self.background = case.revision >= 2
-        self.breach_first = case.revision >= 4  # revision 4: a breach's record alone in its task
+        self.breach_first = case.revision >= 4  # revision 4: a clock's notice recorded before it is told; a breach alone in its task
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
         self.police_feed: list[PoliceStatusDocument] = []
@@ -597,13 +597,12 @@ class DisputeCaseWorkflow:
             summary={"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label,
             **REGISTER,
         )
-        if not self.breach_first:
-            return
-        if kind == "breach":
-            # A task holds its worker slot until its last local activity: ending it here lets the
-            # other deadlines due now be recorded before this case's notices and escalation.
-            await workflow.sleep(HANDOFF, summary="超时已登记，随后通知并升级 breach on record, escalation follows")
-        self.tell_clock(kind, clock, to_level, text)
+        if self.breach_first:
+            if kind == "breach":
+                # A task holds its worker slot until its last local activity: ending it here lets the
+                # other deadlines due now be recorded before this case's notices and escalation.
+                await workflow.sleep(HANDOFF, summary="超时已登记，随后通知并升级 breach on record, escalation follows")
+            self.tell_clock(kind, clock, to_level, text)
 
     def tell_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
         """The unit hears of its reminder or breach; a breach also goes to the leader it goes up to."""
