@@ -46,12 +46,13 @@ def clock(case: dict, name: str) -> dict:
     return next(c for c in case["clocks"] if c["name"] == name)
 
 
-async def wait_for_delivery(simulator: httpx.AsyncClient, unit: str, case_no: str, timeout: float = 15) -> dict:
-    """The simulator's record of the case's delivery to the unit's system."""
+async def wait_for_delivery(simulator: httpx.AsyncClient, unit: str, case_no: str, answered: int = 0, timeout: float = 15) -> dict:
+    """The simulator's record of the case's delivery to the unit's system, once it holds `answered` answers:
+    the simulator notes onedoor's status for an answer when its call returns, a moment after the case moved."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for delivery in (await simulator.get(f"/units/{unit}/dispatches")).json():
-            if delivery["document"] and delivery["document"]["case_no"] == case_no:
+            if delivery["document"] and delivery["document"]["case_no"] == case_no and len(delivery["answers"]) >= answered:
                 return delivery
         await asyncio.sleep(0.1)
     raise AssertionError(f"{unit} never received {case_no}")

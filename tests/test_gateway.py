@@ -110,12 +110,8 @@ async def test_units_answer_by_signed_callback_and_the_case_moves_as_through_the
     assert {(a["unit_code"], a["response"]["handler"], a["feedback"]["summary"]) for a in case["assignments"]} == {
         ("T101-LDS", "模拟承办人", "已按职责处理（模拟）"), ("T101-SFS", "模拟承办人", "已按职责处理（模拟）")}
     assert {c["status"] for c in case["clocks"] if c["name"] in ("response", "feedback")} == {"met"}
-    for unit in ("T101-LDS", "T101-SFS"):  # the simulator notes our answer once its call returns: a moment after the case moved
-        for _ in range(50):
-            delivery = await wait_for_delivery(simulator, unit, case_no)
-            if len(delivery["answers"]) == 2:
-                break
-            await asyncio.sleep(0.1)
+    for unit in ("T101-LDS", "T101-SFS"):
+        delivery = await wait_for_delivery(simulator, unit, case_no, answered=2)
         assert delivery["answers"] == {"response": 200, "feedback": 200}
     record = await wait_for(api, case_no, lambda r: r["stage"] == "handling", view="/register")
     notes = [e["note"] for e in record["timeline"] if e["kind"] in ("handling", "responded", "fed_back")]
@@ -181,7 +177,7 @@ async def test_the_partner_center_and_the_arbitration_body_answer_by_callback(ap
     await mediate(api, case_no, "refused", reason="被申请人拒绝调解")
     closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     assert (closed["referral"]["body_code"], closed["result"]) == ("C-LDZC", "arbitration")
-    referral = await wait_for_delivery(simulator, "C-LDZC", case_no)
+    referral = await wait_for_delivery(simulator, "C-LDZC", case_no, answered=1)
     assert closed["referral"]["reference"] == referral["reference"] and referral["answers"] == {"referral_acceptance": 200}
 
 
