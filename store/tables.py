@@ -106,7 +106,7 @@ class Case(Base):
     level: Mapped[str | None] = mapped_column(String(16))
     jurisdiction_code: Mapped[str | None] = mapped_column(String(32), index=True)
     lead_unit: Mapped[str | None] = mapped_column(String(32), index=True)
-    mediator_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    mediator_id: Mapped[str | None] = mapped_column(String(32))  # indexed with settled_at below: a mediator's open cases
     result: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime]
     triaged_at: Mapped[datetime | None]
@@ -121,6 +121,8 @@ class Case(Base):
     satisfied: Mapped[bool | None] = mapped_column(Boolean)  # the return visit's verdict (回访满意)
     household_id: Mapped[str | None] = mapped_column(String(32), index=True)
     last_step: Mapped[int] = mapped_column(Integer, default=0)  # the newest step applied: older snapshots never overwrite it
+
+    __table_args__ = (Index("ix_cases_mediator_open", "mediator_id", "settled_at"),)  # pick_mediator counts each one's load
 
 
 class CaseEvent(Base):
