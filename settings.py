@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         "would only stall the case, at about a third of the worker's CPU and of its memory (bench/README.md)",
     )
     worker_cached_cases: int = Field(
-        1000, ge=1, description="open cases a worker keeps in memory (Temporal's workflow cache, about 0.36 MB each); a case beyond it is "
+        1000, ge=1, description="open cases a worker keeps in memory (Temporal's workflow cache, about 0.2–0.4 MB each, most of it in the SDK's core); a case beyond it is "
         "replayed from its history at its next step, which slows a deadline storm larger than this (bench/README.md)",
     )
     codec_keys: dict[str, SecretStr] = Field(
