@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import Priority, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -25,6 +25,7 @@ from domain.decisions import (
     MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback,
     UnitResponse,
 )
+from domain.grading import QUEUE_PRIORITY, grade
 from domain.labels import Role
 from domain.state import CaseState
 from settings import Settings
@@ -124,8 +125,10 @@ def party_mark_key(config: Settings) -> bytes:
 
 
 async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
-    """The case's workflow, once: USE_EXISTING, so a retried request whose first start got through joins it."""
+    """The case's workflow, once: USE_EXISTING, so a retried request whose first start got through joins it.
+    Its priority on the task queues is the grade its intake shows (the workflow grades it the same way)."""
     intake = case.intake
+    priority = Priority(priority_key=QUEUE_PRIORITY[grade(intake.factors, case.policy.grading).grade])
     try:
         await client.start_workflow(
             DisputeCaseWorkflow.run,
@@ -133,6 +136,7 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
             id=case.case_no,
             task_queue=config.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            priority=priority,
             static_summary=f"{case.case_no} · {intake.category}纠纷 · {intake.place.township_code} · {intake.source.label}受理",
         )
     except WorkflowAlreadyStartedError:

@@ -284,8 +284,8 @@ async def decide_once(api: httpx.AsyncClient, case_no: str, path: str, body: dic
     assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
 
 
-async def register(api: httpx.AsyncClient) -> str:
-    created = await api.post("/cases", json=wage_arrears())
+async def register(api: httpx.AsyncClient, form: dict | None = None) -> str:
+    created = await api.post("/cases", json=form or wage_arrears())
     # 200: the patient client sent it again after a 503 (Temporal away), and got the same case.
     assert created.status_code in (200, 201), created.text
     return created.json()["case_no"]

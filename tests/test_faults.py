@@ -1,6 +1,7 @@
 """Reliability: cases survive a worker killed at any moment, Temporal restarting, the register
 going away for a while and a deadline falling while no worker runs; SIGTERM lets the worker
-finish what it is doing. After each fault every case is whole: nothing lost, nothing twice.
+finish what it is doing. After each fault every case is whole: nothing lost, nothing twice. And
+a red case that comes in behind a backlog is worked on first.
 
 The suite runs its own stack (tests/faults.py) with Temporal's dev server and the worker as
 subprocesses, so they can be killed and started again on the same files.
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from store.tables import CaseClock, CaseEvent, SupervisionOrder
+from store.tables import Case, CaseClock, CaseEvent, SupervisionOrder
 from tests.cases import wage_arrears
 from tests.conftest import sized_clocks
 from tests.faults import (
@@ -173,3 +174,36 @@ async def delivery_in_flight(simulator: httpx.AsyncClient, unit: str, case_no: s
                 return delivery["idempotency_key"]
         await asyncio.sleep(0.1)
     raise AssertionError(f"{unit} never received {case_no}")
+
+
+async def test_a_red_case_registered_behind_a_backlog_is_dispatched_ahead_of_it(stack):
+    """The worker away while 300 blue cases and then a red one come in: when it is back, the red
+    case is dispatched ahead of most of them (its workflow's priority). Seen here: 0–47 blue cases
+    before it with the priority, 283 without (the worker runs a hundred tasks at once)."""
+    stack.kill_worker()
+    async with stack.api() as api:
+        gate = asyncio.Semaphore(10)
+
+        async def blue() -> str:
+            async with gate:
+                return await register(api, wage_arrears(factors={}))
+
+        blues = await asyncio.gather(*(blue() for _ in range(300)))
+        red = await register(api, wage_arrears(factors={"people_involved": 40}))
+        stack.start_worker()
+        dispatched = await dispatch_times(stack, [*blues, red])
+        assert (await api.get(f"/cases/{red}")).json()["grade"] == "red"
+    before_red = sum(dispatched[case_no] < dispatched[red] for case_no in blues)
+    assert before_red < 100, f"{before_red} of the 300 blue cases were dispatched before the red one"
+
+
+async def dispatch_times(stack, case_nos: list[str], timeout: float = 180) -> dict:
+    """When each case was dispatched (the register's dispatched_at), once all of them are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with stack.sessions() as session:
+            times = dict(session.execute(select(Case.case_no, Case.dispatched_at).where(Case.case_no.in_(case_nos))).all())
+        if all(times.get(case_no) for case_no in case_nos):
+            return times
+        assert time.monotonic() < deadline, f"{sum(1 for t in times.values() if t)} of {len(case_nos)} dispatched"
+        await asyncio.sleep(0.5)
