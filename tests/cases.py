@@ -5,6 +5,7 @@ import time
 import uuid
 
 import httpx
+from temporalio.client import WorkflowHandle
 
 
 def wage_arrears(**changes) -> dict:
@@ -56,6 +57,11 @@ async def wait_for_delivery(simulator: httpx.AsyncClient, unit: str, case_no: st
                 return delivery
         await asyncio.sleep(0.1)
     raise AssertionError(f"{unit} never received {case_no}")
+
+
+async def queue_priority(handle: WorkflowHandle) -> int:
+    """The case's priority on Temporal's task queues, as the server holds it (1 goes first)."""
+    return (await handle.describe()).raw_description.workflow_execution_info.priority.priority_key
 
 
 async def decide(api: httpx.AsyncClient, case_no: str, path: str, body: dict, expect: int = 200) -> dict:

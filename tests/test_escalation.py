@@ -3,7 +3,7 @@ declining and reopening: the scenarios a center runs every week."""
 
 from datetime import datetime
 
-from tests.cases import clock, decide, mediate, mediator_of, register_case, visit, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import clock, decide, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 
 def land() -> dict:
@@ -123,16 +123,19 @@ async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
     case_no = await register_case(api, wage_arrears(category="邻里", factors={}))
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
     assert (case["grade"], case["level"]) == ("blue", "township")  # 城关镇: no village given
+    assert await queue_priority(handle(case_no)) == 3
     refused = await api.post(f"/cases/{case_no}/grade", json={"operator": "窗口 张敏", "grade": "yellow"})
     assert refused.status_code == 422 and "reason" in refused.json()["detail"]
     same = await decide(api, case_no, "grade", {"operator": "窗口 张敏", "grade": "yellow", "reason": "当事人情绪激动"})
     assert same["grade"] == "yellow" and same["grade_history"][-1]["by"] == "窗口 张敏"
     assert same["level"] == "township"  # yellow is handled by the township already
+    assert await queue_priority(handle(case_no)) == 2  # its tasks now pass the blue cases' in a backlog
 
     await decide(api, case_no, "facts", {"reporter": "城关派出所", "police_calls": 3, "note": "一周内三次出警"})
     moved = await wait_for(api, case_no, lambda c: c["level"] == "county" and c["alerts"])
     assert moved["grade"] == "red" and "警情 3 次" in moved["grade_reasons"][0]
     assert moved["escalations"][-1]["reason"].startswith("等级升为红色")
+    assert await queue_priority(handle(case_no)) == 1
     await keep_history(handle(case_no), "regraded_red_moves_up")
 
 

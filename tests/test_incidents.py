@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from domain.timezone import as_shanghai
 from store import incidents
 from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident, Unit
-from tests.cases import decide, mediate, units_answer, wait_for, wait_for_delivery
+from tests.cases import decide, mediate, queue_priority, units_answer, wait_for, wait_for_delivery
 from tests.conftest import keep_history
 
 PLATFORM = "GA-JQPT"  # the seed's police platform (a unit of kind police)
@@ -94,7 +94,7 @@ async def test_the_same_incident_sent_three_times_gives_one_case_and_one_dispatc
         assert len(marks) == 4 and not any(p["id_number"] in "".join(marks) for p in form["parties"])  # ID number, name and phone: each
 
 
-async def test_further_incidents_about_the_same_parties_join_the_open_case_and_regrade_it(police, api, sessions):
+async def test_further_incidents_about_the_same_parties_join_the_open_case_and_regrade_it(police, api, sessions, handle):
     applicant, respondent = someone("王芳"), {**someone("赵磊"), "role": "respondent"}
     first = await send(police, incident([applicant, respondent]), 201)
     case_no = first["case_no"]
@@ -115,6 +115,7 @@ async def test_further_incidents_about_the_same_parties_join_the_open_case_and_r
     assert (await send(police, third, 200))["case_no"] == case_no
     case = (await api.get(f"/cases/{case_no}")).json()
     assert case["grade"] == "red" and "30 日内警情 3 次（≥3）" in case["grade_reasons"]
+    assert await queue_priority(handle(case_no)) == 1  # red now: its tasks go first in a backlog
     assert case["linked_incidents"] == [second["incident_id"], third["incident_id"]]
     with sessions() as session:
         rows = session.scalars(select(PoliceIncident).where(PoliceIncident.case_no == case_no).order_by(PoliceIncident.received_at)).all()
