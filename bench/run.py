@@ -107,8 +107,13 @@ class Bench:
         return results, time.monotonic() - started
 
     async def deliveries(self, unit: str) -> dict[str, float]:
-        rows = (await self.simulator.get(f"/units/{unit}/dispatches", timeout=120)).json()
-        return {d["document"]["case_no"]: d["received_at"] for d in rows if d["document"]}
+        """When the unit's system first received each case."""
+        first: dict[str, float] = {}
+        for delivery in (await self.simulator.get(f"/units/{unit}/dispatches", timeout=120)).json():
+            if delivery["document"]:
+                case_no = delivery["document"]["case_no"]
+                first[case_no] = min(delivery["received_at"], first.get(case_no, delivery["received_at"]))
+        return first
 
     async def until_delivered(self, unit: str, cases: set[str], timeout: float = 600, every: float = 1) -> dict[str, float]:
         deadline = time.monotonic() + timeout
@@ -241,12 +246,12 @@ class Bench:
             await asyncio.sleep(1)
 
     async def open_caseload(self, count: int, concurrency: int) -> dict:
-        trickle: list[str] = []
+        trickle: list[tuple[str, float]] = []  # red cases: number, when registered
         stop = asyncio.Event()
 
         async def red_case_a_second() -> None:
             while not stop.is_set():
-                trickle.append((await self.register(land()))[0])
+                trickle.append((await self.register(land()))[:2])
                 await asyncio.sleep(1)
 
         ticker = asyncio.create_task(red_case_a_second())
@@ -260,8 +265,11 @@ class Bench:
         stop.set()
         await ticker
         memory = {name: rss_mb(process.pid) for name, process in zip(("temporal", "simulator", "worker", "api"), self.processes)}
-        lateness = await self.breach_lateness(trickle[:steady_from], "C-ZRZYJ", settle=time.time() + 60)
-        steady = await self.breach_lateness(trickle[steady_from:], "C-ZRZYJ", settle=time.time() + 30)
+        red = [case_no for case_no, _ in trickle]
+        lateness = await self.breach_lateness(red[:steady_from], "C-ZRZYJ", settle=time.time() + 60)
+        steady = await self.breach_lateness(red[steady_from:], "C-ZRZYJ", settle=time.time() + 30)
+        called = await self.deliveries("C-ZRZYJ")
+        red_to_unit = [called[case_no] - registered for case_no, registered in trickle[:steady_from] if case_no in called]
         return {
             "open_cases": count,
             "ramp_cases_per_s": count / wall,
@@ -269,6 +277,7 @@ class Bench:
             "rss_mb": memory,
             "register_mb": self.register_size_mb(),
             "temporal_db_mb": file_mb(self.settings.data_dir / "temporal.db") + file_mb(self.settings.data_dir / "temporal.db-wal"),
+            "red_to_unit_called_s": spread(red_to_unit),
             "trickle_breach_late_s": spread(lateness),
             "steady_breach_late_s": spread(steady),
         }
@@ -478,6 +487,7 @@ def figures(summary: dict) -> list[tuple[str, float | None, float | None, str]]:
         ("open: Temporal server RSS (MB)", get(one, "open", "rss_mb", "temporal"), None, ""),
         ("open: register (MB)", get(one, "open", "register_mb"), None, ""),
         ("open: ramp worked off after (s)", get(one, "open", "ramp_drained_s"), None, ""),
+        ("open: red case registered → unit called, p99 during the ramp and its backlog (s)", get(one, "open", "red_to_unit_called_s", "p99"), None, ""),
         ("open: breach late p99 during the ramp and its backlog (s)", get(one, "open", "trickle_breach_late_s", "p99"), None, ""),
         ("open: steady breach late p99 (s)", get(one, "open", "steady_breach_late_s", "p99"), None, "≤ 2"),
     ]
