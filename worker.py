@@ -17,6 +17,7 @@ import logs
 from activities.department import DepartmentGateway
 from activities.households import HouseholdActivities
 from activities.notifications import NotificationActivities
+from activities.queue import keep_priority
 from activities.register import RegisterActivities
 from activities.reports import ReportActivities
 from notifications import build_notifiers
@@ -55,7 +56,7 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
         activities=[
             *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions).build_weekly_report,
-            *NotificationActivities(sessions, build_notifiers(settings, http)).all(),
+            *NotificationActivities(sessions, build_notifiers(settings, http)).all(), keep_priority,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

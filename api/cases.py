@@ -8,12 +8,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
-from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.api.common.v1 import Priority as QueuePriority
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflow.v1 import WorkflowExecutionOptions
-from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionOptionsRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import Priority, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -31,7 +26,7 @@ from domain.decisions import (
     UnitResponse,
 )
 from domain.grading import QUEUE_PRIORITY, grade
-from domain.labels import RiskGrade, Role
+from domain.labels import Role
 from domain.state import CaseState
 from settings import Settings
 from store import directory, incidents, register
@@ -131,7 +126,7 @@ def party_mark_key(config: Settings) -> bytes:
 
 async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
     """The case's workflow, once: USE_EXISTING, so a retried request whose first start got through joins it.
-    Its priority on the task queues is the grade its intake shows (the workflow grades it the same way)."""
+    Its priority on the task queues is the grade its intake shows; the workflow keeps it at the case's grade from triage on."""
     intake = case.intake
     priority = Priority(priority_key=QUEUE_PRIORITY[grade(intake.factors, case.policy.grading).grade])
     try:
@@ -146,22 +141,6 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
         )
     except WorkflowAlreadyStartedError:
         pass  # finished long ago: it is the same case
-
-
-async def keep_priority(client: Client, case_no: str, grade: RiskGrade | None) -> None:
-    """A regraded case's tasks queue by its new grade from now on (start_case set the first). Only
-    a scheduling hint: the decision has been taken, so a refusal is logged, not answered."""
-    if grade is None:
-        return  # not triaged yet: triage grades it, and the intake's grade stands till then
-    try:
-        await client.workflow_service.update_workflow_execution_options(UpdateWorkflowExecutionOptionsRequest(
-            namespace=client.namespace,
-            workflow_execution=WorkflowExecution(workflow_id=case_no),
-            workflow_execution_options=WorkflowExecutionOptions(priority=QueuePriority(priority_key=QUEUE_PRIORITY[grade])),
-            update_mask=FieldMask(paths=["priority"]),
-        ))
-    except RPCError as error:
-        log.warning("queue priority not updated", grade=grade, error=str(error))
 
 
 async def ask(handle: WorkflowHandle, call):
@@ -192,7 +171,6 @@ async def get_case(handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> C
 
 # A unit, body or court, or a mediator, decides only in its own name.
 ACTS_FOR = {"unit_code": "unit_code", "body_code": "unit_code", "court_code": "unit_code", "partner_code": "unit_code", "mediator_id": "mediator_id"}
-REGRADING = {"grade", "facts"}  # the decisions that may change the grade, and so the queue priority
 
 
 def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role, ...]) -> None:
@@ -203,14 +181,11 @@ def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role
         body: body_type,  # type: ignore[valid-type]
         handle: Annotated[WorkflowHandle, Depends(case_handle)],
         principal: Annotated[Principal, Depends(case_reader(*roles))],
-        client: Annotated[Client, Depends(temporal)],
     ) -> CaseState:
         own = getattr(principal, ACTS_FOR[in_name_of]) if in_name_of else None
         if own is not None and getattr(body, in_name_of) != own:
             raise HTTPException(403, f"{in_name_of}: 只能以本人/本单位（{own}）名义办理 (you act for {own} only)")
         state = await ask(handle, handle.execute_update(update, body))
-        if path in REGRADING:
-            await keep_priority(client, handle.id, state.grade)
         log.info("decision taken", decision=path, by=principal.id)
         return in_beijing_time(state)
 

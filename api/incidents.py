@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, signed_in
-from api.cases import check_place, keep_priority, register_intake, start_case
+from api.cases import check_place, register_intake, start_case
 from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import Problem
 from domain.case import CaseFile, Intake
@@ -132,8 +132,7 @@ async def join(client: Client, case_no: str, incident: PoliceIncidentDocument) -
     link = IncidentLink(incident_id=incident.incident_id, reported_at=incident.reported_at, summary=incident.summary)
     try:
         # The update's id is the incident's: a repeat of it (retried, or sent at once) joins once.
-        state = await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")
-        await keep_priority(client, case_no, state.grade)
+        await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")
         return True
     except WorkflowUpdateFailedError as refused:
         state = await handle.query(DisputeCaseWorkflow.status)

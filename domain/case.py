@@ -92,4 +92,6 @@ class CaseFile(BaseModel):
 # Revision 4 writes a breach to the register first, alone in the task that wakes on the deadline,
 # and tells and escalates in a task of its own: when many deadlines fall due together, every
 # breach is on record before any case's escalation takes the worker (bench/README.md).
-REVISION = 4
+# Revision 5 keeps the case's queue priority at its grade's whenever the grade changes, triage
+# included (activities/queue.py); the API only sets the intake's at the start.
+REVISION = 5

@@ -7,9 +7,10 @@ from domain.labels import RiskGrade
 from domain.policy import GradingPolicy
 
 
-# Temporal works a backlogged task queue lowest priority key first (keys 1–5, unset means 3): the
-# tasks of a case red at intake pass a busy hour's blue backlog instead of queueing behind it.
+# Temporal works a backlogged task queue lowest priority key first (keys 1–5): the tasks of a red
+# case pass a busy hour's blue backlog instead of queueing behind it.
 QUEUE_PRIORITY = {RiskGrade.RED: 1, RiskGrade.YELLOW: 2, RiskGrade.BLUE: 3}
+UNSET_PRIORITY = 3  # the key Temporal gives a workflow started without one
 
 
 class Grading(BaseModel):

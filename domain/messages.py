@@ -12,6 +12,13 @@ from domain.routing import Route
 from domain.state import Clock
 
 
+class PriorityChange(BaseModel):
+    """The case's tasks and activities queue by this grade's priority from now on (domain.grading.QUEUE_PRIORITY)."""
+
+    case_no: str
+    grade: RiskGrade
+
+
 class StepRecord(BaseModel):
     """One step for the register: a timeline row keyed (case_no, seq), and the row's new values.
 

@@ -1,11 +1,17 @@
 """Helpers the scenario tests share: a registration form, and waiting on a case through the API."""
 
 import asyncio
+import random
 import time
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 from temporalio.client import WorkflowHandle
+
+from domain.timezone import as_shanghai
+
+PLATFORM = "GA-JQPT"  # the seed's police platform (a unit of kind police)
 
 
 def wage_arrears(**changes) -> dict:
@@ -24,6 +30,24 @@ def wage_arrears(**changes) -> dict:
     }
     form.update(changes)
     return form
+
+
+def someone(name: str) -> dict:
+    """A party nobody else in the test run shares: its own ID number and phone."""
+    return {"name": name, "id_number": f"{random.randrange(10**17):017d}X", "phone": f"139{random.randrange(10**8):08d}"}
+
+
+def incident(parties: list[dict] | None = None, **changes) -> dict:
+    """A neighbour quarrel the police attended and transferred (邻里纠纷 in 城关镇: the justice office handles it)."""
+    form = {
+        "incident_id": f"JQ{uuid.uuid4().hex[:20]}",
+        "reported_at": as_shanghai(datetime.now(UTC)).isoformat(),
+        "place": {"township_code": "139001101"},
+        "category": "邻里",
+        "summary": "楼上楼下因漏水发生争吵，民警到场劝解后移交综治中心",
+        "parties": [someone("张伟"), {**someone("李强"), "role": "respondent"}] if parties is None else parties,
+    }
+    return form | changes
 
 
 async def register_case(api: httpx.AsyncClient, form: dict | None = None) -> str:

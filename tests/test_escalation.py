@@ -3,6 +3,11 @@ declining and reopening: the scenarios a center runs every week."""
 
 from datetime import datetime
 
+from temporalio.testing import ActivityEnvironment
+
+from activities.queue import keep_priority
+from domain.labels import RiskGrade
+from domain.messages import PriorityChange
 from tests.cases import clock, decide, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 
@@ -136,7 +141,12 @@ async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
     assert moved["grade"] == "red" and "警情 3 次" in moved["grade_reasons"][0]
     assert moved["escalations"][-1]["reason"].startswith("等级升为红色")
     assert await queue_priority(handle(case_no)) == 1
-    await keep_history(handle(case_no), "regraded_red_moves_up")
+    await keep_history(handle(case_no), "regraded_red_requeued")  # revision 5; regraded_red_moves_up is revision 4
+
+
+async def test_a_queue_priority_temporal_refuses_is_logged_and_the_case_goes_on(temporal):
+    refused = PriorityChange(case_no="139001-2026-999999", grade=RiskGrade.RED)  # no such workflow
+    assert await ActivityEnvironment(client=temporal.client).run(keep_priority, refused) is False
 
 
 async def test_declined_case_is_closed_as_not_accepted(api, handle):

@@ -16,11 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from store import users
 from store.tables import Case, CaseClock, CaseEvent, SupervisionOrder
-from tests.cases import wage_arrears
+from tests.cases import PLATFORM, incident, queue_priority, someone, wage_arrears, wait_for
 from tests.conftest import sized_clocks
 from tests.faults import (
-    CALM_CLOCKS, UNITS, WORKER_GRACE, carry, check_nothing_lost_or_doubled, fault_stack, reach, register, register_unavailable, see_all_through,
+    CALM_CLOCKS, PATIENCE, UNITS, WORKER_GRACE, carry, check_nothing_lost_or_doubled, fault_stack, reach, register, register_unavailable, see_all_through,
 )
 
 pytestmark = pytest.mark.slow
@@ -195,6 +196,28 @@ async def test_a_red_case_registered_behind_a_backlog_is_dispatched_ahead_of_it(
         assert (await api.get(f"/cases/{red}")).json()["grade"] == "red"
     before_red = sum(dispatched[case_no] < dispatched[red] for case_no in blues)
     assert before_red < 100, f"{before_red} of the 300 blue cases were dispatched before the red one"
+
+
+async def test_a_case_made_red_by_a_police_call_before_its_triage_queues_as_red(stack):
+    """Two police calls on the operator's form (blue at intake), a third about the same party joined
+    while the worker is away, so before triage: triage counts it and grades the case red, and from
+    then on the case's tasks queue as red, not at the intake's blue."""
+    with stack.sessions() as session:
+        key = users.issue_system_keys(session, [PLATFORM])[PLATFORM]
+    applicant = someone("孙丽")
+    form = wage_arrears(parties=[{**applicant, "role": "applicant"}, {"name": "某物业公司", "role": "respondent"}], factors={"police_calls_30d": 2})
+    stack.kill_worker()
+    async with stack.api() as api, httpx.AsyncClient(base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=PATIENCE) as police:
+        handle = stack.client.get_workflow_handle(await register(api, form))
+        assert await queue_priority(handle) == 3
+        joined = asyncio.create_task(police.post("/incidents", json=incident([applicant])))
+        await asyncio.sleep(2)  # the join waits at the server for a worker to take it
+        stack.start_worker()
+        answer = await joined
+        assert answer.status_code == 200 and answer.json()["linked"], answer.text
+        case = await wait_for(api, handle.id, lambda c: c["grade"] is not None, timeout=60)
+    assert case["grade"] == "red" and len(case["grade_history"]) == 1, case["grade_history"]  # graded once, by triage, with the call
+    assert await queue_priority(handle) == 1
 
 
 async def dispatch_times(stack, case_nos: list[str], timeout: float = 180) -> dict:

@@ -2,39 +2,16 @@
 the same parties joins their open case and re-grades it — on a real Temporal server and register."""
 
 import asyncio
-import random
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from domain.timezone import as_shanghai
 from store import incidents
 from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident, Unit
-from tests.cases import decide, mediate, queue_priority, units_answer, wait_for, wait_for_delivery
+from tests.cases import PLATFORM, decide, incident, mediate, queue_priority, someone, units_answer, wait_for, wait_for_delivery
 from tests.conftest import keep_history
-
-PLATFORM = "GA-JQPT"  # the seed's police platform (a unit of kind police)
-
-
-def someone(name: str) -> dict:
-    """A party nobody else in the test run shares: its own ID number and phone."""
-    return {"name": name, "id_number": f"{random.randrange(10**17):017d}X", "phone": f"139{random.randrange(10**8):08d}"}
-
-
-def incident(parties: list[dict] | None = None, **changes) -> dict:
-    """A neighbour quarrel the police attended and transferred (邻里纠纷 in 城关镇: the justice office handles it)."""
-    form = {
-        "incident_id": f"JQ{uuid.uuid4().hex[:20]}",
-        "reported_at": as_shanghai(datetime.now(UTC)).isoformat(),
-        "place": {"township_code": "139001101"},
-        "category": "邻里",
-        "summary": "楼上楼下因漏水发生争吵，民警到场劝解后移交综治中心",
-        "parties": [someone("张伟"), {**someone("李强"), "role": "respondent"}] if parties is None else parties,
-    }
-    return form | changes
 
 
 @pytest.fixture

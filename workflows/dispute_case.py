@@ -30,14 +30,14 @@ with workflow.unsafe.imports_passed_through():
         IncidentLink, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit,
         SupervisionRequest, UnitFeedback, UnitResponse,
     )
-    from domain.grading import grade
+    from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
     from domain.household import HouseholdLink
     from domain.labels import (
         Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, PoliceStatus, Result, RiskGrade, Stage, UnitKind,
     )
     from domain.messages import (
         AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
-        Notice, RouteRequest, Routing, StepRecord,
+        Notice, PriorityChange, RouteRequest, Routing, StepRecord,
     )
     from domain.documents import DispatchDocument, ReferralDocument
     from domain.policy import ClockRule, ClockSet
@@ -119,6 +119,8 @@ class DisputeCaseWorkflow:
         # process instead of holding it; revision-1 cases keep their recorded commands.
         self.background = case.revision >= 2
         self.breach_first = case.revision >= 4  # revision 4: a clock's notice recorded before it is told; a breach alone in its task
+        self.requeues = case.revision >= 5  # revision 5: the queue priority follows the grade (keep_priority)
+        self.queue_priority = workflow.info().priority.priority_key or UNSET_PRIORITY
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
         self.police_feed: list[PoliceStatusDocument] = []
@@ -155,6 +157,7 @@ class DisputeCaseWorkflow:
     async def triage(self) -> None:
         grading = grade(self.factors, self.case.policy.grading)
         self.set_grade(grading.grade, grading.reasons, by=SYSTEM)
+        await self.keep_priority()  # red by a police call that came before triage: first in the queue from here on
         await self.reroute(level=None)
         await self.advance(Stage.TRIAGED, f"评定为{grading.grade.label}色（{'；'.join(grading.reasons)}），由{self.route_text()}承办")
         if grading.grade == RiskGrade.RED:
@@ -951,12 +954,31 @@ class DisputeCaseWorkflow:
     async def regrade(self, new: RiskGrade, reasons: list[str], by: str, role: str, note: str | None = None) -> None:
         old = self.state.grade
         self.set_grade(new, reasons, by)
+        await self.keep_priority()
         await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""), by=by, role=role)
         if new == RiskGrade.RED:
             self.start_emergency()
         wanted = handling_level(new, self.state.centers)
         if LADDER.index(wanted) > LADDER.index(self.state.level) and self.level_end is None and self.state.stage in (Stage.DISPATCHED, Stage.HANDLING):
             self.level_end = LevelEnd("regraded", f"等级升为{new.label}色，改由{wanted.label}级办理", by, to_level=wanted)
+
+    async def keep_priority(self) -> None:
+        """The case's tasks and activities queue at its grade's priority from now on. Only a
+        scheduling hint: when Temporal refuses, the case goes on and the next regrade asks again."""
+        wanted = QUEUE_PRIORITY[self.state.grade]
+        if not self.requeues or wanted == self.queue_priority:
+            return
+        try:
+            changed = await workflow.execute_local_activity(
+                "keep_priority", PriorityChange(case_no=self.case.case_no, grade=self.state.grade), result_type=bool,
+                summary=f"排队优先级 queue priority {wanted} ({self.state.grade.label}色)",
+                start_to_close_timeout=timedelta(seconds=10), retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except ActivityError as error:
+            workflow.logger.warning("queue priority not kept", extra={"case_no": self.case.case_no, "error": str(error.cause)})
+            return
+        if changed:
+            self.queue_priority = wanted
 
     async def reroute(self, level: Level | None) -> None:
         routing = await workflow.execute_local_activity(
