@@ -100,8 +100,14 @@ class FaultStack:
         await ensure_search_attributes(client, self.settings.temporal_namespace)
 
     def stop_temporal(self) -> None:
-        self.temporal.terminate()  # SIGTERM, as a service manager stops it
-        self.temporal.wait(timeout=30)
+        """As a service manager stops it: SIGTERM, and SIGKILL when it has not stopped in 30 s (the
+        dev server's shutdown now and then hangs with the worker's long polls open)."""
+        self.temporal.terminate()
+        try:
+            self.temporal.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.temporal.kill()
+            self.temporal.wait(timeout=10)
 
     async def ensure_temporal(self) -> None:
         if self.temporal.poll() is not None:
