@@ -144,7 +144,7 @@ async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
     await keep_history(handle(case_no), "regraded_red_requeued")  # revision 5; regraded_red_moves_up is revision 4
 
 
-async def test_a_queue_priority_temporal_refuses_is_logged_and_the_case_goes_on(temporal):
+async def test_a_queue_priority_temporal_refuses_is_answered_false_not_raised(temporal):
     refused = PriorityChange(case_no="139001-2026-999999", grade=RiskGrade.RED)  # no such workflow
     assert await ActivityEnvironment(client=temporal.client).run(keep_priority, refused) is False
 

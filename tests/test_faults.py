@@ -66,8 +66,8 @@ async def test_temporal_restarting_mid_flight_loses_nothing_and_the_api_says_ret
     registered, settled = [], []
     async with stack.api() as api, stack.api(patient=False) as impatient:
         cases = asyncio.create_task(see_all_through(api, count=30, concurrency=10, registered=registered, settled=settled))
-        # Stopped while cases are in flight: a moment into the run, and never after the last one
-        # settled (on a fast machine 20 cases were all settled within the 2-5 s this once waited).
+        # Stopped a moment into the run, while cases are in flight (on a fast machine all of 20
+        # cases had settled within the 2-5 s this once waited).
         await asyncio.sleep(random.Random(20261128).uniform(1.0, 2.0))
         assert len(registered) > len(settled), "no case in flight"
         stack.stop_temporal()
