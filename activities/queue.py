@@ -10,7 +10,6 @@ from temporalio.api.workflow.v1 import WorkflowExecutionOptions
 from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionOptionsRequest
 from temporalio.service import RPCError
 
-from domain.grading import QUEUE_PRIORITY
 from domain.messages import PriorityChange
 
 log = structlog.get_logger("queue")
@@ -24,10 +23,10 @@ async def keep_priority(change: PriorityChange) -> bool:
         await client.workflow_service.update_workflow_execution_options(UpdateWorkflowExecutionOptionsRequest(
             namespace=client.namespace,
             workflow_execution=WorkflowExecution(workflow_id=change.case_no),
-            workflow_execution_options=WorkflowExecutionOptions(priority=Priority(priority_key=QUEUE_PRIORITY[change.grade])),
+            workflow_execution_options=WorkflowExecutionOptions(priority=Priority(priority_key=change.priority_key)),
             update_mask=FieldMask(paths=["priority"]),
         ))
     except RPCError as error:
-        log.warning("queue priority not updated", case_no=change.case_no, grade=change.grade, error=str(error))
+        log.warning("queue priority not updated", case_no=change.case_no, priority_key=change.priority_key, error=str(error))
         return False
     return True

@@ -13,10 +13,10 @@ from domain.state import Clock
 
 
 class PriorityChange(BaseModel):
-    """The case's tasks and activities queue by this grade's priority from now on (domain.grading.QUEUE_PRIORITY)."""
+    """The case's tasks and activities queue at this key from now on (its grade's: domain.grading.QUEUE_PRIORITY)."""
 
     case_no: str
-    grade: RiskGrade
+    priority_key: int = Field(ge=1, le=5)
 
 
 class StepRecord(BaseModel):

@@ -151,15 +151,12 @@ class FaultStack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.api_port}"
 
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
     @asynccontextmanager
-    async def api(self, patient: bool = True):
-        """An API client signed in as the suite's admin; patient: it rides out restarts (503)."""
+    async def api(self, patient: bool = True, key: str | None = None):
+        """An API client signed in with key (the suite's admin's by default); patient: it rides out restarts (503)."""
         transport = Patient() if patient else None
-        async with httpx.AsyncClient(base_url=self.api_url, headers=self.auth, transport=transport, timeout=PATIENCE) as client:
+        headers = {"Authorization": f"Bearer {key or self.api_key}"}
+        async with httpx.AsyncClient(base_url=self.api_url, headers=headers, transport=transport, timeout=PATIENCE) as client:
             yield client
 
     @asynccontextmanager

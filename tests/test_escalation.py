@@ -6,6 +6,7 @@ from datetime import datetime
 from temporalio.testing import ActivityEnvironment
 
 from activities.queue import keep_priority
+from domain.grading import QUEUE_PRIORITY
 from domain.labels import RiskGrade
 from domain.messages import PriorityChange
 from tests.cases import clock, decide, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
@@ -145,7 +146,7 @@ async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
 
 
 async def test_a_queue_priority_temporal_refuses_is_answered_false_not_raised(temporal):
-    refused = PriorityChange(case_no="139001-2026-999999", grade=RiskGrade.RED)  # no such workflow
+    refused = PriorityChange(case_no="139001-2026-999999", priority_key=QUEUE_PRIORITY[RiskGrade.RED])  # no such workflow
     assert await ActivityEnvironment(client=temporal.client).run(keep_priority, refused) is False
 
 

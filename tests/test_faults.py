@@ -21,7 +21,7 @@ from store.tables import Case, CaseClock, CaseEvent, SupervisionOrder
 from tests.cases import PLATFORM, incident, queue_priority, someone, wage_arrears, wait_for
 from tests.conftest import sized_clocks
 from tests.faults import (
-    CALM_CLOCKS, PATIENCE, UNITS, WORKER_GRACE, carry, check_nothing_lost_or_doubled, fault_stack, reach, register, register_unavailable, see_all_through,
+    CALM_CLOCKS, UNITS, WORKER_GRACE, carry, check_nothing_lost_or_doubled, fault_stack, reach, register, register_unavailable, see_all_through,
 )
 
 pytestmark = pytest.mark.slow
@@ -209,7 +209,7 @@ async def test_a_case_made_red_by_a_police_call_before_its_triage_queues_as_red(
     applicant = someone("孙丽")
     form = wage_arrears(parties=[{**applicant, "role": "applicant"}, {"name": "某物业公司", "role": "respondent"}], factors={"police_calls_30d": 2})
     stack.kill_worker()
-    async with stack.api() as api, httpx.AsyncClient(base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=PATIENCE) as police:
+    async with stack.api() as api, stack.api(patient=False, key=key) as police:
         handle = stack.client.get_workflow_handle(await register(api, form))
         assert await queue_priority(handle) == 3
         joined = asyncio.create_task(police.post("/incidents", json=incident([applicant])))

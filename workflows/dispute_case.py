@@ -970,7 +970,7 @@ class DisputeCaseWorkflow:
             return
         try:
             changed = await workflow.execute_local_activity(
-                "keep_priority", PriorityChange(case_no=self.case.case_no, grade=self.state.grade), result_type=bool,
+                "keep_priority", PriorityChange(case_no=self.case.case_no, priority_key=wanted), result_type=bool,
                 summary=f"排队优先级 queue priority {wanted} ({self.state.grade.label}色)",
                 start_to_close_timeout=timedelta(seconds=10), retry_policy=RetryPolicy(maximum_attempts=3),
             )
