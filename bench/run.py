@@ -69,9 +69,15 @@ def neighbour(place: dict | None = None) -> dict:
     }
 
 
-def wages() -> dict:
-    """A yellow wage case in 城关镇: the labour office leads, the justice office assists."""
-    return {**neighbour({"township_code": "139001101"}), "category": "劳动争议", "factors": {"vulnerable_groups": ["migrant_worker_wages"]}}
+STORM_UNIT = "T101-PCS"
+
+
+def accident() -> dict:
+    """A yellow traffic-accident dispute in 城关镇 (six people): the police station (STORM_UNIT) alone
+    handles it, so a case has one response deadline and a storm of S cases is S deadlines. (A case
+    with an assisting unit has a second response clock, due before the moved ones, and those
+    breaches ran just ahead of the storm it measured.)"""
+    return {**neighbour({"township_code": "139001101"}), "category": "交通事故", "summary": "多车剐蹭后各方就赔偿争执不下", "factors": {"people_involved": 6}}
 
 
 def land() -> dict:
@@ -191,7 +197,7 @@ class Bench:
         return events, activities
 
     async def storm(self, count: int, concurrency: int) -> dict:
-        results, _ = await self.burst([wages() for _ in range(count)], concurrency, "storm: registering")
+        results, _ = await self.burst([accident() for _ in range(count)], concurrency, "storm: registering")
         cases = [r[0] for r in results]
         dues = {}
         for case_no in cases:
@@ -205,7 +211,7 @@ class Bench:
         async def move(case_no: str) -> bool:
             async with gate:
                 by = (target - dues[case_no]).total_seconds()
-                body = {"supervisor": "压测", "clock": "response", "unit_code": "T101-LDS", "by": by, "reason": "deadline storm"}
+                body = {"supervisor": "压测", "clock": "response", "unit_code": STORM_UNIT, "by": by, "reason": "deadline storm"}
                 try:
                     return (await self.api.post(f"/cases/{case_no}/extensions", json=body)).is_success
                 except httpx.TimeoutException:
@@ -217,7 +223,7 @@ class Bench:
         cases.reverse()
         moved = [case for case, ok in zip(cases, await asyncio.gather(*(move(c) for c in cases))) if ok]
         console.print(f"storm: {len(moved)} of {count} response deadlines moved to {target.isoformat()}")
-        lateness = await self.breach_lateness(moved, "T101-LDS", settle=target.timestamp() + STORM_WAIT)
+        lateness = await self.breach_lateness(moved, STORM_UNIT, settle=target.timestamp() + STORM_WAIT)
         # Measured: end the storm's cases, or every unanswered level breaches again up the ladder
         # and the next scenario would run inside the cascade.
         await asyncio.gather(*(self.end(case_no, gate) for case_no in cases))
