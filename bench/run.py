@@ -396,24 +396,31 @@ def machine() -> dict:
 
 STORM_WAIT = 120  # seconds after the storm's due time that its breaches are waited for
 
-# The bench's clocks: blue long (its cases stay open), yellow response 300 s (long enough to move
-# them all into one second; its reminder passes early), red response 10 s (the trickle breaches).
+# The bench's clocks: blue long (its cases stay open), yellow response long enough to register the
+# storm and move it all into one second before the first case's own deadline (its reminder passes
+# early), red response 10 s (the trickle breaches).
 BENCH_CLOCKS = {
-    "ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH": "300",
     "ONEDOOR_CLOCKS__YELLOW__RESPONSE__REMIND_AT": "0.01",
     "ONEDOOR_CLOCKS__RED__RESPONSE__LENGTH": "10",
     "ONEDOOR_CLOCKS__RED__EMERGENCY_ACK__LENGTH": "86400",
 }
 
 
-def bench_settings(data_dir: Path, database_url: str | None) -> tuple[Settings, dict]:
+def storm_clock(storm: int) -> int:
+    """Seconds of the yellow response clock: 300, or 0.3 s a storm case when more. At the default
+    cache 2,000 cases took about 5 minutes from registration to the last move (bench/README.md)."""
+    return max(300, round(0.3 * storm))
+
+
+def bench_settings(data_dir: Path, database_url: str | None, storm: int) -> tuple[Settings, dict]:
     """A separate stack on its own ports and files, and the environment its services read."""
     values = dict(
         data_dir=data_dir, temporal_address="127.0.0.1:17233", temporal_ui_port=18233, api_port=18000,
         simulator_port=18100, simulator_url="http://127.0.0.1:18100", task_queue="onedoor-bench", log_level="WARNING",
     )
     # The bench's clocks unless the environment sets its own (a shorter storm wait for a small run).
-    env = BENCH_CLOCKS | {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    clocks = BENCH_CLOCKS | {"ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH": str(storm_clock(storm))}
+    env = clocks | {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env |= {f"ONEDOOR_{name.upper()}": str(value) for name, value in values.items()}
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -449,7 +456,7 @@ def run(options: dict, database_url: str | None) -> dict:
     before = machine()
     # A fresh PostgreSQL database per run (dropped afterwards), as the SQLite register is a fresh file.
     with throwaway_register(Settings(database_url=database_url).register_url, data_dir, "bench") if database_url else nullcontext() as url:
-        settings, env = bench_settings(data_dir, url)
+        settings, env = bench_settings(data_dir, url, options["storm"])
         if options["storm"] > settings.worker_cached_cases:
             console.print(f"[yellow]storm {options['storm']} > the worker's cache of {settings.worker_cached_cases} cases: every storm task "
                           "replays its case and the figure measures the thrash; set ONEDOOR_WORKER_CACHED_CASES above the storm (bench/README.md)")
