@@ -203,8 +203,10 @@ class Bench:
         for case_no in cases:
             while not (response := await self.api.get(f"/cases/{case_no}")).is_success or not response.json()["clocks"]:
                 await asyncio.sleep(0.2)
-            case = response.json()
-            dues[case_no] = datetime.fromisoformat(next(c for c in case["clocks"] if c["name"] == "response" and c["unit_code"] == case["lead_unit"])["due_at"])
+            responses = [c for c in response.json()["clocks"] if c["name"] == "response"]
+            if [c["unit_code"] for c in responses] != [STORM_UNIT]:  # a second unit's deadline would breach outside the storm
+                raise RuntimeError(f"storm case {case_no}: response clocks of {[c['unit_code'] for c in responses]}, not {STORM_UNIT} alone — the duty list changed (bench/run.py, accident)")
+            dues[case_no] = datetime.fromisoformat(responses[0]["due_at"])
         target = max(dues.values()).replace(microsecond=0) + timedelta(seconds=2)
         gate = asyncio.Semaphore(concurrency)
 
