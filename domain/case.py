@@ -94,4 +94,7 @@ class CaseFile(BaseModel):
 # breach is on record before any case's escalation takes the worker (bench/README.md).
 # Revision 5 keeps the case's queue priority at its grade's whenever the grade changes, triage
 # included (activities/queue.py); the API only sets the intake's at the start.
-REVISION = 5
+# Revision 6 publishes a breach's search attributes with its notices, not in the task that records
+# it: each upsert costs the server a visibility write, and in a storm of deadlines every breach
+# waited for the others' (bench/README.md).
+REVISION = 6

@@ -70,7 +70,8 @@ def summary_of(event) -> str:
 
 async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, clocks, handle):
     """Many deadlines due together: the task that wakes on a deadline writes only the breach
-    (revision 4) and ends, so the other cases' breaches are recorded before any escalation runs."""
+    (revision 4), not even the search attributes (revision 6), and ends, so the other cases'
+    breaches are recorded before any escalation runs."""
     clocks(response=3)
     case_no = await register_case(api)
     escalated = await wait_for(api, case_no, lambda c: c["escalations"] and c["mediations"][-1]["level"] == "county", timeout=20)
@@ -83,13 +84,15 @@ async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, 
     assert len(breach_tasks) == 1
     assert sorted(summary for task, summary in markers if task in breach_tasks) == ["超时督办 响应时限"] * 2
     breach_task = breach_tasks.pop()
+    upserts = [e.upsert_workflow_search_attributes_event_attributes.workflow_task_completed_event_id for e in events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    assert breach_task not in upserts and max(upserts) > breach_task  # the overdue flag is published with the notices
     handoffs = [e for e in events if e.timer_started_event_attributes.timer_id and summary_of(e).startswith("超时已登记")]
     assert len(handoffs) == 2 and all(e.timer_started_event_attributes.workflow_task_completed_event_id == breach_task for e in handoffs)
     # Then, in later tasks: the unit and the leader told, the case routed up to the county.
     later = [summary for task, summary in markers if task > breach_task]
     assert later.count("通知承办单位：breach") == 2 and "通知领导：breach" in later
     assert any(summary.startswith("按职责清单分流") for summary in later)
-    await keep_history(handle(case_no), "breach_recorded_before_escalation")
+    await keep_history(handle(case_no), "breach_task_writes_the_register_only")
 
 
 def hold_register(database_url: str, seconds: float) -> None:

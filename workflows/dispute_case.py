@@ -119,6 +119,7 @@ class DisputeCaseWorkflow:
         # process instead of holding it; revision-1 cases keep their recorded commands.
         self.background = case.revision >= 2
         self.breach_first = case.revision >= 4  # revision 4: a clock's notice recorded before it is told; a breach alone in its task
+        self.quiet_breach = case.revision >= 6  # revision 6: a breach's search attributes are published with its notices
         self.requeues = case.revision >= 5  # revision 5: the queue priority follows the grade (keep_priority)
         self.queue_priority = workflow.info().priority.priority_key or UNSET_PRIORITY
         self.side_tasks: list[asyncio.Task] = []
@@ -590,7 +591,13 @@ class DisputeCaseWorkflow:
         return clock.name in (ClockName.RESPONSE, ClockName.FEEDBACK) and assignment is not None and assignment.lead
 
     async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
-        self.publish(last=text)
+        # A search-attribute upsert costs the server a visibility write, which in a storm of
+        # deadlines every breach waited for: from revision 6 a breach's follows with its notices.
+        quiet = kind == "breach" and self.quiet_breach
+        if quiet:
+            workflow.set_current_details(self.details(text))
+        else:
+            self.publish(last=text)
         if not self.breach_first:
             self.tell_clock(kind, clock, to_level, text)
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
@@ -605,6 +612,8 @@ class DisputeCaseWorkflow:
                 # A task holds its worker slot until its last local activity: ending it here lets the
                 # other deadlines due now be recorded before this case's notices and escalation.
                 await workflow.sleep(HANDOFF, summary="超时已登记，随后通知并升级 breach on record, escalation follows")
+                if quiet:
+                    self.publish(last=text)
             self.tell_clock(kind, clock, to_level, text)
 
     def tell_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
