@@ -241,7 +241,9 @@ class Bench:
             events = (await self.client.get_workflow_handle(case_no).fetch_history()).events
             times = [(e.WhichOneof("attributes"), e.event_time.ToDatetime(timezone.utc).timestamp() - due) for e in events]
             woke = next((i for i, (kind, late) in enumerate(times) if kind == "timer_fired_event_attributes" and late >= -0.5), None)
-            start = next((late for kind, late in times[woke:] if kind == "workflow_task_started_event_attributes"), None) if woke is not None else None
+            if woke is None:
+                continue
+            start = next((late for kind, late in times[woke:] if kind == "workflow_task_started_event_attributes"), None)
             if start is not None:
                 fired.append(times[woke][1])
                 started.append(start)

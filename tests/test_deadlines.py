@@ -85,7 +85,7 @@ async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, 
     assert sorted(summary for task, summary in markers if task in breach_tasks) == ["超时督办 响应时限"] * 2
     breach_task = breach_tasks.pop()
     upserts = [e.upsert_workflow_search_attributes_event_attributes.workflow_task_completed_event_id for e in events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
-    assert breach_task not in upserts and max(upserts) > breach_task  # the overdue flag is published with the notices
+    assert breach_task not in upserts and max(upserts) > breach_task  # published a task later (test_a_co_units_breach_reaches_the_supervisors_overdue_filter)
     handoffs = [e for e in events if e.timer_started_event_attributes.timer_id and summary_of(e).startswith("超时已登记")]
     assert len(handoffs) == 2 and all(e.timer_started_event_attributes.workflow_task_completed_event_id == breach_task for e in handoffs)
     # Then, in later tasks: the unit and the leader told, the case routed up to the county.
@@ -93,6 +93,22 @@ async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, 
     assert later.count("通知承办单位：breach") == 2 and "通知领导：breach" in later
     assert any(summary.startswith("按职责清单分流") for summary in later)
     await keep_history(handle(case_no), "breach_task_writes_the_register_only")
+
+
+async def test_a_co_units_breach_reaches_the_supervisors_overdue_filter(api, clocks, temporal):
+    """A breach that does not move the case (the assisting unit's) still shows in the UI's
+    `Overdue=true` list: the task after the breach's publishes it (revision 6)."""
+    clocks(response=3)
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    await decide(api, case_no, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
+    breached = await wait_for(api, case_no, lambda c: any(x["unit_code"] == "T101-SFS" and x["status"] == "breached" for x in c["clocks"]), timeout=15)
+    assert not breached["escalations"] and breached["overdue"] is True
+    query = f'Overdue=true AND WorkflowId="{case_no}"'
+    deadline = time.monotonic() + 10
+    while not [w async for w in temporal.client.list_workflows(query)]:
+        assert time.monotonic() < deadline, "the UI's overdue filter never listed the case"
+        await asyncio.sleep(0.2)
 
 
 def hold_register(database_url: str, seconds: float) -> None:

@@ -594,10 +594,7 @@ class DisputeCaseWorkflow:
         # A search-attribute upsert costs the server a visibility write, which in a storm of
         # deadlines every breach waited for: from revision 6 a breach's follows with its notices.
         quiet = kind == "breach" and self.quiet_breach
-        if quiet:
-            workflow.set_current_details(self.details(text))
-        else:
-            self.publish(last=text)
+        self.publish(last=text, search=not quiet)
         if not self.breach_first:
             self.tell_clock(kind, clock, to_level, text)
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
@@ -1061,9 +1058,13 @@ class DisputeCaseWorkflow:
         self.state.steps.append(Step(at=at, stage=stage, note=note))
         workflow.logger.info(note, extra={"case_no": self.case.case_no, "stage": stage.value})
 
-    def publish(self, last: str | None = None) -> None:
-        """Search attributes and current details: what the Temporal UI shows a supervisor."""
+    def publish(self, last: str | None = None, search: bool = True) -> None:
+        """Search attributes and current details: what the Temporal UI shows a supervisor
+        (without `search`, the details only)."""
         state = self.state
+        workflow.set_current_details(self.details(last or state.steps[-1].note))
+        if not search:
+            return
         updates = [
             sa.CASE_STAGE.value_set(state.stage.value),
             sa.CATEGORY.value_set(state.category.value),
@@ -1081,7 +1082,6 @@ class DisputeCaseWorkflow:
                 sa.LEAD_UNIT.value_set(state.lead_unit),
             ]
         workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(self.details(last or state.steps[-1].note))
 
     def details(self, last: str) -> str:
         state = self.state
