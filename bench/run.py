@@ -161,7 +161,6 @@ class Bench:
             "api_latency_s": spread([r[2] for r in results]),
             "to_dispatched_s": spread(to_dispatched),
             "dispatched": len(to_dispatched),
-            "resent": self.resent,
         }
 
     async def lifecycle(self, count: int, concurrency: int) -> dict:
@@ -479,6 +478,7 @@ async def scenarios(settings: Settings, processes, options: dict) -> dict:
             settled["open"] = await quiet(processes)
             onedoor["open"] = await bench.open_caseload(options["open"], c)
         onedoor["settled_before_s"] = settled
+        onedoor["registrations_resent"] = bench.resent
     return {"onedoor": onedoor, "bare": bare}
 
 
@@ -539,6 +539,7 @@ def figures(summary: dict) -> list[tuple[str, float | None, float | None, str]]:
         ("open: red case registered → unit called, p99 during the ramp and its backlog (s)", get(one, "open", "red_to_unit_called_s", "p99"), None, ""),
         ("open: breach late p99 during the ramp and its backlog (s)", get(one, "open", "trickle_breach_late_s", "p99"), None, ""),
         ("open: steady breach late p99 (s)", get(one, "open", "steady_breach_late_s", "p99"), None, "≤ 2"),
+        ("registrations sent again after a dropped connection", get(one, "registrations_resent"), None, ""),
     ]
 
 
