@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_url: str | None = Field(None, description="where units and the simulator reach the API; http://api_host:api_port when unset")
+    http_keep_alive: int = Field(
+        75, ge=1, description="seconds the API and the simulator keep an idle connection open: longer than any client's pool (httpx 5 s) or proxy in "
+        "front (nginx 60 s) keeps it, so a request is never sent on a connection the server is closing (the client would see a reset)",
+    )
     simulator_host: str = "127.0.0.1"
     simulator_port: int = 8100
     simulator_url: str = "http://127.0.0.1:8100"

@@ -94,5 +94,8 @@ def main() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
-    # A request waiting on a case (an update) must not hold up a shutdown for ever.
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None,
+        timeout_graceful_shutdown=10,  # a request waiting on a case (an update) must not hold up a shutdown for ever
+        timeout_keep_alive=settings.http_keep_alive,
+    )

@@ -136,4 +136,5 @@ def main() -> None:
         host=settings.simulator_host,
         port=settings.simulator_port,
         log_config=None,
+        timeout_keep_alive=settings.http_keep_alive,
     )

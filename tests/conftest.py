@@ -78,7 +78,7 @@ def sessions(database_url):
 
 
 async def serve(app, port: int):
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=3))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=3, timeout_keep_alive=Settings().http_keep_alive))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

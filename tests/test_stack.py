@@ -2,6 +2,7 @@
 Ctrl-C, and keeps its data across a restart. And docker-compose.yml names what the code reads."""
 
 import asyncio
+import http.client
 import os
 import signal
 import subprocess
@@ -60,6 +61,24 @@ def weekly_report_time_zones(address: str, scopes: list[str]) -> set[str]:
     return asyncio.run(describe())
 
 
+def still_answering_after_idle(urls: list[str], idle: float) -> list[bool]:
+    """Whether each server answers again on its connection after it lay idle this long."""
+    connections = [http.client.HTTPConnection(httpx.URL(url).host, httpx.URL(url).port, timeout=5) for url in urls]
+    for connection in connections:
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+    time.sleep(idle)
+    answered = []
+    for connection in connections:
+        try:
+            connection.request("GET", "/healthz")
+            answered.append(connection.getresponse().status in (200, 404))  # the simulator has no /healthz
+        except (http.client.RemoteDisconnected, ConnectionError):
+            answered.append(False)
+        connection.close()
+    return answered
+
+
 @pytest.mark.slow
 def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
     ports = {name: free_port() for name in ("TEMPORAL", "UI", "API", "SIMULATOR")}
@@ -85,6 +104,9 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
     case_when(api, case_no, "dispatched")
     assert weekly_report_time_zones(f"127.0.0.1:{ports['TEMPORAL']}", ["139001", "139001101", "139001102"]) == {"Asia/Shanghai"}
     assert httpx.get(f"http://127.0.0.1:{ports['UI']}/", timeout=5).status_code == 200  # the Temporal Web UI
+    # A client's pool reuses a connection for 5 s (httpx), a proxy's for 60 s (nginx): the API and the
+    # simulator keep theirs open longer, else a request sent as the server closes it is reset.
+    assert still_answering_after_idle([url, env["ONEDOOR_SIMULATOR_URL"]], idle=6) == [True, True]
     output = interrupt(stack)
     assert stack.returncode is not None
     assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"http://localhost:{ports['UI']}" in output
