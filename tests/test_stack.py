@@ -25,9 +25,20 @@ from tests.conftest import free_port
 ROOT = Path(__file__).parent.parent
 
 
-def start_stack(env: dict) -> subprocess.Popen:
-    onedoor = Path(sys.executable).parent / "onedoor"
-    return subprocess.Popen([str(onedoor), "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+@pytest.fixture
+def start_stack():
+    """Starts `onedoor up`; a stack a failed assertion left running is stopped after the test."""
+    started = []
+
+    def start(env: dict) -> subprocess.Popen:
+        onedoor = Path(sys.executable).parent / "onedoor"
+        started.append(subprocess.Popen([str(onedoor), "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            interrupt(process)
 
 
 def interrupt(process: subprocess.Popen) -> str:
@@ -80,7 +91,7 @@ def still_answering_after_idle(urls: list[str], idle: float) -> list[bool]:
 
 
 @pytest.mark.slow
-def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
+def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, start_stack):
     ports = {name: free_port() for name in ("TEMPORAL", "UI", "API", "SIMULATOR")}
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default: SQLite
     env.update(
@@ -116,17 +127,14 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path):
         httpx.get(f"{url}/healthz", timeout=1)
 
     stack = start_stack(env)
-    try:
-        wait_healthy(url, [stack])
-        assert api.get(f"/cases/{case_no}").status_code == 401  # a new start, a new admin key
-        api = signed_in(url, data_dir)
-        # The case, its clocks and its register row are all still there, and it goes on.
-        assert api.get(f"/cases/{case_no}").json()["stage"] == "dispatched"
-        assert api.get(f"/cases/{case_no}/register").json()["lead_unit"] == "T101-LDS"
-        answered = api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘干事"})
-        assert answered.status_code == 200, answered.text
-    finally:
-        interrupt(stack)
+    wait_healthy(url, [stack])
+    assert api.get(f"/cases/{case_no}").status_code == 401  # a new start, a new admin key
+    api = signed_in(url, data_dir)
+    # The case, its clocks and its register row are all still there, and it goes on.
+    assert api.get(f"/cases/{case_no}").json()["stage"] == "dispatched"
+    assert api.get(f"/cases/{case_no}/register").json()["lead_unit"] == "T101-LDS"
+    answered = api.post(f"/cases/{case_no}/response", json={"unit_code": "T101-LDS", "handler": "刘干事"})
+    assert answered.status_code == 200, answered.text
 
 
 def test_compose_runs_each_service_from_our_image_with_settings_the_code_reads():
