@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, Policy
+from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, LadderPolicy, Policy
 
 
 class Settings(BaseSettings):
@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     county_code: str = Field("139001", pattern=r"^\d{6}$", description="行政区划代码 of the county, prefixes case numbers")
     clocks: ClockPolicy = Field(default_factory=ClockPolicy, description="per grade and step; e.g. ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH=30")
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
+    ladder: LadderPolicy = Field(default_factory=LadderPolicy, description="分层递进: whether a breach lifts the case a level; e.g. ONEDOOR_LADDER__BREACH_ESCALATES=false")
     household: HouseholdPolicy = Field(default_factory=HouseholdPolicy, description="家庭和谐服务档案: visits by risk, calm period; e.g. ONEDOOR_HOUSEHOLD__CALM_PERIOD=P60D")
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy, description="units' systems: retries and the outage window before the inbox fallback; e.g. ONEDOOR_DELIVERY__OUTAGE_WINDOW=PT1H")
     incident_link_window: timedelta = Field(
@@ -108,4 +109,4 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     def policy(self) -> Policy:
-        return Policy(grading=self.grading, clocks=self.clocks, household=self.household, delivery=self.delivery)
+        return Policy(grading=self.grading, ladder=self.ladder, clocks=self.clocks, household=self.household, delivery=self.delivery)

@@ -12,6 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import sessions
+from domain.decisions import SignedIn
 from domain.labels import Role
 from store import directory, users
 from store.tables import Case, CaseClock, Unit
@@ -28,6 +29,11 @@ class Principal:
     jurisdiction_code: str | None
     unit_code: str | None
     mediator_id: str | None
+
+    @property
+    def signed_in(self) -> SignedIn:
+        """What a decision carries to the case and the audit of who took it."""
+        return SignedIn(user_id=self.id, role=self.role, jurisdiction_code=self.jurisdiction_code)
 
 
 def unauthenticated(message: str) -> HTTPException:

@@ -3,14 +3,14 @@
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import Priority, WorkflowIDConflictPolicy
+from temporalio.common import Priority, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -39,11 +39,12 @@ NOT_FOUND = {404: {"model": Problem, "description": "no such case"}}
 REFUSED = {
     **NOT_FOUND,
     503: {"model": Problem, "description": "Temporal is busy or restarting: send it again"},
-    403: {"model": Problem, "description": "the caller's role may not take this decision, or acts for a unit or mediator that does not hold the case"},
+    403: {"model": Problem, "description": "the caller's role or center may not take this decision, or acts for a unit or mediator that does not hold the case"},
     409: {"model": Problem, "description": "the case is not at the stage this decision belongs to"},
+    422: {"model": Problem, "description": "a value the case cannot take (the detail names the field), or a malformed body"},
 }
 # Validators raise these ApplicationError types; anything else a case refuses is a conflict.
-STATUS_BY_REFUSAL = {"WrongActor": 403, "OutOfTurn": 409}
+STATUS_BY_REFUSAL = {"WrongActor": 403, "OutOfTurn": 409, "BadField": 422}
 
 
 def case_handle(case_no: str, client: Annotated[Client, Depends(temporal)]) -> WorkflowHandle:
@@ -73,21 +74,22 @@ async def create_case(
     intake = Intake.model_validate(new.model_dump(exclude={"client_request_id"}))
     marks = incidents.party_digests(intake.parties, marks_key)
 
-    def claim() -> tuple[CaseFile, bool]:
+    def claim() -> Registration:
         with make_session() as session:
             place = intake.place
             check_place(session, place)
             if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, place.township_code):
                 raise HTTPException(403, f"place.township_code: {place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
             try:
-                return register_intake(session, config, new.client_request_id, intake, marks)
+                return register_intake(session, config, new.client_request_id, intake, marks, operator)
             except register.RequestReused as reused:
                 raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
 
-    case, is_new = await run_in_threadpool(claim)
+    case, is_new, finished = await run_in_threadpool(claim)
     case_no = case.case_no
     structlog.contextvars.bind_contextvars(case_no=case_no)
-    await start_case(client, config, case)
+    if not finished:
+        await start_case(client, config, case)
     log.info("case registered" if is_new else "case registration repeated", new=is_new, operator=operator.id)
     if not is_new:
         response.status_code = 200
@@ -102,15 +104,21 @@ def check_place(session: Session, place: Place) -> None:
         raise HTTPException(422, f"place.{field}: {message}")
 
 
-def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str]) -> tuple[CaseFile, bool]:
+class Registration(NamedTuple):
+    case: CaseFile
+    is_new: bool
+    finished: bool  # a repeat of a registration whose case has settled: its workflow must not run again
+
+
+def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str], by: Principal) -> Registration:
     """统一受理, whatever the door (operators, the police feed): the case number this request id
     claims, new or the one it got before (register.RequestReused when it came with other content),
     and the case in the register with its parties' marks — before the answer, so the case can be
     read (and scoped) at once; the workflow's own write of it is then a no-op."""
     number, received_at, is_new = register.claim_case_number(session, client_request_id, intake, config.county_code, datetime.now(UTC))
     case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION)
-    register.record_intake(session, case, marks)
-    return case, is_new
+    register.record_intake(session, case, marks, by.signed_in)
+    return Registration(case, is_new, finished=not is_new and register.is_settled(session, number))
 
 
 def party_mark_key(config: Settings) -> bytes:
@@ -125,7 +133,10 @@ def party_mark_key(config: Settings) -> bytes:
 
 
 async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
-    """The case's workflow, once: USE_EXISTING, so a retried request whose first start got through joins it.
+    """The case's workflow, once and only once: USE_EXISTING, so a retried request whose first start got
+    through joins the running case, and REJECT_DUPLICATE, so a repeat after the case closed never starts a
+    second run of it (the server's default would). Past the history's retention Temporal forgets the id:
+    callers do not call this for a case the register has settled (register.Registration.finished).
     Its priority on the task queues is the grade its intake shows; the workflow keeps it at the case's grade from triage on."""
     intake = case.intake
     priority = Priority(priority_key=QUEUE_PRIORITY[grade(intake.factors, case.policy.grading).grade])
@@ -136,6 +147,7 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
             id=case.case_no,
             task_queue=config.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             priority=priority,
             static_summary=f"{case.case_no} · {intake.category}纠纷 · {intake.place.township_code} · {intake.source.label}受理",
         )
@@ -185,6 +197,7 @@ def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role
         own = getattr(principal, ACTS_FOR[in_name_of]) if in_name_of else None
         if own is not None and getattr(body, in_name_of) != own:
             raise HTTPException(403, f"{in_name_of}: 只能以本人/本单位（{own}）名义办理 (you act for {own} only)")
+        body = body.model_copy(update={"signed_in": principal.signed_in})  # whatever the body said
         state = await ask(handle, handle.execute_update(update, body))
         log.info("decision taken", decision=path, by=principal.id)
         return in_beijing_time(state)

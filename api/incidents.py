@@ -85,12 +85,12 @@ async def receive_incident(
     structlog.contextvars.bind_contextvars(incident_id=incident.incident_id)
     intake = incident.intake()
     marks = incidents.party_digests(intake.parties, marks_key)
-    outcome = await settle(incident, intake, marks, make_session, client, config, may_join=True)
+    outcome = await settle(incident, intake, marks, make_session, client, config, caller, may_join=True)
     if outcome.join:
-        if await join(client, outcome.case_no, incident):
+        if await join(client, outcome.case_no, incident, caller):
             await run_in_threadpool(record_join, make_session, incident, outcome)
         else:  # it closed after the register said it was open: the incident opens its own case
-            outcome = await settle(incident, intake, marks, make_session, client, config, may_join=False)
+            outcome = await settle(incident, intake, marks, make_session, client, config, caller, may_join=False)
     log.info("incident received", case_no=outcome.case_no, linked=outcome.linked, new=outcome.is_new, by=caller.id)
     if not outcome.is_new:
         response.status_code = 200
@@ -98,7 +98,7 @@ async def receive_incident(
 
 
 async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[str], make_session: sessionmaker[Session], client: Client,
-                 config: Settings, may_join: bool) -> Outcome:
+                 config: Settings, caller: Principal, may_join: bool) -> Outcome:
     """What the incident is: one seen before, a further one about the parties of an open case, or a
     new case (registered and started while no other incident about these parties is settled)."""
 
@@ -112,11 +112,11 @@ async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[s
             if open_case is not None:
                 return Outcome(open_case, linked=True, join=True), None
         try:
-            case, is_new = register_intake(session, config, incidents.request_id(incident.incident_id), intake, marks)
+            case, is_new, finished = register_intake(session, config, incidents.request_id(incident.incident_id), intake, marks, caller)
         except register.RequestReused as reused:
             raise HTTPException(409, f"incident_id: 该警情已以不同内容流转过（案件 {reused}）(incident sent before with other content)")
         incidents.record(session, incident.incident_id, case.case_no, linked=False, reported_at=incident.reported_at)
-        return Outcome(case.case_no, linked=False, is_new=is_new), case
+        return Outcome(case.case_no, linked=False, is_new=is_new), None if finished else case
 
     async with incidents.parties_serialised(make_session, marks) as session:
         outcome, case = await run_in_threadpool(decide, session)
@@ -125,11 +125,11 @@ async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[s
     return outcome
 
 
-async def join(client: Client, case_no: str, incident: PoliceIncidentDocument) -> bool:
+async def join(client: Client, case_no: str, incident: PoliceIncidentDocument, caller: Principal) -> bool:
     """Tell the open case of the further incident (it counts one more police call and re-grades);
     False when the case has closed meanwhile."""
     handle = client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_no)
-    link = IncidentLink(incident_id=incident.incident_id, reported_at=incident.reported_at, summary=incident.summary)
+    link = IncidentLink(incident_id=incident.incident_id, reported_at=incident.reported_at, summary=incident.summary, signed_in=caller.signed_in)
     try:
         # The update's id is the incident's: a repeat of it (retried, or sent at once) joins once.
         await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")

@@ -12,6 +12,7 @@ from api.cases import NOT_FOUND, ask, case_handle
 from api.views import Problem
 from domain.decisions import SupervisionRequest
 from domain.labels import Role
+from domain.routing import centers_from
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])
@@ -29,6 +30,7 @@ class SupervisionAccepted(BaseModel):
     status_code=202,
     response_model=SupervisionAccepted,
     responses={**NOT_FOUND, 409: {"model": Problem, "description": "the case is closed, or not dispatched yet"},
+               403: {"model": Problem, "description": "the supervisor's center is not above the center handling the case"},
                422: {"model": Problem, "description": "unit_code is not a unit of this case"}},
     summary="督办 a higher center orders a unit to act on the case",
 )
@@ -46,6 +48,9 @@ async def supervise(
         raise HTTPException(409, "案件尚未派单，没有可督办的单位 (not dispatched yet)")
     if state.assignment(unit) is None:
         raise HTTPException(422, f"unit_code: {unit} 不是本案承办或协办单位 (not a unit of this case)")
-    await handle.signal(DisputeCaseWorkflow.supervise, request.model_copy(update={"unit_code": unit}))
+    if principal.role != Role.ADMIN and principal.jurisdiction_code not in centers_from(state.level, state.centers, above_only=True):
+        raise HTTPException(403, f"督办须由上级综治中心发出：本案由{state.level.label}级综治中心（{state.jurisdiction_code}）办理，"
+                                 f"您属于 {principal.jurisdiction_code} (only a center above the handling one supervises it)")
+    await handle.signal(DisputeCaseWorkflow.supervise, request.model_copy(update={"unit_code": unit, "signed_in": principal.signed_in}))
     log.info("supervision order sent", by=principal.id, unit=unit)
     return SupervisionAccepted(case_no=state.case_no, unit_code=unit, order=request.order)

@@ -99,8 +99,11 @@ class Problem(BaseModel):
 
 class AuditRecord(BaseModel):
     at: datetime
-    actor: str
+    actor: str = Field(description="the name given with the change (a person's, a unit's code, the channel, or 系统)")
     role: str
+    user_id: str | None = Field(None, description="the signed-in user the change is bound to (None: the system's own step)")
+    user_role: str | None = None
+    user_jurisdiction: str | None = None
     action: str
     before: dict
     after: dict

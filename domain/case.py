@@ -97,4 +97,9 @@ class CaseFile(BaseModel):
 # Revision 6 publishes a breach's search attributes with its notices, not in the task that records
 # it: each upsert costs the server a visibility write, and in a storm of deadlines every breach
 # waited for the others' (bench/README.md).
-REVISION = 6
+# Revision 7 holds the process at its seams: lateness is supervised, not a verdict (a breach sends its 督办 to
+# the late unit's system; at the top of the ladder, or where policy keeps breaches in place, the case stays
+# with its unit under a new clock and is never referred for it); a decision's answer waits until the process
+# has acted on it; a case made red on its way up alerts the leaders of the level it goes to; every police
+# incident joined to a case hears its statuses.
+REVISION = 7

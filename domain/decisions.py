@@ -4,16 +4,31 @@ actor and the case's stage, so a decision out of turn or from the wrong party is
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.case import Code, Strict, Text
-from domain.labels import Backstop, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade
+from domain.labels import Backstop, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade, Role
 
 Name = Annotated[Text, StringConstraints(max_length=64)]
 Note = Annotated[Text, StringConstraints(max_length=4000)]
 
 
-class UnitResponse(Strict):
+class SignedIn(BaseModel):
+    """The signed-in user a decision is bound to: the audit's who, and what the case checks they may do.
+    The name a person types in a decision stays its display name."""
+
+    user_id: str
+    role: Role
+    jurisdiction_code: str | None = None
+
+
+class Decision(Strict):
+    # Set by the API from the caller's key, whatever the body says; absent in histories recorded before it.
+    signed_in: SkipJsonSchema[SignedIn | None] = None
+
+
+class UnitResponse(Decision):
     """响应: the unit acknowledges the dispatch and names who handles it."""
 
     unit_code: Code
@@ -21,7 +36,7 @@ class UnitResponse(Strict):
     note: Note | None = None
 
 
-class UnitFeedback(Strict):
+class UnitFeedback(Decision):
     """反馈: the unit reports how it handled the case."""
 
     unit_code: Code
@@ -29,7 +44,7 @@ class UnitFeedback(Strict):
     summary: Note = Field(description="处理情况")
 
 
-class GradeOverride(Strict):
+class GradeOverride(Decision):
     """An operator sets the grade by hand, with a reason."""
 
     operator: Name
@@ -37,7 +52,7 @@ class GradeOverride(Strict):
     reason: Note
 
 
-class NewFacts(Strict):
+class NewFacts(Decision):
     """New facts that re-grade the case."""
 
     reporter: Name
@@ -47,19 +62,19 @@ class NewFacts(Strict):
     note: Note
 
 
-class PauseRequest(Strict):
+class PauseRequest(Decision):
     """Waiting on a party: every running clock stops and keeps its remaining time."""
 
     actor: Name
     reason: Note
 
 
-class ResumeRequest(Strict):
+class ResumeRequest(Decision):
     actor: Name
     note: Note | None = None
 
 
-class Extension(Strict):
+class Extension(Decision):
     """A supervisor moves a deadline."""
 
     supervisor: Name
@@ -69,14 +84,14 @@ class Extension(Strict):
     reason: Note
 
 
-class MediationSession(Strict):
+class MediationSession(Decision):
     mediator_id: Code
     held_on: date
     mode: HandlingMode
     notes: Note
 
 
-class MediationResult(Strict):
+class MediationResult(Decision):
     mediator_id: Code
     outcome: MediationOutcome
     terms: Note | None = Field(None, description="协议内容 (agreement)")
@@ -94,7 +109,7 @@ class MediationResult(Strict):
         return self
 
 
-class ConsentedExtension(Strict):
+class ConsentedExtension(Decision):
     """调解延期: only with both parties' recorded consent."""
 
     mediator_id: Code
@@ -104,43 +119,43 @@ class ConsentedExtension(Strict):
     reason: Note
 
 
-class AlertAcknowledgement(Strict):
+class AlertAcknowledgement(Decision):
     center_code: Code
     leader: Name
 
 
-class ReferralAnswer(Strict):
+class ReferralAnswer(Decision):
     body_code: Code
     reference: Annotated[Text, StringConstraints(max_length=64)] = Field(description="the body's own case reference")
 
 
-class ConfirmationApplication(Strict):
+class ConfirmationApplication(Decision):
     applicant: Name
     court_code: Code
 
 
-class CourtDecision(Strict):
+class CourtDecision(Decision):
     court_code: Code
     confirmed: bool
     reference: Annotated[Text, StringConstraints(max_length=64)]
     reason: Note | None = None
 
 
-class ReturnVisit(Strict):
+class ReturnVisit(Decision):
     visitor: Name
     satisfied: bool
     notes: Note
     escalate: bool = Field(False, description="unsatisfied: reopen one level up instead of at the same level")
 
 
-class Decline(Strict):
+class Decline(Decision):
     """不予受理: the center does not take the case, with the reason."""
 
     operator: Name
     reason: Note
 
 
-class PartnerReply(Strict):
+class PartnerReply(Decision):
     """跨省协作: the partner center across the border answers the notice, and may mediate jointly."""
 
     partner_code: Code
@@ -149,7 +164,7 @@ class PartnerReply(Strict):
     note: Note
 
 
-class SupervisionRequest(Strict):
+class SupervisionRequest(Decision):
     """督办 from above: a supervisor of a higher center orders the unit (or the level) to act."""
 
     supervisor: Name
@@ -157,7 +172,7 @@ class SupervisionRequest(Strict):
     order: Note
 
 
-class Handover(Strict):
+class Handover(Decision):
     """交办: a higher center assigns the case down to a lower level, and keeps watching it."""
 
     supervisor: Name
@@ -165,7 +180,7 @@ class Handover(Strict):
     reason: Note
 
 
-class IncidentLink(Strict):
+class IncidentLink(Decision):
     """A further police incident about the same parties joins the open case and re-grades it."""
 
     incident_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,64}$")]

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.case import Place
+from domain.decisions import SignedIn
 from domain.documents import Document
 from domain.labels import Audience, Backstop, Category, Channel, Level, Result, RiskGrade, Stage, UnitKind
 from domain.routing import Route
@@ -44,6 +45,7 @@ class StepRecord(BaseModel):
     clocks: list[Clock] = []
     actor: str = Field("系统", description="who made the change: a person, a unit code or the system's timers")
     role: str = Field("system", description="operator, unit, mediator, supervisor, leader, court, body, visitor or system")
+    signed_in: SignedIn | None = Field(None, description="the signed-in user who took the decision (None: the system, or a history before it)")
     before: dict = Field({}, description="the case's fields this step changed, as they were")
     after: dict = Field({}, description="the same fields as they are now")
 

@@ -94,8 +94,20 @@ class DeliveryPolicy(BaseModel):
     longest_retry: Duration = Field(timedelta(minutes=5), description="retries never wait longer than this")
 
 
+class LadderPolicy(BaseModel):
+    """分层递进 and lateness. Lateness is supervised, it is not a verdict: a unit's breach always brings a
+    supervision order (督办) from the level above, and never sends a case to the judicial backstop."""
+
+    breach_escalates: bool = Field(
+        True, description="提级: a lead unit's or the mediation's breach also lifts the case one level (the seed's practice); "
+        "false: the case stays at its level under the order, with a new clock, for a supervisor to decide (交办/提级 by hand). "
+        "At the top of the ladder a breach always stays under the top center's supervision",
+    )
+
+
 class Policy(BaseModel):
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
+    ladder: LadderPolicy = Field(default_factory=LadderPolicy)
     clocks: ClockPolicy = Field(default_factory=ClockPolicy)
     household: HouseholdPolicy = Field(default_factory=HouseholdPolicy)
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)

@@ -44,6 +44,12 @@ def next_center(level: Level, centers: Mapping[Level, str]) -> Level | None:
     return above
 
 
+def centers_from(level: Level, centers: Mapping[Level, str], above_only: bool = False) -> list[str]:
+    """The codes of the centers at (unless `above_only`) and above a level of the ladder: who may supervise it."""
+    start = LADDER.index(level) + (1 if above_only else 0)
+    return [centers[step] for step in LADDER[start:] if step in centers]
+
+
 def handling_level(grade: RiskGrade, centers: Mapping[Level, str]) -> Level:
     """The grade's level, or the next one up that has a center (a village may have none)."""
     level: Level | None = LEVEL_BY_GRADE[grade]

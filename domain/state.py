@@ -42,6 +42,7 @@ class Clock(BaseModel):
     breached_at: datetime | None = None
     done_at: datetime | None = None
     calendar_note: str | None = None
+    moved_on: bool = False  # breached, and the case has moved on (escalated, closed): still waits for the late answer, no longer late now
     pauses: list[Pause] = []
     extensions: list[DeadlineChange] = []
 
@@ -231,4 +232,5 @@ class CaseState(BaseModel):
     @computed_field
     @property
     def overdue(self) -> bool:
-        return any(c.status == ClockStatus.BREACHED for c in self.clocks)
+        """A clock is late now: breached, and the case still waits on what it measures (not one the case has moved on from)."""
+        return any(c.status == ClockStatus.BREACHED and not c.moved_on for c in self.clocks)

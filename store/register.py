@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain.case import CaseFile, Intake
 from domain.case_number import case_number
+from domain.decisions import SignedIn
 from domain.messages import ClockNotice, StepRecord
 from domain.state import Clock
 from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, PartyMark, SupervisionOrder
@@ -91,9 +92,15 @@ def claim_case_number(session: Session, client_request_id: str, intake: Intake, 
     raise RuntimeError("could not claim a case number")
 
 
-def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = ()) -> None:
-    """The case row and its first timeline entry, once: the API writes it at intake, the workflow again (a no-op).
-    With them, the parties' marks (store/incidents.party_digests), in the same transaction as the row."""
+def is_settled(session: Session, case_no: str) -> bool:
+    """案结事了: the case's workflow has ended for good."""
+    return session.scalar(select(cases.c.settled_at).where(cases.c.case_no == case_no)) is not None
+
+
+def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = (), by: SignedIn | None = None) -> None:
+    """The case row and its first timeline entry, once: the API writes it at intake (with the signed-in user
+    who registered it), the workflow again (a no-op). With them, the parties' marks
+    (store/incidents.party_digests), in the same transaction as the row."""
     intake = case.intake
     written = insert_ignoring_duplicates(
         session,
@@ -117,9 +124,10 @@ def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = ()) -
     if written:
         session.execute(insert(CaseEvent.__table__), dict(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at,
                                                           note=f"{intake.source.label}受理：{intake.category}"))
-        # Who registered it is not known until operators sign in; the channel stands in for them.
+        # The channel is the entry's name; the user is whoever's key registered it (an operator, the police platform).
         session.execute(insert(AuditEntry.__table__), dict(case_no=case.case_no, key="0000-received", at=case.received_at, actor=intake.source.label,
-                                                           role="operator", action="received", before={}, after={"stage": "received", "category": intake.category.value}))
+                                                           role="operator", action="received", before={}, after={"stage": "received", "category": intake.category.value},
+                                                           **audit_user(by)))
     for digest in marks:
         insert_ignoring_duplicates(session, PartyMark, dict(case_no=case.case_no, digest=digest, at=case.received_at), ["case_no", "digest"])
     session.commit()
@@ -129,11 +137,16 @@ def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = ()) -
 newer_step = update(cases).where(cases.c.case_no == bindparam("step_case"), cases.c.last_step < bindparam("step_seq")).returning(cases.c.case_no)
 
 
+def audit_user(user: SignedIn | None) -> dict:
+    """The audit columns of the signed-in user behind a change."""
+    return dict(user_id=user and user.user_id, user_role=user and user.role.value, user_jurisdiction=user and user.jurisdiction_code)
+
+
 def record_step(session: Session, step: StepRecord) -> None:
     """One step: its timeline row and audit entry, and, unless a newer step got there first, the case row and clocks."""
     if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note), ["case_no", "key"]):
         session.execute(insert(AuditEntry.__table__), dict(case_no=step.case_no, key=step.key, at=step.at, actor=step.actor, role=step.role,
-                                                           action=step.kind, before=step.before, after=step.after))
+                                                           action=step.kind, before=step.before, after=step.after, **audit_user(step.signed_in)))
         columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count", "satisfied"})
         if step.stage is not None:
             columns["stage"] = step.stage.value

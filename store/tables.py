@@ -184,8 +184,12 @@ class AuditEntry(Base):
     case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), index=True)
     key: Mapped[str] = mapped_column(String(64))  # the step's key: a retried write is a no-op
     at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))  # the name given: a person's, a unit's code, the channel, or the system
+    role: Mapped[str] = mapped_column(String(16))  # the part they acted in on the case
+    # The signed-in user the API bound the change to (None: the system's own steps).
+    user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    user_role: Mapped[str | None] = mapped_column(String(16))
+    user_jurisdiction: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32), index=True)
     before: Mapped[dict] = mapped_column(JSON)
     after: Mapped[dict] = mapped_column(JSON)

@@ -14,6 +14,11 @@ from domain.timezone import as_shanghai
 PLATFORM = "GA-JQPT"  # the seed's police platform (a unit of kind police)
 
 
+def today() -> str:
+    """Today's date where the center is (Asia/Shanghai), as a form sends it."""
+    return as_shanghai(datetime.now(UTC)).date().isoformat()
+
+
 def wage_arrears(**changes) -> dict:
     """The county's everyday case: three migrant workers owed wages in 城关镇."""
     form = {
@@ -81,6 +86,17 @@ async def wait_for_delivery(simulator: httpx.AsyncClient, unit: str, case_no: st
                 return delivery
         await asyncio.sleep(0.1)
     raise AssertionError(f"{unit} never received {case_no}")
+
+
+async def supervision_documents(simulator, unit: str, case_no: str, count: int = 1) -> list[dict]:
+    """The 督办 documents (onedoor.supervision/v1) the unit's system has received about the case."""
+    for _ in range(150):
+        documents = [d["document"] for d in (await simulator.get(f"/units/{unit}/dispatches")).json()
+                     if (d["document"] or {}).get("schema_version") == "onedoor.supervision/v1" and d["document"]["case_no"] == case_no]
+        if len(documents) >= count:
+            return documents
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{unit} never received {count} supervision orders about {case_no}")
 
 
 async def queue_priority(handle: WorkflowHandle) -> int:

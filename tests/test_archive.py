@@ -35,6 +35,9 @@ async def test_a_settled_case_is_archived_with_its_audit_trail_and_documents(api
     assert (handling["actor"], handling["role"], handling["before"], handling["after"]) == (
         "T101-LDS/T101-LDS承办人", "unit", {"stage": "dispatched"}, {"stage": "handling"})
     assert (audit["paused"]["actor"], audit["paused"]["after"]) == ("受理员 张敏", {"paused": True})
+    # The name typed is the display name; the entry is bound to the signed-in user whose key made the call.
+    assert (audit["paused"]["user_id"], audit["paused"]["user_role"]) == ("test-admin", "admin")
+    assert audit["received"]["user_id"] == "test-admin" and audit["triaged"]["user_id"] is None  # the system's own step
     assert audit["resumed"]["after"] == {"paused": False}
     assert (audit["mediation"]["actor"], audit["mediation"]["role"]) == (mediator["mediator_name"], "mediator")
     assert (audit["visit"]["role"], audit["visit"]["after"]) == ("visitor", {"satisfied": True})

@@ -198,3 +198,36 @@ async def test_an_admin_issues_and_revokes_keys(api):
     assert (await api.delete("/users/auth-clerk")).status_code == 204
     assert (await api.get("/directory/units", headers=clerk)).status_code == 401
 
+
+async def test_nobody_acts_in_another_centers_name_and_the_audit_names_the_signed_in_user(api, staff, sessions):
+    """A township supervisor may neither acknowledge the county leader's alert by typing his name, nor
+    order its own township's units "from above", nor hand a county case down; the county's may. The
+    audit keeps the name typed and binds the entry to the user whose key made the call."""
+    case_no, keys = staff
+
+    def as_(who: str) -> dict:
+        return {"Authorization": f"Bearer {keys[who]}"}
+
+    order = {"supervisor": "城关镇综治中心主任 王海涛", "order": "请今日内联系当事人"}
+    own = await api.post(f"/cases/{case_no}/supervision", headers=as_("supervisor"), json=order)
+    assert own.status_code == 403 and "上级综治中心" in own.json()["detail"], own.text
+    assert (await api.post(f"/cases/{case_no}/supervision", headers=as_("county supervisor"), json=order)).status_code == 202
+
+    red = await register_case(api, wage_arrears(factors={"people_involved": 40}))
+    alert = (await wait_for(api, red, lambda c: c["alerts"]))["alerts"][0]
+    assert alert["center_code"] == "139001"
+    ack = {"center_code": "139001", "leader": alert["leader"]}
+    refused = await api.post(f"/cases/{red}/alert/ack", headers=as_("supervisor"), json=ack)
+    assert refused.status_code == 403 and "139001101" in refused.json()["detail"], refused.text
+    handover = {"supervisor": "城关镇综治中心主任 王海涛", "to_level": "township", "reason": "属地化解"}
+    refused = await api.post(f"/cases/{red}/handover", headers=as_("supervisor"), json=handover)
+    assert refused.status_code == 403 and "县/区级综治中心（139001）" in refused.json()["detail"], refused.text
+    accepted = await api.post(f"/cases/{red}/alert/ack", headers=as_("county supervisor"), json=ack)
+    assert accepted.status_code == 200, accepted.text
+
+    with sessions() as session:
+        county = users.user_for_key(session, keys["county supervisor"]).id
+    archive = await wait_for(api, red, lambda r: any(a["action"] == "alert_ack" for a in r["audit"]), view="/archive")
+    entry = next(a for a in archive["audit"] if a["action"] == "alert_ack")
+    assert (entry["actor"], entry["user_id"], entry["user_role"], entry["user_jurisdiction"]) == (alert["leader"], county, "supervisor", "139001")
+

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from domain.case_number import is_case_number
-from tests.cases import clock, decide, mediate, register_case, units_answer, visit, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import clock, decide, mediate, register_case, today, units_answer, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 
 
@@ -26,13 +26,17 @@ async def test_wage_case_three_migrant_workers_joint_units_agreement_and_visit(a
         received = await wait_for_delivery(simulator, unit, case_no)
         assert received["accepted"] == 1 and received["document"]["schema_version"] == "onedoor.dispatch/v1"
     assert received["document"]["lead"] is False and received["idempotency_key"].endswith(":T101-SFS")
+    # Each document says who leads and who assists: the co-unit's names the lead, and does not list itself.
+    lead = (await wait_for_delivery(simulator, "T101-LDS", case_no))["document"]
+    assert (lead["lead_unit"], lead["co_units"]) == ("T101-LDS", ["T101-SFS"])
+    assert (received["document"]["lead_unit"], received["document"]["co_units"]) == ("T101-LDS", [])
 
     case = await units_answer(api, case)
     assert case["stage"] == "handling"
     assert {c["status"] for c in case["clocks"] if c["name"] in ("response", "feedback")} == {"met"}
 
     mediator = case["mediations"][0]["mediator_id"]
-    await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": "2026-11-27", "mode": "outreach", "notes": "到工地与项目负责人面谈"})
+    await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": today(), "mode": "outreach", "notes": "到工地与项目负责人面谈"})
     await mediate(api, case_no, "agreement", terms="建筑公司于 12 月 5 日前支付 3 人工资 2.4 万元", performance_due="2026-12-05")
     closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     assert closed["result"] == "mediated" and "2.4 万元" in closed["result_note"]

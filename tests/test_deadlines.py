@@ -15,7 +15,7 @@ from domain.calendar import OfficeHours, add_working_time
 from domain.labels import ClockBasis
 from domain.policy import ClockRule
 from store.tables import SupervisionOrder
-from tests.cases import clock, decide, register_case, wait_for
+from tests.cases import clock, decide, register_case, supervision_documents, wait_for
 from tests.conftest import keep_history, sized_clocks
 from workflows.clock import beijing
 
@@ -24,7 +24,7 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_escalates(api, clocks, sessions, handle):
+async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_escalates(api, simulator, clocks, sessions, handle):
     """Scenario 4: reminder at 75% → breach → supervision order → escalation to the county."""
     clocks(response=4)
     case_no = await register_case(api)
@@ -46,7 +46,8 @@ async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_esca
     assert (escalated["escalations"][0]["from_level"], escalated["escalations"][0]["to_level"]) == ("township", "county")
     # At the county: the labour bureau leads, the justice bureau assists, a new (gold) mediator.
     assert escalated["lead_unit"] == "C-RSJ" and escalated["mediations"][-1]["mediator_id"].startswith("M-C")
-    assert escalated["overdue"] is True
+    # Overdue means a clock is late now: the township's breaches are behind the case, the county's clocks run.
+    assert escalated["overdue"] is False
 
     # The register holds the reminder, the supervision order and the escalation.
     record = await wait_for(api, case_no, lambda r: r["escalation_count"] == 1 and r["level"] == "county", view="/register")
@@ -57,10 +58,14 @@ async def test_unit_never_responds_is_reminded_then_supervised_and_the_case_esca
     assert sorted((o.clock, o.unit_code, o.from_level, o.to_level) for o in orders) == [
         ("response", "T101-LDS", "township", "county"), ("response", "T101-SFS", "township", "county")]
 
+    # The late unit's own system receives the breach's supervision order, as it would a supervisor's.
+    document = (await supervision_documents(simulator, "T101-LDS", case_no))[0]
+    assert document["by"] == "县/区级综治中心（139001）" and "提请县/区级综治中心督办" in document["order"]
+
     # The late answer of the township unit is still taken, and counted late.
     late = await decide(api, case_no, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
     assert next(c for c in late["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS")["status"] == "met_late"
-    await keep_history(handle(case_no), "unit_never_responds_escalated")
+    await keep_history(handle(case_no), "breach_ordered_to_the_units_system")  # revision 7; unit_never_responds_escalated: an earlier one
 
 
 def summary_of(event) -> str:

@@ -3,14 +3,28 @@ declining and reopening: the scenarios a center runs every week."""
 
 from datetime import datetime
 
+import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.queue import keep_priority
 from domain.grading import QUEUE_PRIORITY
 from domain.labels import RiskGrade
 from domain.messages import PriorityChange
-from tests.cases import clock, decide, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
+from domain.policy import LadderPolicy
+from tests.cases import clock, decide, supervision_documents, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
+
+@pytest.fixture
+def ladder(stack):
+    """Set the API's ladder policy for the cases this test registers."""
+    original = stack.state.settings
+
+    def set_ladder(**policy) -> None:
+        stack.state.settings = stack.state.settings.model_copy(update={"ladder": LadderPolicy(**policy)})
+
+    yield set_ladder
+    stack.state.settings = original
+
 
 def land() -> dict:
     return wage_arrears(category="征地拆迁", summary="40 户村民对征地补偿标准有异议，聚集表达诉求", factors={"people_involved": 40, "amount_at_stake": 3_000_000})
@@ -66,16 +80,72 @@ async def test_mediation_fails_up_the_ladder_then_labour_arbitration_accepts(api
     await keep_history(handle(case_no), "ladder_to_arbitration")
 
 
+async def test_a_case_nobody_answers_climbs_to_the_city_and_stays_there_under_supervision(api, simulator, clocks, handle):
+    """Lateness is supervised, it is not a verdict: no unit answers at any level, the case climbs
+    village → township → county → city, and at the top it stays with the city's unit under the city
+    center's supervision — an order, a new clock, the city's duty leader told — and is never referred
+    (it went to labour arbitration without a single mediation session)."""
+    clocks(response=2)
+    form = wage_arrears(summary="社区超市拖欠店员工资 3000 元", place={"township_code": "139001101", "village_code": "139001101201"}, factors={"amount_at_stake": 3000})
+    case_no = await register_case(api, form)
+
+    def supervised_at_the_top(case: dict) -> list[dict]:
+        return [o for o in case["supervision_orders"] if case["level"] == "city" and o["to_level"] is None and o["unit_code"] == case["lead_unit"]]
+
+    case = await wait_for(api, case_no, lambda c: len(supervised_at_the_top(c)) >= 2, timeout=60)
+    assert [(e["from_level"], e["to_level"]) for e in case["escalations"]] == [("village", "township"), ("township", "county"), ("county", "city")]
+    assert case["stage"] == "dispatched" and case["referral"] is None and case["result"] is None
+    assert all("由市级综治中心督办，限" in o["order"] for o in supervised_at_the_top(case))
+    lead = case["lead_unit"]
+    responses = [c for c in case["clocks"] if c["name"] == "response" and c["unit_code"] == lead]
+    assert [c["status"] for c in responses[:2]] == ["breached", "breached"] and len(responses) >= 3  # a new clock after each order
+    assert case["overdue"] is True
+    documents = await supervision_documents(simulator, lead, case_no, count=2)
+    assert documents[0]["by"] == "市级综治中心（139000）" and "督办" in documents[0]["order"]
+    notices = (await api.get("/notices", params={"case_no": case_no, "kind": "breach", "audience": "leader"})).json()["rows"]
+    assert "市综治中心值班领导 孙卫东" in {n["recipient"] for n in notices}
+
+    answered = await decide(api, case_no, "response", {"unit_code": lead, "handler": "市人社局 周干事"})
+    responses = [c for c in answered["clocks"] if c["name"] == "response" and c["unit_code"] == lead]
+    assert {c["status"] for c in responses[:-1]} == {"met_late"} and responses[-1]["status"] == "met"
+    assert answered["stage"] == "handling"
+    await keep_history(handle(case_no), "top_of_the_ladder_supervised")
+
+
+async def test_where_policy_keeps_breaches_in_place_the_late_unit_is_supervised_and_the_case_stays(api, simulator, clocks, ladder, handle):
+    """提级 is policy: with breach_escalates off, the township's late lead unit gets the county's
+    supervision order in its own system and a new clock, and the case stays at the township."""
+    clocks(response=2)
+    ladder(breach_escalates=False)
+    case_no = await register_case(api)
+    case = await wait_for(api, case_no, lambda c: any(o["unit_code"] == "T101-LDS" and o["clock"] == "response" for o in c["supervision_orders"]), timeout=20)
+    assert (case["level"], case["stage"], case["escalations"]) == ("township", "dispatched", [])
+    order = next(o for o in case["supervision_orders"] if o["unit_code"] == "T101-LDS")
+    assert order["to_level"] == "county" and "由县/区级综治中心督办，限" in order["order"]
+    responses = [c for c in case["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS"]
+    assert responses[0]["status"] == "breached" and len(responses) >= 2
+    document = (await supervision_documents(simulator, "T101-LDS", case_no))[0]
+    assert (document["by"], document["order"]) == ("县/区级综治中心（139001）", order["order"])
+    await supervision_documents(simulator, "T101-SFS", case_no)  # the co-unit's breach is ordered too
+
+    answered = await decide(api, case_no, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
+    responses = [c for c in answered["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS"]
+    assert {c["status"] for c in responses[:-1]} == {"met_late"} and responses[-1]["status"] == "met"
+    assert (answered["level"], answered["stage"]) == ("township", "handling")
+    await keep_history(handle(case_no), "breach_supervised_in_place")
+
+
 async def test_a_party_refuses_mediation_and_the_court_takes_the_case(api, simulator, handle):
     """Scenario 6: refusal ends mediation (人民调解法 §17) → the court's litigation service."""
     await simulator.put("/units/C-FY/script", json={"answer": "auto", "respond_after": 0.3})
     case_no = await register_case(api, contract())
-    await mediate(api, case_no, "refused", reason="被申请人明确拒绝调解")
+    answer = await mediate(api, case_no, "refused", reason="被申请人明确拒绝调解")
+    assert (answer["stage"], answer["referral"]["body_code"]) == ("referral", "C-FY")  # the answer shows the refusal taken effect
     closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     assert closed["escalations"] == []  # refusal goes straight to the backstop
     assert (closed["referral"]["kind"], closed["result"]) == ("litigation", "litigation")
     assert closed["referral"]["reference"].startswith("C-FY-")  # the court's system answered
-    await keep_history(handle(case_no), "refused_to_litigation")
+    await keep_history(handle(case_no), "refused_answered_on_referral")  # revision 7; refused_to_litigation: an earlier one
 
 
 async def test_agreement_confirmed_by_the_court(api, handle):
@@ -113,16 +183,18 @@ async def test_unsatisfied_return_visit_reopens_the_case(api, handle):
     """Scenario 10."""
     case_no = await register_case(api, contract())
     first_mediator = await mediator_of(api, case_no)
-    await mediate(api, case_no, "agreement", terms="三日内付清")
-    await visit(api, case_no, satisfied=False)
+    concluded = await mediate(api, case_no, "agreement", terms="三日内付清")
+    assert concluded["stage"] == "closed"  # each answer shows the case after the decision took effect (revision 7)
+    answer = await visit(api, case_no, satisfied=False)
+    assert (answer["stage"], len(answer["mediations"])) == ("dispatched", 2)
     reopened = await wait_for(api, case_no, lambda c: c["stage"] in ("dispatched", "handling") and len(c["mediations"]) == 2)
     assert reopened["result"] is None and reopened["level"] == "township"  # reopened where it was handled
     assert reopened["mediations"][1]["mediator_id"] != first_mediator
     await mediate(api, case_no, "agreement", terms="当场付清 8000 元")
-    await visit(api, case_no, satisfied=True)
+    assert (await visit(api, case_no, satisfied=True))["stage"] == "settled"
     settled = await wait_for(api, case_no, lambda c: c["stage"] == "settled")
     assert [v["satisfied"] for v in settled["visits"]] == [False, True]
-    await keep_history(handle(case_no), "reopened_after_visit")
+    await keep_history(handle(case_no), "reopened_visits_answered_after")  # revision 7; reopened_after_visit: an earlier one
 
 
 async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
@@ -137,12 +209,16 @@ async def test_override_and_new_facts_regrade_and_move_the_case_up(api, handle):
     assert same["level"] == "township"  # yellow is handled by the township already
     assert await queue_priority(handle(case_no)) == 2  # its tasks now pass the blue cases' in a backlog
 
-    await decide(api, case_no, "facts", {"reporter": "城关派出所", "police_calls": 3, "note": "一周内三次出警"})
+    # The decision's answer shows the case after it took effect: already at the county (revision 7).
+    answer = await decide(api, case_no, "facts", {"reporter": "城关派出所", "police_calls": 3, "note": "一周内三次出警"})
+    assert (answer["grade"], answer["level"], answer["stage"]) == ("red", "county", "dispatched")
     moved = await wait_for(api, case_no, lambda c: c["level"] == "county" and c["alerts"])
     assert moved["grade"] == "red" and "警情 3 次" in moved["grade_reasons"][0]
     assert moved["escalations"][-1]["reason"].startswith("等级升为红色")
+    # The alert goes to the leader of the level that now handles the case, not the township it left.
+    assert [(a["center_code"], a["level"]) for a in moved["alerts"]] == [("139001", "county")]
     assert await queue_priority(handle(case_no)) == 1
-    await keep_history(handle(case_no), "regraded_red_requeued")  # revision 5; regraded_red_moves_up is revision 4
+    await keep_history(handle(case_no), "regraded_red_alerts_where_it_goes")  # revision 7; regraded_red_requeued 5, regraded_red_moves_up 4
 
 
 async def test_a_queue_priority_temporal_refuses_is_answered_false_not_raised(temporal):
@@ -153,8 +229,9 @@ async def test_a_queue_priority_temporal_refuses_is_answered_false_not_raised(te
 async def test_declined_case_is_closed_as_not_accepted(api, handle):
     case_no = await register_case(api, contract())
     await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
-    await decide(api, case_no, "decline", {"operator": "县综治中心 李科长", "reason": "已进入诉讼程序，不属于调解受理范围"})
+    answer = await decide(api, case_no, "decline", {"operator": "县综治中心 李科长", "reason": "已进入诉讼程序，不属于调解受理范围"})
+    assert answer["stage"] == "closed"  # the answer shows the decision taken effect (revision 7)
     closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     assert closed["result"] == "not_accepted" and "诉讼程序" in closed["result_note"]
     assert {c["status"] for c in closed["clocks"] if c["name"] != "return_visit"} == {"ended"}
-    await keep_history(handle(case_no), "declined")
+    await keep_history(handle(case_no), "declined_answered_closed")  # revision 7; declined: an earlier revision

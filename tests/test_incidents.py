@@ -135,6 +135,21 @@ async def test_an_incident_outside_the_window_or_after_the_case_closed_opens_a_n
     assert after_close["case_no"] not in (first["case_no"], late["case_no"])
 
 
+async def test_the_same_incident_after_its_case_settled_gives_the_same_case_and_no_second_run(police, api, handle):
+    form = incident()
+    case_no = (await send(police, form, 201))["case_no"]
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    await decide(api, case_no, "decline", {"operator": "受理员 周敏", "reason": "经核实已由派出所当场调解完毕"})
+    await wait_for(api, case_no, lambda c: c["stage"] == "closed")
+    await decide(api, case_no, "visit", {"visitor": "回访员 李娜", "satisfied": True, "notes": "双方已和好"})
+    await wait_for(api, case_no, lambda c: c["stage"] == "settled", view="/register")
+    run_id = (await handle(case_no).describe()).run_id
+
+    assert (await send(police, form, 200))["case_no"] == case_no
+    latest = await handle(case_no).describe()
+    assert (latest.run_id, latest.status.name) == (run_id, "COMPLETED")
+
+
 async def test_only_the_police_platform_may_send_incidents(police, settings, keys):
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", headers={"Authorization": f"Bearer {keys['T101-LDS']}"}) as unit:
         refused = await unit.post("/incidents", json=incident())
@@ -193,10 +208,14 @@ async def test_the_police_platform_receives_every_status_once_in_order_though_it
 
         statuses = await feed(form["incident_id"], 3)
         assert [(s["seq"], s["status"]) for s in statuses] == [(1, "received"), (2, "dispatched"), (4, "resolved")], statuses
-        assert [(s["seq"], s["status"]) for s in await feed(further["incident_id"], 1)] == [(3, "received")]
+        # The joined incident hears the case from its joining on, like the first (revision 7; it heard only "received").
+        joined = await feed(further["incident_id"], 2)
+        assert [(s["seq"], s["status"]) for s in joined] == [(3, "received"), (5, "resolved")], joined
         deliveries = [d for d in (await simulator.get(f"/units/{PLATFORM}/dispatches")).json() if d["document"] and d["document"]["case_no"] == case_no]
-        assert sorted(d["document"]["seq"] for d in deliveries) == [1, 2, 3, 4]
+        assert sorted(d["document"]["seq"] for d in deliveries) == [1, 2, 3, 4, 5]
+        joining = next(d["document"]["note"] for d in deliveries if d["document"]["seq"] == 3)
+        assert "已派单" in joining and "T101-SFS" in joining  # where the case stood when the incident joined it
         assert all(d["accepted"] == 1 for d in deliveries) and deliveries[0]["attempts"] > 1  # the outage was felt, nothing came twice
-        await keep_history(handle(case_no), "police_incident_linked_and_reported")
+        await keep_history(handle(case_no), "police_incidents_each_hear_the_case")  # revision 7 (police_incident_linked_and_reported: 2)
     finally:
         await simulator.put(f"/units/{PLATFORM}/script", json={})

@@ -1,11 +1,12 @@
 """Intake is idempotent by client request id, and bad input is refused with a 4xx naming the field."""
 
 import asyncio
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from store.tables import Case, CaseEvent, IntakeRequest
-from tests.cases import mediate, register_case, visit, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import decide, mediate, mediator_of, register_case, today, visit, wait_for, wait_for_delivery, wage_arrears
 
 
 async def test_same_request_twice_gives_one_case_and_one_dispatch(api, simulator, sessions):
@@ -25,6 +26,30 @@ async def test_same_request_twice_gives_one_case_and_one_dispatch(api, simulator
     assert len(dispatches) == 1 and delivery["accepted"] == 1
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Case).where(Case.case_no == case_no)) == 1
+
+
+async def settled_run(api, handle, case_no: str) -> str:
+    """Walk the case to 案结事了 and return the id of the workflow run that settled it."""
+    await mediate(api, case_no, "agreement", terms="被申请人当场支付 2.4 万元")
+    await visit(api, case_no)
+    await wait_for(api, case_no, lambda c: c["stage"] == "settled", view="/register")
+    description = await handle(case_no).describe()
+    assert description.status.name == "COMPLETED"
+    return description.run_id
+
+
+async def test_a_settled_case_is_never_run_again_by_a_repeated_registration(api, handle, simulator):
+    form = wage_arrears()
+    case_no = await register_case(api, form)
+    run_id = await settled_run(api, handle, case_no)
+    dispatches = len([d for d in (await simulator.get("/units/T101-LDS/dispatches")).json() if d["document"]["case_no"] == case_no])
+
+    again = await api.post("/cases", json=form)
+    assert again.status_code == 200 and again.json()["case_no"] == case_no
+    latest = await handle(case_no).describe()  # the newest run of the case number
+    assert (latest.run_id, latest.status.name) == (run_id, "COMPLETED")
+    assert (await api.get(f"/cases/{case_no}/register")).json()["stage"] == "settled"
+    assert len([d for d in (await simulator.get("/units/T101-LDS/dispatches")).json() if d["document"]["case_no"] == case_no]) == dispatches
 
 
 async def test_request_id_reused_for_another_dispute_is_refused(api):
@@ -107,3 +132,17 @@ def without_remaining(case: dict) -> dict:
 def both_units_reached_and_mediator_named(record: dict) -> bool:
     kinds = [e["kind"] for e in record.get("timeline", [])]
     return kinds.count("delivered") == 2 and "mediator" in kinds
+
+
+async def test_a_mediation_session_in_the_future_or_before_the_case_was_received_is_refused_naming_the_date(api):
+    case_no = await register_case(api)
+    mediator = await mediator_of(api, case_no)
+    received = datetime.fromisoformat((await api.get(f"/cases/{case_no}")).json()["received_at"]).date()  # Beijing time
+    tomorrow, before = date.fromisoformat(today()) + timedelta(days=1), received - timedelta(days=1)
+    for held_on in (tomorrow, before, date(2031, 1, 1)):
+        session = {"mediator_id": mediator, "held_on": str(held_on), "mode": "desk", "notes": "双方到场"}
+        refused = await api.post(f"/cases/{case_no}/mediation/sessions", json=session)
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("held_on:"), refused.text
+    recorded = await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": today(), "mode": "desk", "notes": "双方到场"})
+    assert [s["held_on"] for s in recorded["mediations"][-1]["sessions"]] == [today()]
+

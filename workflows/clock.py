@@ -95,6 +95,8 @@ class ClockRunner:
         if self.clock.is_open:
             self.clock.status, self.clock.done_at, self.clock.remaining = ClockStatus.ENDED, workflow.now(), None
             self.stopped = True
+        elif self.clock.status == ClockStatus.BREACHED:
+            self.clock.moved_on = True  # no longer late now (the Overdue filter), still counted when answered
         self.stopped = self.stopped or final
 
     def pause(self, by: str, reason: str) -> None:

@@ -26,14 +26,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.documents import PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
     from domain.clocks import deadline, time_left
     from domain.decisions import (
-        AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
+        SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
         IncidentLink, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit,
         SupervisionRequest, UnitFeedback, UnitResponse,
     )
     from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
     from domain.household import HouseholdLink
     from domain.labels import (
-        Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, PoliceStatus, Result, RiskGrade, Stage, UnitKind,
+        Role, Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, PoliceStatus, Result, RiskGrade, Stage, UnitKind,
     )
     from domain.messages import (
         AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
@@ -41,7 +41,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.documents import DispatchDocument, ReferralDocument
     from domain.policy import ClockRule, ClockSet
-    from domain.routing import LADDER, Route, handling_level, next_center
+    from domain.routing import LADDER, Route, centers_from, handling_level, next_center
+    from domain.timezone import as_shanghai
     from domain.state import (
         Alert, Assignment, CaseState, Clock, Confirmation, Escalation, GradeChange, HandoverRecord, Mediation, PartnerLink, Pause,
         Referral, Session, Step, SupervisionOrder, Visit,
@@ -78,6 +79,13 @@ class WrongActor(ApplicationError):
 
     def __init__(self, message: str):
         super().__init__(message, type="WrongActor", non_retryable=True)
+
+
+class BadField(ApplicationError):
+    """Raised by validators for a value the case cannot take; the API turns it into 422 with this message (it names the field)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, type="BadField", non_retryable=True)
 
 
 @dataclass
@@ -121,6 +129,13 @@ class DisputeCaseWorkflow:
         self.breach_first = case.revision >= 4  # revision 4: a clock's notice recorded before it is told; a breach alone in its task
         self.quiet_breach = case.revision >= 6  # revision 6: a breach's search attributes are published with its notices
         self.requeues = case.revision >= 5  # revision 5: the queue priority follows the grade (keep_priority)
+        # Revision 7: lateness is supervised, not a verdict — a breach sends its 督办 to the unit's system, and at the top
+        # of the ladder (or where policy keeps breaches in place) the case stays with its unit under a new clock; a red
+        # alert goes to the level that will handle the case; every police incident joined to the case hears its statuses.
+        self.supervised = case.revision >= 7
+        # Revision 7: a decision's answer shows the case after the process acted on it (taken_up).
+        self.answers_after = case.revision >= 7
+        self.handed = self.taken = 0  # decisions handed to the process, and how many of them it has acted on
         self.queue_priority = workflow.info().priority.priority_key or UNSET_PRIORITY
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
@@ -205,7 +220,7 @@ class DisputeCaseWorkflow:
 
     async def handle_at_level(self) -> LevelEnd:
         await self.dispatch()
-        await workflow.wait_condition(lambda: self.level_end is not None)
+        await self.wait_for_people(lambda: self.level_end is not None)
         end, self.level_end = self.level_end, None
         self.end_clocks(level=self.state.level)
         return end
@@ -237,9 +252,10 @@ class DisputeCaseWorkflow:
     async def deliver_dispatch(self, assignment: Assignment) -> None:
         unit = assignment.unit_code
         response, feedback = self.state.clock(ClockName.RESPONSE, unit), self.state.clock(ClockName.FEEDBACK, unit)
+        together = [a for a in self.state.assignments if a.level == assignment.level and a.dispatched_at == assignment.dispatched_at]
         document = DispatchDocument(
             case_no=self.case.case_no, unit_code=unit, lead=assignment.lead, level=assignment.level,
-            co_units=[a.unit_code for a in self.state.assignments if a.level == assignment.level and not a.lead and a.dispatched_at == assignment.dispatched_at],
+            lead_unit=next(a.unit_code for a in together if a.lead), co_units=[a.unit_code for a in together if not a.lead and a.unit_code != unit],
             category=self.case.intake.category, grade=self.state.grade, grade_reasons=self.state.grade_reasons,
             summary=self.case.intake.summary, place=self.case.intake.place, parties=self.case.intake.parties,
             respond_by=response.due_at, feedback_by=feedback.due_at,
@@ -307,6 +323,8 @@ class DisputeCaseWorkflow:
         self.state.escalations.append(Escalation(at=workflow.now(), from_level=self.state.level, to_level=to_level, reason=reason, by=by))
         await self.reroute(level=to_level)
         await self.record("escalated", None, f"升级至{self.route_text()}：{reason}")
+        if self.supervised and self.state.grade == RiskGrade.RED:
+            self.start_emergency()  # a case made red on its way up alerts the leaders where it now is
 
     async def refer(self, kind: Backstop | None, reason: str) -> tuple[Result, str]:
         """司法兜底: refer to arbitration, the court, legal aid or a notary, and wait for acceptance."""
@@ -333,7 +351,7 @@ class DisputeCaseWorkflow:
             self.beside(self.deliver_referral(referral, order))
         else:
             referral.delivery = await self.deliver(order, clock.due_at + timedelta(days=30))
-        await workflow.wait_condition(lambda: referral.accepted_at is not None)
+        await self.wait_for_people(lambda: referral.accepted_at is not None)
         return Result(kind.value), f"{kind.label}已受理（{body} 文号 {referral.reference}）"
 
     async def deliver_referral(self, referral: Referral, order: DispatchOrder) -> None:
@@ -348,10 +366,10 @@ class DisputeCaseWorkflow:
         self.state.confirmation = confirmation
         clock = self.start_clock(ClockName.CONFIRMATION, self.clock_set().confirmation, None, lambda: confirmation.applied_at is not None)
         await self.advance(Stage.CONFIRMATION, f"调解协议生效，当事人可于 {beijing(clock.due_at)} 前申请司法确认")
-        await workflow.wait_condition(lambda: confirmation.applied_at is not None or clock.status == ClockStatus.BREACHED)
+        await self.wait_for_people(lambda: confirmation.applied_at is not None or clock.status == ClockStatus.BREACHED)
         if confirmation.applied_at is None:
             return Result.MEDIATED, f"达成调解协议：{terms}（未在期限内申请司法确认）"
-        await workflow.wait_condition(lambda: confirmation.decided_at is not None)
+        await self.wait_for_people(lambda: confirmation.decided_at is not None)
         if confirmation.confirmed:
             return Result.CONFIRMED, f"调解协议经 {confirmation.court_code} 司法确认（{confirmation.reference}），具有强制执行力"
         return await self.refer(Backstop.LITIGATION, f"司法确认申请被驳回（{confirmation.reference}）")
@@ -370,7 +388,7 @@ class DisputeCaseWorkflow:
         """回访: satisfied → settled; unsatisfied → the case reopens."""
         self.visit = None
         self.start_clock(ClockName.RETURN_VISIT, self.clock_set().return_visit, None, lambda: self.visit is not None)
-        await workflow.wait_condition(lambda: self.visit is not None)
+        await self.wait_for_people(lambda: self.visit is not None)
         return self.visit.satisfied
 
     async def reopen(self) -> None:
@@ -388,10 +406,32 @@ class DisputeCaseWorkflow:
         if self.emergency is not None and not self.emergency.done():
             self.emergency.cancel()
         await asyncio.gather(*(r.task for r in self.runners))  # a reminder or breach being written finishes
+        if self.answers_after:  # settled first: the visit's answer waits for it, and the run for that answer
+            await self.advance(Stage.SETTLED, f"案结事了：{self.visit.notes}")
+            self.taken = self.handed
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.side_tasks:  # deliveries, notices and the police feed get through first
             await asyncio.gather(*self.side_tasks)
-        await self.advance(Stage.SETTLED, f"案结事了：{self.visit.notes}")
+        if not self.answers_after:
+            await self.advance(Stage.SETTLED, f"案结事了：{self.visit.notes}")
+
+    async def wait_for_people(self, condition) -> None:
+        """The process waits on a person's decision: every decision handed to it so far has taken effect."""
+        if not condition():
+            self.taken = self.handed
+        await workflow.wait_condition(condition)
+
+    def handing(self) -> int:
+        """A decision gives the process something to act on (it ends a level, answers what the process waits
+        for): its number, for taken_up. Counted as it happens, so the process cannot pass it unseen."""
+        self.handed += 1
+        return self.handed
+
+    async def taken_up(self, number: int | None) -> None:
+        """Revision 7: the decision's answer waits until the process has acted on it and waits on people again,
+        so it shows the case as it now stands (a refusal answers `referral`, not `dispatched`)."""
+        if self.answers_after and number is not None:
+            await workflow.wait_condition(lambda: self.taken >= number)
 
     async def hand_down(self, end: LevelEnd) -> None:
         """交办: the higher center sends the case down a level and keeps watching it."""
@@ -443,9 +483,14 @@ class DisputeCaseWorkflow:
         partner.delivery = await self.deliver(order, workflow.now())
 
     async def report_to_police(self, status: PoliceStatus, note: str, unit_code: str | None = None, incident_id: str | None = None) -> None:
-        """警情流转 back: every status of a case the police transferred goes to the platform, in
-        order (one sender, one document at a time), retried until the platform acknowledges it."""
-        if self.state.incident_id is None:
+        """警情流转 back: every status of a case goes to the platform for each incident behind it (the one it
+        came from, and from revision 7 each one joined to it), in order (one sender, one document at a time),
+        retried until the platform acknowledges it; `incident_id`: to that incident only."""
+        if self.supervised:
+            incidents = [incident_id] if incident_id else [i for i in (self.state.incident_id, *self.state.linked_incidents) if i]
+        else:
+            incidents = [incident_id or self.state.incident_id] if self.state.incident_id else []
+        if not incidents:
             return
         if self.police_platform is None:
             self.police_platform = await self.find_link(UnitKind.POLICE) or ""
@@ -453,10 +498,11 @@ class DisputeCaseWorkflow:
                 await self.record("police", None, "目录中没有公安警情平台，警情状态无法回传 (no police platform in the directory)")
         if not self.police_platform:
             return
-        self.police_feed.append(PoliceStatusDocument(
-            platform_code=self.police_platform, incident_id=incident_id or self.state.incident_id, case_no=self.case.case_no,
-            seq=len(self.police_feed) + 1, status=status, at=workflow.now(), note=note, unit_code=unit_code,
-        ))
+        self.police_feed += [
+            PoliceStatusDocument(platform_code=self.police_platform, incident_id=incident, case_no=self.case.case_no,
+                                 seq=len(self.police_feed) + 1 + n, status=status, at=workflow.now(), note=note, unit_code=unit_code)
+            for n, incident in enumerate(incidents)
+        ]
         if self.police_sender is None or self.police_sender.done():
             self.police_sender = self.beside(self.send_police_feed())
 
@@ -575,11 +621,23 @@ class DisputeCaseWorkflow:
             return
         above = next_center(clock.level, self.state.centers) if clock.level else None
         who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "本级综治中心")
-        order = f"{who} 未在{clock.name.label}内完成（应于 {beijing(clock.due_at)} 前），" + (f"提请{above.label}级综治中心督办" if above else "由本级综治中心督办")
-        self.state.supervision_orders.append(SupervisionOrder(at=workflow.now(), clock=clock.name, unit_code=clock.unit_code, to_level=above, order=order))
+        late = f"{who} 未在{clock.name.label}内完成（应于 {beijing(clock.due_at)} 前），"
         ends_level = self.ends_level(clock)
+        # Revision 7: lateness is not a verdict — only a level above (and the policy) lifts the case; at the top,
+        # or where policy keeps it in place, the case stays with its unit under the order and a new clock.
+        climbs = ends_level and (not self.supervised or (above is not None and self.case.policy.ladder.breach_escalates))
+        if self.supervised and ends_level and not climbs:
+            renewed = self.start_clock(clock.name, getattr(self.clock_set(), clock.name.value), clock.unit_code, runner.done)
+            order = late + f"由{(above or clock.level).label}级综治中心督办，限 {beijing(renewed.due_at)} 前完成"
+        else:
+            order = late + (f"提请{above.label}级综治中心督办" if above else "由本级综治中心督办")
+        self.state.supervision_orders.append(SupervisionOrder(at=workflow.now(), clock=clock.name, unit_code=clock.unit_code, to_level=above, order=order))
+        number = len(self.state.supervision_orders)
         await self.notify_clock("breach", clock, above, order)  # the breach is on record before the case moves
-        if ends_level and self.level_end is None:
+        if self.supervised and clock.name in (ClockName.RESPONSE, ClockName.FEEDBACK):
+            level = above or clock.level  # the late unit's own system receives the order, as it would a supervisor's
+            self.send_supervision(number, clock.unit_code, order, f"{level.label}级综治中心（{self.state.centers[level]}）")
+        if climbs and self.level_end is None:
             self.level_end = LevelEnd("breach", order, SYSTEM)
 
     def ends_level(self, clock: Clock) -> bool:
@@ -628,9 +686,9 @@ class DisputeCaseWorkflow:
         assignment.response = answer
         note, actor = f"{answer.unit_code} 已响应，承办人 {answer.handler}", f"{answer.unit_code}/{answer.handler}"
         if assignment.lead and self.state.stage == Stage.DISPATCHED and assignment.level == self.state.level:
-            await self.advance(Stage.HANDLING, note, by=actor, role="unit")
+            await self.advance(Stage.HANDLING, note, by=actor, role="unit", user=answer.signed_in)
         else:
-            await self.record("responded", None, note, by=actor, role="unit")
+            await self.record("responded", None, note, by=actor, role="unit", user=answer.signed_in)
         return self.status()
 
     @respond.validator
@@ -642,7 +700,7 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def give_feedback(self, report: UnitFeedback) -> CaseState:
         self.state.assignment(report.unit_code).feedback = report
-        await self.record("fed_back", None, f"{report.unit_code} 已反馈：{report.summary}", by=f"{report.unit_code}/{report.handler}", role="unit")
+        await self.record("fed_back", None, f"{report.unit_code} 已反馈：{report.summary}", by=f"{report.unit_code}/{report.handler}", role="unit", user=report.signed_in)
         return self.status()
 
     @give_feedback.validator
@@ -662,7 +720,7 @@ class DisputeCaseWorkflow:
 
     @workflow.update
     async def override_grade(self, override: GradeOverride) -> CaseState:
-        await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator")
+        await self.taken_up(await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator", user=override.signed_in))
         return self.status()
 
     @override_grade.validator
@@ -677,7 +735,7 @@ class DisputeCaseWorkflow:
         self.factors.prior_mediation_failed |= facts.mediation_failed
         self.factors.high_social_impact |= facts.high_social_impact
         grading = grade(self.factors, self.case.policy.grading)
-        await self.regrade(grading.grade, grading.reasons, facts.reporter, role="operator", note=facts.note)
+        await self.taken_up(await self.regrade(grading.grade, grading.reasons, facts.reporter, role="operator", note=facts.note, user=facts.signed_in))
         return self.status()
 
     @report_facts.validator
@@ -691,7 +749,7 @@ class DisputeCaseWorkflow:
         for runner in self.runners:
             runner.pause(request.actor, request.reason)
         self.state.paused = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
-        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}", by=request.actor, role="operator")
+        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}", by=request.actor, role="operator", user=request.signed_in)
         return self.status()
 
     @pause.validator
@@ -707,7 +765,8 @@ class DisputeCaseWorkflow:
         for runner in self.runners:
             runner.resume()
         self.state.paused = None
-        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), by=request.actor, role="operator")
+        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), by=request.actor, role="operator",
+                          user=request.signed_in)
         return self.status()
 
     @resume.validator
@@ -719,7 +778,8 @@ class DisputeCaseWorkflow:
     async def extend(self, request: Extension) -> CaseState:
         runner = self.runner(request.clock, request.unit_code)
         runner.extend(request.by, request.supervisor, request.reason)
-        await self.record("extended", None, f"{request.supervisor} 延长{request.clock.label}至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=request.supervisor, role="supervisor")
+        await self.record("extended", None, f"{request.supervisor} 延长{request.clock.label}至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=request.supervisor, role="supervisor",
+                          user=request.signed_in)
         return self.status()
 
     @extend.validator
@@ -729,16 +789,23 @@ class DisputeCaseWorkflow:
             raise OutOfTurn(f"没有可延长的{request.clock.label}" + (f"（{request.unit_code}）" if request.unit_code else "") + " (no such open clock)")
         if request.clock == ClockName.MEDIATION:
             raise OutOfTurn("调解期限只能经双方当事人同意延长 (mediation needs both parties' consent)")
+        self.check_handling_center(request.signed_in, "延长时限")
 
     @workflow.update
     async def record_session(self, session: MediationSession) -> CaseState:
         self.state.mediation.sessions.append(Session(held_on=session.held_on, mode=session.mode, notes=session.notes))
-        await self.record("session", None, f"{session.mode.label}调解（{session.held_on}）：{session.notes}", by=self.state.mediation.mediator_name, role="mediator")
+        await self.record("session", None, f"{session.mode.label}调解（{session.held_on}）：{session.notes}", by=self.state.mediation.mediator_name, role="mediator",
+                          user=session.signed_in)
         return self.status()
 
     @record_session.validator
     def check_session(self, session: MediationSession) -> None:
         self.check_mediator(session.mediator_id)
+        today, received = as_shanghai(workflow.now()).date(), as_shanghai(self.state.received_at).date()
+        if session.held_on > today:
+            raise BadField(f"held_on: 调解日期 {session.held_on} 晚于今天（{today}）(a session cannot be in the future)")
+        if session.held_on < received:
+            raise BadField(f"held_on: 调解日期 {session.held_on} 早于案件受理日期（{received}）(before the case was received)")
 
     @workflow.update
     async def conclude_mediation(self, result: MediationResult) -> CaseState:
@@ -749,9 +816,12 @@ class DisputeCaseWorkflow:
         kind = {MediationOutcome.AGREEMENT: "agreement", MediationOutcome.FAILED: "failed",
                 MediationOutcome.REFUSED: "refused", MediationOutcome.WITHDRAWN: "withdrawn"}[result.outcome]
         self.level_end = LevelEnd(kind, result.reason or result.terms, mediation.mediator_name, backstop=result.backstop)
+        handed = self.handing()
         if result.outcome == MediationOutcome.FAILED:
             self.factors.prior_mediation_failed = True
-        await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name, role="mediator")
+        await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name,
+                          role="mediator", user=result.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @conclude_mediation.validator
@@ -762,7 +832,8 @@ class DisputeCaseWorkflow:
     async def extend_mediation(self, request: ConsentedExtension) -> CaseState:
         runner = self.runner(ClockName.MEDIATION, None)
         runner.extend(request.by, self.state.mediation.mediator_name, f"双方当事人同意：{request.reason}")
-        await self.record("extended", None, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=self.state.mediation.mediator_name, role="mediator")
+        await self.record("extended", None, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=self.state.mediation.mediator_name, role="mediator",
+                          user=request.signed_in)
         return self.status()
 
     @extend_mediation.validator
@@ -784,7 +855,9 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def decline(self, request: Decline) -> CaseState:
         self.level_end = LevelEnd("declined", request.reason, request.operator)
-        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator")
+        handed = self.handing()
+        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @decline.validator
@@ -798,7 +871,7 @@ class DisputeCaseWorkflow:
     async def acknowledge_alert(self, ack: AlertAcknowledgement) -> CaseState:
         alert = self.state.alerts[-1]
         alert.acknowledged_by, alert.acknowledged_at = ack.leader, workflow.now()
-        await self.record("alert_ack", None, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警", by=ack.leader, role="leader")
+        await self.record("alert_ack", None, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警", by=ack.leader, role="leader", user=ack.signed_in)
         return self.status()
 
     @acknowledge_alert.validator
@@ -808,12 +881,26 @@ class DisputeCaseWorkflow:
         alert = self.state.alerts[-1]
         if (alert.center_code, alert.leader) != (ack.center_code, ack.leader):
             raise WrongActor(f"预警发给 {alert.center_code} 的 {alert.leader} (alert is for another leader)")
+        self.check_authority(ack.signed_in, [alert.center_code], f"预警发给 {alert.center_code} 的 {alert.leader}，只能由该中心确认")
+
+    def check_authority(self, user: SignedIn | None, centers: list[str], rule: str) -> None:
+        """The signed-in user belongs to one of these centers (an admin may act for any; a decision from a
+        history before users were bound carries none)."""
+        if user is not None and user.role != Role.ADMIN and user.jurisdiction_code not in centers:
+            raise WrongActor(f"{rule}，您属于 {user.jurisdiction_code or '无辖区'} (not your center's decision)")
+
+    def check_handling_center(self, user: SignedIn | None, what: str) -> None:
+        """A decision for the center handling the case, or a center above it."""
+        rule = f"{what}须由办理本案的{self.state.level.label}级综治中心（{self.state.jurisdiction_code}）或其上级作出"
+        self.check_authority(user, centers_from(self.state.level, self.state.centers), rule)
 
     @workflow.update
     async def answer_referral(self, answer: ReferralAnswer) -> CaseState:
         referral = self.state.referral
         referral.reference, referral.accepted_at = answer.reference, workflow.now()
-        await self.record("referral_accepted", None, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body")
+        handed = self.handing()
+        await self.record("referral_accepted", None, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body", user=answer.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @answer_referral.validator
@@ -828,7 +915,10 @@ class DisputeCaseWorkflow:
     async def apply_confirmation(self, application: ConfirmationApplication) -> CaseState:
         confirmation = self.state.confirmation
         confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
-        await self.record("confirmation_applied", None, f"{application.applicant} 已向 {application.court_code} 申请司法确认", by=application.applicant, role="party")
+        handed = self.handing()
+        await self.record("confirmation_applied", None, f"{application.applicant} 已向 {application.court_code} 申请司法确认", by=application.applicant, role="party",
+                          user=application.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @apply_confirmation.validator
@@ -841,8 +931,10 @@ class DisputeCaseWorkflow:
     async def court_decision(self, decision: CourtDecision) -> CaseState:
         confirmation = self.state.confirmation
         confirmation.confirmed, confirmation.reference, confirmation.decided_at = decision.confirmed, decision.reference, workflow.now()
+        handed = self.handing()
         verdict = "确认有效" if decision.confirmed else f"驳回申请：{decision.reason or ''}"
-        await self.record("court_decision", None, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court")
+        await self.record("court_decision", None, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court", user=decision.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @court_decision.validator
@@ -858,8 +950,10 @@ class DisputeCaseWorkflow:
         self.visit = Visit(at=workflow.now(), visitor=visit.visitor, satisfied=visit.satisfied, notes=visit.notes)
         self.reopen_up = visit.escalate
         self.state.visits.append(self.visit)
+        handed = self.handing()
         verdict = "满意" if visit.satisfied else "不满意"
-        await self.record("visit", None, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor")
+        await self.record("visit", None, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor", user=visit.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @record_visit.validator
@@ -872,7 +966,7 @@ class DisputeCaseWorkflow:
         partner = self.state.partner
         partner.replied_at, partner.joint_mediation, partner.mediator, partner.note = workflow.now(), reply.joint_mediation, reply.mediator, reply.note
         joint = f"参加联合调解（调解员 {reply.mediator or '待定'}）" if reply.joint_mediation else "不参加联合调解"
-        await self.record("partner_reply", None, f"跨省协作中心 {reply.partner_code} 回复：{joint}。{reply.note}", by=reply.partner_code, role="partner")
+        await self.record("partner_reply", None, f"跨省协作中心 {reply.partner_code} 回复：{joint}。{reply.note}", by=reply.partner_code, role="partner", user=reply.signed_in)
         return self.status()
 
     @partner_reply.validator
@@ -894,18 +988,26 @@ class DisputeCaseWorkflow:
         if not self.state.stage.is_open or unit is None:
             workflow.logger.warning("supervision order for a closed or undispatched case ignored", extra={"case_no": self.case.case_no})
             return
-        now = workflow.now()
-        self.state.supervision_orders.append(SupervisionOrder(at=now, unit_code=unit, to_level=self.state.level, order=request.order, by=request.supervisor))
-        await self.record("supervised", None, f"{request.supervisor} 督办 {unit}：{request.order}", by=request.supervisor, role="supervisor")
-        document = SupervisionDocument(case_no=self.case.case_no, unit_code=unit, order=request.order, by=request.supervisor, at=now)
-        order = DispatchOrder(idempotency_key=f"{self.case.case_no}:supervision:{len(self.state.supervision_orders)}:{unit}", document=document)
-        self.beside(self.deliver(order, now + self.case.policy.delivery.outage_window))
+        self.state.supervision_orders.append(SupervisionOrder(at=workflow.now(), unit_code=unit, to_level=self.state.level, order=request.order, by=request.supervisor))
+        number = len(self.state.supervision_orders)
+        await self.record("supervised", None, f"{request.supervisor} 督办 {unit}：{request.order}", by=request.supervisor, role="supervisor", user=request.signed_in)
+        self.send_supervision(number, unit, request.order, request.supervisor)
         self.tell(Audience.UNIT, unit, "supervision", f"案件 {self.case.case_no} 督办：{request.order}（{request.supervisor}）")
+
+    def send_supervision(self, number: int, unit: str, order: str, by: str) -> None:
+        """督办 to the unit's system (onedoor.supervision/v1), the case's `number`th order, beside the process."""
+        now = workflow.now()
+        document = SupervisionDocument(case_no=self.case.case_no, unit_code=unit, order=order, by=by, at=now)
+        dispatch = DispatchOrder(idempotency_key=f"{self.case.case_no}:supervision:{number}:{unit}", document=document)
+        self.beside(self.deliver(dispatch, now + self.case.policy.delivery.outage_window))
 
     @workflow.update
     async def hand_over(self, request: Handover) -> CaseState:
         self.level_end = LevelEnd("handover", request.reason, request.supervisor, to_level=request.to_level)
-        await self.record("handover", None, f"{request.supervisor} 决定交办至{request.to_level.label}级：{request.reason}", by=request.supervisor, role="supervisor")
+        handed = self.handing()
+        await self.record("handover", None, f"{request.supervisor} 决定交办至{request.to_level.label}级：{request.reason}", by=request.supervisor, role="supervisor",
+                          user=request.signed_in)
+        await self.taken_up(handed)
         return self.status()
 
     @hand_over.validator
@@ -915,18 +1017,21 @@ class DisputeCaseWorkflow:
             raise OutOfTurn("本案当前不在办理中，不能交办 (not being handled)")
         if LADDER.index(request.to_level) >= LADDER.index(self.state.level) or request.to_level not in self.state.centers:
             raise OutOfTurn(f"只能交办给下级综治中心（现由{self.state.level.label}级办理）(hand over to a lower level with a center)")
+        self.check_handling_center(request.signed_in, "交办")
 
     @workflow.update
     async def link_incident(self, link: IncidentLink) -> CaseState:
         self.state.linked_incidents.append(link.incident_id)
         self.factors.police_calls_30d += 1
         note = f"关联警情 {link.incident_id}：{link.summary}"
+        handed = None
         if self.state.grade is None:  # arrived as the case opened: triage grades with it
-            await self.record("incident_linked", None, f"{note}（研判时计入）", by="警情流转", role="police")
+            await self.record("incident_linked", None, f"{note}（研判时计入）", by="警情流转", role="police", user=link.signed_in)
         else:
             grading = grade(self.factors, self.case.policy.grading)
-            await self.regrade(grading.grade, grading.reasons, "警情流转", role="police", note=note)
-        await self.report_to_police(PoliceStatus.RECEIVED, f"警情 {link.incident_id} 已并入案件 {self.case.case_no} 办理", incident_id=link.incident_id)
+            handed = await self.regrade(grading.grade, grading.reasons, "警情流转", role="police", note=note, user=link.signed_in)
+        await self.report_to_police(PoliceStatus.RECEIVED, f"警情 {link.incident_id} 已并入案件 {self.case.case_no} 办理" + self.now_handled_by(), incident_id=link.incident_id)
+        await self.taken_up(handed)
         return self.status()
 
     @link_incident.validator
@@ -957,16 +1062,22 @@ class DisputeCaseWorkflow:
         self.state.grade, self.state.grade_reasons = new, reasons
         self.state.grade_history.append(GradeChange(at=workflow.now(), grade=new, reasons=reasons, by=by))
 
-    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, role: str, note: str | None = None) -> None:
+    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, role: str, note: str | None = None, user: SignedIn | None = None) -> int | None:
+        """Grade the case again; when the new grade belongs to a higher level, the handling here ends
+        (the number the process acts on, for taken_up)."""
         old = self.state.grade
         self.set_grade(new, reasons, by)
         await self.keep_priority()
-        await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""), by=by, role=role)
-        if new == RiskGrade.RED:
-            self.start_emergency()
+        await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""),
+                          by=by, role=role, user=user)
         wanted = handling_level(new, self.state.centers)
-        if LADDER.index(wanted) > LADDER.index(self.state.level) and self.level_end is None and self.state.stage in (Stage.DISPATCHED, Stage.HANDLING):
+        moves = LADDER.index(wanted) > LADDER.index(self.state.level) and self.level_end is None and self.state.stage in (Stage.DISPATCHED, Stage.HANDLING)
+        if new == RiskGrade.RED and not (moves and self.supervised):  # moving, the level it moves to is alerted (escalate)
+            self.start_emergency()
+        if moves:
             self.level_end = LevelEnd("regraded", f"等级升为{new.label}色，改由{wanted.label}级办理", by, to_level=wanted)
+            return self.handing()
+        return None
 
     async def keep_priority(self) -> None:
         """The case's tasks and activities queue at its grade's priority from now on. Only a
@@ -998,22 +1109,29 @@ class DisputeCaseWorkflow:
         self.state.centers, self.state.leaders = routing.centers, routing.leaders
         self.state.level, self.state.jurisdiction_code, self.state.lead_unit = self.route.level, self.route.jurisdiction_code, self.route.lead_unit
 
+    def now_handled_by(self) -> str:
+        """Where the case stands, for a police incident that joins it after dispatch."""
+        if self.state.lead_unit is None or self.state.stage in (Stage.RECEIVED, Stage.TRIAGED):
+            return ""
+        return f"（{self.state.stage.label}，{self.state.level.label}级 {self.state.lead_unit} 承办）"
+
     def route_text(self) -> str:
         co = f"，协办 {'、'.join(self.route.co_units)}" if self.route.co_units else ""
         return f"{self.route.level.label}级（{self.route.jurisdiction_code}）{self.route.lead_unit}{co}"
 
     # ── bookkeeping ──────────────────────────────────────────────────────────────────────
 
-    async def advance(self, stage: Stage, note: str, by: str = SYSTEM, role: str = "system") -> None:
+    async def advance(self, stage: Stage, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None) -> None:
         self.settle_answered_clocks()
         self.state.stage = stage
         self.note_step(stage, note, workflow.now())
         self.publish()
-        await self.record(stage.value, stage, note, by, role)
+        await self.record(stage.value, stage, note, by, role, user)
 
-    async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system") -> None:
+    async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None) -> None:
         """Write the step to the register, keyed by case and step number so a retry writes once,
-        with its audit entry: who did it, in which role, and the fields it changed."""
+        with its audit entry: who did it (the name they gave, and the signed-in user the API bound the
+        decision to), in which role, and the fields it changed."""
         self.recorded += 1
         state = self.state
         if stage is None:
@@ -1029,7 +1147,7 @@ class DisputeCaseWorkflow:
                 grade=state.grade, level=state.level, jurisdiction_code=state.jurisdiction_code, lead_unit=state.lead_unit,
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
-                satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role,
+                satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role, signed_in=user,
                 before={name: before[name] for name in changed}, after={name: now[name] for name in changed},
             ),
             summary=f"登记：{note[:60]}",
