@@ -6,10 +6,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, LadderPolicy, Policy
+
+
+def merged(default: dict, given: dict) -> dict:
+    """`given` laid over `default`, nested dicts key by key: what the environment names wins, the rest stays."""
+    out = dict(default)
+    for key, value in given.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 class Settings(BaseSettings):
@@ -73,6 +81,25 @@ class Settings(BaseSettings):
     sms_provider: str | None = Field(
         None, pattern=r"^[\w.]+:\w+$", description='sms channel: a real provider as "module:factory", factory(settings, http) -> SmsProvider; used instead of sms_url'
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def over_defaults(cls, values):
+        """A nested variable (ONEDOOR_CLOCKS__RED__RESPONSE__BASIS=working) changes that one value.
+
+        The environment gives only the keys it names ({"red": {"response": {"basis": …}}}); validated
+        alone, that would rebuild the grade from the generic ClockSet (red's 1 h response lost) or miss
+        a required length. Each policy's own default is the base the given keys are laid over."""
+        if not isinstance(values, dict):
+            return values
+        out = dict(values)
+        for name, field in cls.model_fields.items():
+            given = values.get(name)
+            if isinstance(given, dict) and field.default_factory is not None:
+                default = field.get_default(call_default_factory=True)
+                if isinstance(default, BaseModel):
+                    out[name] = merged(default.model_dump(), given)
+        return out
 
     @field_validator("notify_channels", mode="before")
     @classmethod

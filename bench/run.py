@@ -501,7 +501,7 @@ def run(options: dict, database_url: str | None) -> dict:
                           "replays its case and the figure measures the thrash; set ONEDOOR_WORKER_CACHED_CASES above the storm (bench/README.md)")
         processes = stack.start(settings, env=env, log_dir=data_dir)
         try:
-            stack.wait_healthy(settings.public_api_url, processes)
+            stack.wait_healthy(settings, processes)
             figures = asyncio.run(scenarios(settings, processes, options))
         finally:
             stack.stop(processes)

@@ -88,19 +88,35 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
-def wait_healthy(api_url: str, processes: list[subprocess.Popen], timeout: float = 90) -> None:
-    """Until the API answers /healthz; fails at once if a service of the stack has died."""
+def local_api(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def addresses(settings: Settings) -> dict[str, str]:
+    """The pages `onedoor up` shows, by label: each answers once its service is up."""
+    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"http://localhost:{settings.temporal_ui_port}", "simulator": f"{settings.simulator_url}/docs"}
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_healthy(settings: Settings, processes: list[subprocess.Popen], timeout: float = 90) -> None:
+    """Until the API answers /healthz and every page the banner shows answers (a process started is
+    not yet serving: the API takes seconds to import and bind); fails at once if a service has died."""
+    waiting = [f"{local_api(settings)}/healthz", *addresses(settings).values()]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes):
             raise RuntimeError(f"a service of the stack stopped: {[p.args for p in processes if p.poll() is not None]}")
-        try:
-            if httpx.get(f"{api_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        waiting = [url for url in waiting if not answers(url)]
+        if not waiting:
+            return
         time.sleep(0.3)
-    raise RuntimeError("the stack did not come up")
+    raise RuntimeError(f"the stack did not come up: no answer from {waiting}")
 
 
 def interrupt(_signum, _frame) -> None:
@@ -146,12 +162,11 @@ def up(settings: Settings) -> None:
     processes: list[subprocess.Popen] = []
     try:
         processes = start(settings)
+        wait_healthy(settings, processes)  # the banner is a promise: whatever it shows answers already
         print(
             "\n  onedoor is up — 只进一扇门，最多跑一地\n"
-            f"    API docs     http://{settings.api_host}:{settings.api_port}/docs\n"
-            f"    Temporal UI  http://localhost:{settings.temporal_ui_port}\n"
-            f"    simulator    {settings.simulator_url}/docs\n"
-            f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
+            + "".join(f"    {label:<12} {url}\n" for label, url in addresses(settings).items())
+            + f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
             f"    admin key    {settings.admin_key_file.read_text()}  (Authorization: Bearer …; new at every start)\n"
             "  Ctrl-C stops everything.\n",
             flush=True,

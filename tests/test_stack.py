@@ -4,6 +4,7 @@ Ctrl-C, and keeps its data across a restart. And docker-compose.yml names what t
 import asyncio
 import http.client
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,6 @@ from temporalio.client import Client
 
 from cli import app as cli_app
 from ops.schedules import schedule_id
-from ops.stack import wait_healthy
 from settings import Settings
 from tests.cases import wage_arrears
 from tests.conftest import free_port
@@ -45,6 +45,27 @@ def interrupt(process: subprocess.Popen) -> str:
     process.send_signal(signal.SIGINT)  # what Ctrl-C sends
     output, _ = process.communicate(timeout=60)
     return output
+
+
+def until_banner(process: subprocess.Popen) -> str:
+    """The stack's output up to the end of its "onedoor is up" banner ("" if it stopped before)."""
+    read = []
+    for line in process.stdout:
+        read.append(line)
+        if "Ctrl-C stops everything." in line:
+            break
+    return "".join(read)
+
+
+def answers_now(urls: list[str]) -> dict[str, int | str]:
+    """Each address's status to one GET sent at once: no retry, no waiting for it to come up."""
+    answers = {}
+    for url in urls:
+        try:
+            answers[url] = httpx.get(url, timeout=10).status_code
+        except httpx.HTTPError as error:
+            answers[url] = type(error).__name__
+    return answers
 
 
 def signed_in(api: str, data_dir: Path) -> httpx.Client:
@@ -105,7 +126,12 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     url, data_dir = f"http://127.0.0.1:{ports['API']}", tmp_path / "var"
 
     stack = start_stack(env)
-    wait_healthy(url, [stack])
+    banner = until_banner(stack)
+    # The moment the banner shows, the API and every address it prints answer (they were still
+    # starting when it printed as soon as the processes were launched).
+    urls = [f"{url}/healthz", *re.findall(r"https?://\S+", banner.partition("onedoor is up")[2])]
+    assert len(urls) == 4, banner  # and the API docs, the Temporal UI, the simulator
+    assert answers_now(urls) == dict.fromkeys(urls, 200)
     api = signed_in(url, data_dir)
     first_key = api.headers["Authorization"].removeprefix("Bearer ")
     assert httpx.post(f"{url}/cases", json=wage_arrears(), timeout=10).status_code == 401  # no key, no entry
@@ -118,7 +144,7 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     # A client's pool reuses a connection for 5 s (httpx), a proxy's for 60 s (nginx): the API and the
     # simulator keep theirs open longer, else a request sent as the server closes it is reset.
     assert still_answering_after_idle([url, env["ONEDOOR_SIMULATOR_URL"]], idle=6) == [True, True]
-    output = interrupt(stack)
+    output = banner + interrupt(stack)
     assert stack.returncode is not None
     assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"http://localhost:{ports['UI']}" in output
     assert f"admin key    {first_key}" in output
@@ -127,7 +153,7 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
         httpx.get(f"{url}/healthz", timeout=1)
 
     stack = start_stack(env)
-    wait_healthy(url, [stack])
+    assert "onedoor is up" in until_banner(stack)
     assert api.get(f"/cases/{case_no}").status_code == 401  # a new start, a new admin key
     api = signed_in(url, data_dir)
     # The case, its clocks and its register row are all still there, and it goes on.

@@ -67,3 +67,9 @@ def test_every_grade_comes_with_its_reasons(case):
     assert grading.reasons and all(reason.strip() for reason in grading.reasons)
     if case.violence_risk or case.criminal_risk or case.high_social_impact:
         assert grading.grade == RiskGrade.RED
+
+
+def test_no_property_test_has_a_deadline():
+    # The suite's profile (tests/conftest.py): a slow example on a loaded machine is not a wrong one.
+    assert settings.default.deadline is None
+    assert settings(max_examples=300).deadline is None  # a test's own settings keep it
