@@ -26,6 +26,7 @@ SAMPLES = {
     ClockBasis: ("working", ClockBasis.WORKING),
     float | None: ("0.5", 0.5),
     time: ("07:45", time(7, 45)),
+    bool: ("false", False),  # every boolean policy defaults to true (ladder.breach_escalates)
 }
 
 
