@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         75, ge=1, description="seconds the API and the simulator keep an idle connection open: longer than any client's pool (httpx 5 s) or proxy in "
         "front (nginx 60 s) keeps it, so a request is never sent on a connection the server is closing (the client would see a reset)",
     )
+    decision_wait: timedelta = Field(
+        timedelta(seconds=10), description="how long a decision's answer waits for the case to act on it (a refusal moves it to referral, a visit settles "
+        "it); longer, the answer is 202 with where to read the case, and the decision stands",
+    )
     simulator_host: str = "127.0.0.1"
     simulator_port: int = 8100
     simulator_url: str = "http://127.0.0.1:8100"

@@ -2,14 +2,15 @@
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, NamedTuple
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage
 from temporalio.common import Priority, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -17,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 import codec
 from api.auth import Principal, allow, case_reader
 from api.deps import party_marks_key, sessions, settings, temporal
-from api.views import CaseCreated, NewCase, Problem, in_beijing_time
+from api.views import CaseCreated, NewCase, Pending, Problem, in_beijing_time
 from domain.case import REVISION, CaseFile, Intake, Place
 from domain.case_number import is_case_number
 from domain.decisions import (
@@ -193,17 +194,34 @@ def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role
         body: body_type,  # type: ignore[valid-type]
         handle: Annotated[WorkflowHandle, Depends(case_handle)],
         principal: Annotated[Principal, Depends(case_reader(*roles))],
-    ) -> CaseState:
+        config: Annotated[Settings, Depends(settings)],
+    ) -> CaseState | JSONResponse:
         own = getattr(principal, ACTS_FOR[in_name_of]) if in_name_of else None
         if own is not None and getattr(body, in_name_of) != own:
             raise HTTPException(403, f"{in_name_of}: 只能以本人/本单位（{own}）名义办理 (you act for {own} only)")
         body = body.model_copy(update={"signed_in": principal.signed_in})  # whatever the body said
-        state = await ask(handle, handle.execute_update(update, body))
-        log.info("decision taken", decision=path, by=principal.id)
+        state = await ask(handle, take_decision(handle, update, body, config.decision_wait))
+        log.info("decision taken", decision=path, by=principal.id, pending=state is None)
+        if state is None:
+            url = f"/cases/{handle.id}"
+            pending = Pending(case_no=handle.id, url=url, detail=f"决定已受理，正在生效，请稍后查看 {url} (accepted, still taking effect)")
+            return JSONResponse(pending.model_dump(), status_code=202)
         return in_beijing_time(state)
 
     decide.__name__ = path.replace("/", "_")
-    router.add_api_route(f"/{{case_no}}/{path}", decide, methods=["POST"], response_model=CaseState, responses=REFUSED, summary=summary)
+    responses = {**REFUSED, 202: {"model": Pending, "description": "accepted, and still taking effect after decision_wait: read the case at url"}}
+    router.add_api_route(f"/{{case_no}}/{path}", decide, methods=["POST"], response_model=CaseState, responses=responses, summary=summary)
+
+
+async def take_decision(handle: WorkflowHandle, update, body, wait: timedelta) -> CaseState | None:
+    """The decision, accepted by the case's validators, then awaited until it has taken effect (the case
+    answers once its process has acted on it); None when that takes longer than `wait` (the register or a
+    unit's system slow): the decision stands, the answer says so instead of holding the window."""
+    running = await handle.start_update(update, body, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    try:
+        return await running.result(rpc_timeout=wait)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return None
 
 
 W, OPERATOR, UNIT, MEDIATOR, SUPERVISOR = DisputeCaseWorkflow, Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR

@@ -97,6 +97,14 @@ class Problem(BaseModel):
     detail: str
 
 
+class Pending(BaseModel):
+    """A decision accepted and still taking effect: where to read the case."""
+
+    detail: str
+    case_no: str
+    url: str
+
+
 class AuditRecord(BaseModel):
     at: datetime
     actor: str = Field(description="the name given with the change (a person's, a unit's code, the channel, or 系统)")

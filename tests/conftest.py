@@ -174,6 +174,18 @@ def clocks(stack):
 
 
 @pytest.fixture
+def configure(stack):
+    """Change the API's settings for this test (the cases it registers take their policy from them)."""
+    original = stack.state.settings
+
+    def change(**values) -> None:
+        stack.state.settings = stack.state.settings.model_copy(update=values)
+
+    yield change
+    stack.state.settings = original
+
+
+@pytest.fixture
 async def api(stack, settings, keys):
     """The API as an admin sees it (an admin may act in any role); tests/test_auth.py checks each role."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30, headers={"Authorization": f"Bearer {keys['admin']}"}) as client:

@@ -1,9 +1,12 @@
 """Red cases, the escalation ladder, the judicial backstop, judicial confirmation, regrading,
 declining and reopening: the scenarios a center runs every week."""
 
-from datetime import datetime
+import asyncio
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-import pytest
+from sqlalchemy import text, update
+
 from temporalio.testing import ActivityEnvironment
 
 from activities.queue import keep_priority
@@ -11,19 +14,20 @@ from domain.grading import QUEUE_PRIORITY
 from domain.labels import RiskGrade
 from domain.messages import PriorityChange
 from domain.policy import LadderPolicy
+from store.tables import CaseSequence
 from tests.cases import clock, decide, supervision_documents, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 
-@pytest.fixture
-def ladder(stack):
-    """Set the API's ladder policy for the cases this test registers."""
-    original = stack.state.settings
-
-    def set_ladder(**policy) -> None:
-        stack.state.settings = stack.state.settings.model_copy(update={"ladder": LadderPolicy(**policy)})
-
-    yield set_ladder
-    stack.state.settings = original
+@contextmanager
+def register_held(sessions):
+    """Another writer holds the register: the case's own writes wait until it lets go."""
+    with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("LOCK TABLE case_events IN EXCLUSIVE MODE"))
+        else:  # SQLite: one write in an open transaction holds the whole file
+            session.execute(update(CaseSequence).values(last=CaseSequence.last))
+        yield
+        session.commit()
 
 
 def land() -> dict:
@@ -112,11 +116,11 @@ async def test_a_case_nobody_answers_climbs_to_the_city_and_stays_there_under_su
     await keep_history(handle(case_no), "top_of_the_ladder_supervised")
 
 
-async def test_where_policy_keeps_breaches_in_place_the_late_unit_is_supervised_and_the_case_stays(api, simulator, clocks, ladder, handle):
+async def test_where_policy_keeps_breaches_in_place_the_late_unit_is_supervised_and_the_case_stays(api, simulator, clocks, configure, handle):
     """提级 is policy: with breach_escalates off, the township's late lead unit gets the county's
     supervision order in its own system and a new clock, and the case stays at the township."""
     clocks(response=2)
-    ladder(breach_escalates=False)
+    configure(ladder=LadderPolicy(breach_escalates=False))
     case_no = await register_case(api)
     case = await wait_for(api, case_no, lambda c: any(o["unit_code"] == "T101-LDS" and o["clock"] == "response" for o in c["supervision_orders"]), timeout=20)
     assert (case["level"], case["stage"], case["escalations"]) == ("township", "dispatched", [])
@@ -146,6 +150,22 @@ async def test_a_party_refuses_mediation_and_the_court_takes_the_case(api, simul
     assert (closed["referral"]["kind"], closed["result"]) == ("litigation", "litigation")
     assert closed["referral"]["reference"].startswith("C-FY-")  # the court's system answered
     await keep_history(handle(case_no), "refused_answered_on_referral")  # revision 7; refused_to_litigation: an earlier one
+
+
+async def test_a_decision_still_taking_effect_is_answered_202_with_where_to_read_the_case(api, configure, sessions):
+    """The answer waits for the case to act on a decision only so long (decision_wait): with the
+    register held by another writer, the refusal is accepted at once and answered 202; it stands."""
+    configure(decision_wait=timedelta(seconds=1))
+    case_no = await register_case(api, contract())
+    mediator = await mediator_of(api, case_no)
+    with register_held(sessions):
+        pending = await api.post(f"/cases/{case_no}/mediation/result", json={"mediator_id": mediator, "outcome": "refused", "reason": "被申请人拒绝调解"})
+        assert pending.status_code == 202, pending.text
+        assert pending.json()["url"] == f"/cases/{case_no}" and "正在生效" in pending.json()["detail"]
+        again = await api.post(f"/cases/{case_no}/mediation/result", json={"mediator_id": mediator, "outcome": "refused", "reason": "再次拒绝"})
+        assert again.status_code == 409  # a refusal is still answered at once
+        await asyncio.sleep(1)
+    await wait_for(api, case_no, lambda c: c["stage"] == "referral")  # the decision stands
 
 
 async def test_agreement_confirmed_by_the_court(api, handle):
