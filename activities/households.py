@@ -1,5 +1,5 @@
 """Household file activities: link a case to its family's file (signal-with-start of the file's
-workflow), mirror the file in the register, remind the grid worker of a visit."""
+workflow), mirror the file in the register, and, for files of revision 1, log a visit reminder."""
 
 import asyncio
 
@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities import database_activity
-from domain.household import HouseholdFile, HouseholdLink, HouseholdRecord, HouseholdState, LinkedCase, VisitReminder
+from domain.household import REVISION, HouseholdFile, HouseholdLink, HouseholdRecord, HouseholdState, LinkedCase, VisitReminder
 from store import households
 from workflows.household import HouseholdWorkflow, household_summary, household_workflow_id
 
@@ -32,7 +32,7 @@ class HouseholdActivities:
         # input only counts when this starts it (a new file, or one reopened after it was closed).
         await activity.client().start_workflow(
             HouseholdWorkflow.run,
-            HouseholdFile(policy=link.policy, state=opening),
+            HouseholdFile(policy=link.policy, state=opening, revision=REVISION),
             id=household_workflow_id(household.id),
             task_queue=activity.info().task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -55,8 +55,8 @@ class HouseholdActivities:
 
     @database_activity
     def remind_grid_worker(self, reminder: VisitReminder) -> None:
-        # The notification log: one line per reminder for whoever delivers them to the grid worker
-        # (the register keeps the due time on the household's row).
+        # Revision 1 files only (revision 2 sends a notice): one log line per reminder for whoever
+        # delivers them to the grid worker (the register keeps the due time on the household's row).
         activity.logger.warning(reminder.text, extra={
             "household_id": reminder.household_id, "township": reminder.township_code,
             "grid_worker_id": reminder.grid_worker_id, "due_at": reminder.due_at.isoformat(),

@@ -77,6 +77,15 @@ class HouseholdFile(BaseModel):
 
     policy: HouseholdPolicy
     state: HouseholdState
+    revision: int = Field(1, description="the workflow behaviour the run was started with: a running file keeps its run's (see REVISION)")
+
+
+# Workflow versioning by input, as for cases (domain.case.REVISION), with numbers of its own: a run
+# keeps the revision it started with, so its history replays; a continue-as-new starts a fresh
+# history and takes the current one. Revision 2 tells a visit reminder through the notification
+# port (the notify local activity: notices register, log, webhook, SMS) instead of the
+# remind_grid_worker log line.
+REVISION = 2
 
 
 class VisitReport(Strict):
@@ -166,6 +175,12 @@ def next_visit(policy: HouseholdPolicy, state: HouseholdState) -> datetime:
     opening), so a higher risk brings the next visit forward and a lower one pushes it back."""
     since = state.visits[-1].at if state.visits else state.opened_at
     return since + policy.visit_every(state.risk)
+
+
+def visit_missed(state: HouseholdState) -> bool:
+    """Whether the visit about to be reminded of was already due at the last reminder (逾期), rather
+    than falling due now; read before the reminder is counted."""
+    return state.reminded_at is not None and state.reminded_at >= state.next_visit_at
 
 
 def reminder_due(policy: HouseholdPolicy, state: HouseholdState) -> datetime:

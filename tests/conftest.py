@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ import hypothesis
 import pytest
 import uvicorn
 from sqlalchemy import select
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import codec
@@ -145,13 +146,20 @@ async def stack(temporal, settings, sessions, unit_credentials):
     simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", unit_credentials, notification_secret), settings.simulator_port)
     api_app = create_app(settings)
     api = await serve(api_app, settings.api_port)
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        async with httpx.AsyncClient(timeout=10) as http:
-            async with build_worker(temporal.client, settings, http, executor):
-                yield api_app
+    async with running_worker(temporal.client, settings):
+        yield api_app
     for server, task in (api, simulator):
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def running_worker(client: Client, settings: Settings):
+    """onedoor's worker as worker.py builds it, polling settings.task_queue until the block ends."""
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with httpx.AsyncClient(timeout=10) as http:
+            async with build_worker(client, settings, http, executor):
+                yield
 
 
 def sized_clocks(**seconds: float) -> ClockPolicy:

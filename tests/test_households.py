@@ -10,8 +10,10 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.household import HouseholdState, VisitReport
 from domain.policy import HouseholdPolicy
+from domain.timezone import as_shanghai
+from store import users
 from tests.cases import register_case, wage_arrears, wait_for
-from tests.conftest import keep_history
+from tests.conftest import keep_history, running_worker
 from workflows import search_attributes as sa
 from workflows.household import HouseholdWorkflow, household_workflow_id
 
@@ -22,10 +24,35 @@ def household_policy(stack):
 
     def use(**seconds: float) -> None:
         policy = HouseholdPolicy(**{name: timedelta(seconds=value) if name != "history_limit" else value for name, value in seconds.items()})
-        stack.state.settings = original.model_copy(update={"household": policy})
+        stack.state.settings = stack.state.settings.model_copy(update={"household": policy})  # on what other fixtures set (webhook_worker's queue)
 
     yield use
     stack.state.settings = original
+
+
+@pytest.fixture
+async def webhook_worker(temporal, stack, settings):
+    """Cases registered in this test run on a worker of their own whose notices also go to the
+    simulator's webhook (the stack's worker tells the log only), on a task queue of its own."""
+    original = stack.state.settings
+    mine = settings.model_copy(update={"task_queue": f"onedoor-webhook-{uuid.uuid4().hex[:6]}", "notify_channels": ["log", "webhook"]})
+    async with running_worker(temporal.client, mine):
+        stack.state.settings = original.model_copy(update={"task_queue": mine.task_queue})
+        yield
+        stack.state.settings = original
+
+
+@pytest.fixture
+def signed_in(sessions):
+    """Headers to call the API as an operator or supervisor of one jurisdiction."""
+
+    def as_(role: str, jurisdiction_code: str) -> dict[str, str]:
+        with sessions() as session:
+            user = users.ensure_user(session, f"hh-{role}-{jurisdiction_code}", name=f"{jurisdiction_code} {role}", role=role,
+                                     jurisdiction_code=jurisdiction_code, unit_code=None, mediator_id=None, active=True)
+            return {"Authorization": f"Bearer {users.issue_key(session, user)}"}
+
+    return as_
 
 
 def family_quarrel(address: str) -> dict:
@@ -175,3 +202,54 @@ async def test_household_files_are_listed_by_risk_and_unknown_ones_refused(api, 
     assert (await api.post("/households/HH-139001101-999999/visits", json={"visitor": "网格员", "notes": "走访"})).status_code == 404
     empty = await api.post(f"/households/{household_id}/visits", json={"visitor": "", "notes": "走访"})
     assert empty.status_code == 422 and "visitor" in empty.json()["detail"]
+
+
+async def reminders_of(api, household_id: str, count: int, timeout: float = 30) -> list[dict]:
+    """The file's first `count` visit reminders in GET /notices, oldest first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = (await api.get("/notices", params={"kind": "visit_reminder", "limit": 200})).json()["rows"]
+        mine = sorted((row for row in rows if row["key"].startswith(f"{household_id}:")), key=lambda row: int(row["key"].rsplit(":", 1)[1]))
+        if len(mine) >= count:
+            return mine[:count]
+        assert time.monotonic() < deadline, f"the grid worker was never told: {mine}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_visit_falling_due_is_told_to_the_grid_workers_township_through_the_notification_port(
+    api, signed_in, simulator, household_policy, webhook_worker, temporal,
+):
+    # Seconds stand in for days: a blue file is visited "quarterly" (2 s) and closes after a calm "90 days" (5 s).
+    household_policy(blue_visit_every=2, calm_period=5)
+    household_id = await household_of(api, await register_case(api, family_quarrel(an_address()[0])))
+    file = await wait_for_file(api, household_id, lambda f: f["risk"] == "blue")
+    due = as_shanghai(datetime.fromisoformat(file["opened_at"]) + timedelta(seconds=2)).strftime("%Y-%m-%d %H:%M")
+
+    # Due, then still missed an interval later: each reminder is a notice to the township's center,
+    # whose operators the grid workers are, naming the file's grid worker (by id: the text is logged).
+    first, second = await reminders_of(api, household_id, 2)
+    for notice in (first, second):
+        assert (notice["audience"], notice["recipient"], notice["case_no"], notice["channels"]) == ("operator", "139001101", None, ["log", "webhook"])
+        assert f"蓝色家庭 {household_id}" in notice["text"] and f"应于 {due} 前走访" in notice["text"], notice["text"]
+        assert f"网格员 {file['grid_worker_id']}" in notice["text"] and file["grid_worker_name"] not in notice["text"]
+    assert "已到期" in first["text"] and "已逾期" in second["text"]
+    assert first["key"] != second["key"]
+
+    # The township's supervisor reads it; another township's operator does not.
+    for who, sees in ((signed_in("supervisor", "139001101"), True), (signed_in("operator", "139001102"), False)):
+        listed = await api.get("/notices", params={"kind": "visit_reminder", "limit": 200}, headers=who)
+        assert (first["key"] in [row["key"] for row in listed.json()["rows"]]) is sees
+
+    # The webhook got each reminder once, as onedoor.notification/v1.
+    received = {n["key"]: n for n in (await simulator.get("/notifications")).json()}
+    for notice in (first, second):
+        assert received[notice["key"]]["count"] == 1
+        message = received[notice["key"]]["message"]
+        assert (message["schema_version"], message["audience"], message["recipient"], message["kind"], message["text"]) == (
+            "onedoor.notification/v1", "operator", "139001101", "visit_reminder", notice["text"])
+
+    # Calm for the calm period: the blue file closes once the reminders in flight are through.
+    await wait_for_file(api, household_id, lambda f: f["status"] == "closed")
+    household = temporal.client.get_workflow_handle_for(HouseholdWorkflow.run, household_workflow_id(household_id))
+    await household.result()
+    await keep_history(household, "household/visit_reminders_told_then_closed")

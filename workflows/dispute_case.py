@@ -67,6 +67,14 @@ SYSTEM = "系统"  # the actor of what the clocks decide
 HANDOFF = timedelta(milliseconds=1)
 
 
+async def send_notice(notice: Notice, **about: str) -> None:
+    """A notice through the notify local activity (the notification port), for cases and household files."""
+    try:
+        await workflow.execute_local_activity("notify", notice, summary=f"通知{notice.audience.label}：{notice.kind}", **NOTICE)
+    except ActivityError as failure:  # a notice is not worth holding the workflow for: the log says why
+        workflow.logger.warning("notice not sent", extra={**about, "notice": notice.key, "error": str(failure.cause or failure)})
+
+
 class OutOfTurn(ApplicationError):
     """Raised by validators; the API turns it into 409 with this message."""
 
@@ -537,18 +545,12 @@ class DisputeCaseWorkflow:
         self.notices += 1
         notice = Notice(key=f"{self.case.case_no}:notice:{self.notices}", case_no=self.case.case_no, audience=audience,
                         recipient=recipient, phone=phone, kind=kind, text=text)
-        self.beside(self.send_notice(notice))
+        self.beside(send_notice(notice, case_no=self.case.case_no))
 
     def tell_parties(self, kind: str, text: str) -> None:
         for party in self.case.intake.parties:
             if party.phone:
                 self.tell(Audience.PARTY, party.name, kind, text, phone=party.phone)
-
-    async def send_notice(self, notice: Notice) -> None:
-        try:
-            await workflow.execute_local_activity("notify", notice, summary=f"通知{notice.audience.label}：{notice.kind}", **NOTICE)
-        except ActivityError as failure:  # a notice is not worth holding the case for: the log says why
-            workflow.logger.warning("notice not sent", extra={"case_no": self.case.case_no, "notice": notice.key, "error": str(failure.cause or failure)})
 
     # ── emergency handling (red) ─────────────────────────────────────────────────────────
 

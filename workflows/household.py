@@ -3,10 +3,11 @@
 Cases about the family link to it by signal, sent with signal-with-start from each case's
 triage, so a household has one workflow however many cases arrive. Its risk follows their
 grades and how often they repeat; the grid worker (网格员) is reminded when a visit falls due
-(red weekly, yellow monthly, blue quarterly by default) and records each visit through the API
-(an update); a calm period with no new case lowers the risk one grade, and a calm blue file is
-closed. A file runs for years: it continues-as-new, carrying its whole state, long before its
-history reaches Temporal's limits.
+(red weekly, yellow monthly, blue quarterly by default) by a notice to the township's center,
+whose operators grid workers are, and records each visit through the API (an update); a calm
+period with no new case lowers the risk one grade, and a calm blue file is closed. A file runs
+for years: it continues-as-new, carrying its whole state, long before its history reaches
+Temporal's limits.
 """
 
 import asyncio
@@ -14,14 +15,15 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.dispute_case import REGISTER, OutOfTurn
+from workflows.dispute_case import REGISTER, OutOfTurn, send_notice
 
 with workflow.unsafe.imports_passed_through():
     from domain.household import (
-        FollowUpVisit, HouseholdFile, HouseholdRecord, HouseholdState, HouseholdStatus, LinkedCase, RiskChange, VisitReminder,
-        VisitReport, calm_until, calmer, next_visit, reminder_due, risk_after_case,
+        REVISION, FollowUpVisit, HouseholdFile, HouseholdRecord, HouseholdState, HouseholdStatus, LinkedCase, RiskChange, VisitReminder,
+        VisitReport, calm_until, calmer, next_visit, reminder_due, risk_after_case, visit_missed,
     )
-    from domain.labels import RiskGrade
+    from domain.labels import Audience, RiskGrade
+    from domain.messages import Notice
     from workflows import search_attributes as sa
     from workflows.clock import beijing
 
@@ -44,6 +46,8 @@ class HouseholdWorkflow:
         self.inbox: list[LinkedCase] = []  # linked cases waiting for the main loop
         self.acted = False  # only a run that changed the file continues-as-new (else a tiny limit would loop)
         self.writes = asyncio.Lock()  # register writes one at a time, so the newest mirror lands last
+        self.notices = file.revision >= 2  # revision 2: visit reminders through the notification port
+        self.sending: list[asyncio.Task] = []  # notices on their way, beside the file's own steps
 
     @workflow.run
     async def run(self, file: HouseholdFile) -> HouseholdState:
@@ -53,14 +57,15 @@ class HouseholdWorkflow:
         while True:
             await self.take_links()
             if self.state.status == HouseholdStatus.CLOSED or (self.acted and self.history_is_long()):
-                # Nothing may be left half-done: a visit being written finishes, a case that
-                # arrived meanwhile is linked (and reopens a file that was closing).
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                # Nothing may be left half-done: a visit being written finishes, a notice gets
+                # through, a case that arrived meanwhile is linked (and reopens a file that was closing).
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(task.done() for task in self.sending))
                 if self.inbox:
                     continue
                 if self.state.status == HouseholdStatus.CLOSED:
                     return self.state
-                workflow.continue_as_new(HouseholdFile(policy=self.policy, state=self.state))
+                # The next run's history starts empty: it takes the current revision.
+                workflow.continue_as_new(HouseholdFile(policy=self.policy, state=self.state, revision=REVISION))
             await self.wait_for_next()
 
     # ── the file ─────────────────────────────────────────────────────────────────────────
@@ -115,7 +120,12 @@ class HouseholdWorkflow:
         """The visit is due (or still missed an interval later): remind the grid worker."""
         state = self.state
         self.acted = True
+        missed = visit_missed(state)
         state.reminded_at, state.reminders = workflow.now(), state.reminders + 1
+        if self.notices:
+            self.tell_grid_worker(missed)
+            return
+        # Revision 1: a log line of the remind_grid_worker activity.
         late = "已逾期，" if state.reminded_at > state.next_visit_at else ""
         who = f"网格员 {state.grid_worker_name}" if state.grid_worker_name else f"{state.township_code} 综治中心（未配网格员）"
         text = f"走访提醒：{state.risk.label}色家庭 {state.household_id} 应于 {beijing(state.next_visit_at)} 前走访，{late}请{who}安排"
@@ -127,6 +137,22 @@ class HouseholdWorkflow:
             summary=f"提醒走访 {state.household_id}",
             **REGISTER,
         )
+
+    def tell_grid_worker(self, missed: bool) -> None:
+        """Revision 2: the reminder as a notice, sent beside the file's own steps (a channel being
+        down for hours must not hold a new case's link). It goes to the township's center: grid
+        workers sign in as operators of their township, and the directory knows no other way to
+        reach one. The grid worker is named by id: the log channel writes the text out."""
+        state = self.state
+        who = f"请网格员 {state.grid_worker_id} 安排走访" if state.grid_worker_id else "本镇未配网格员，请综治中心安排走访"
+        text = (f"走访提醒：{state.risk.label}色家庭 {state.household_id}（{state.village_code or state.township_code}）"
+                f"应于 {beijing(state.next_visit_at)} 前走访，{'已逾期' if missed else '已到期'}，{who}")
+        # Per file and reminder number; a file closed and opened again is a new workflow whose count
+        # starts again, so its first run's id tells its reminders from the earlier ones.
+        key = f"{state.household_id}:reminder:{workflow.info().first_execution_run_id}:{state.reminders}"
+        self.publish(text)
+        notice = Notice(key=key, audience=Audience.OPERATOR, recipient=state.township_code, kind="visit_reminder", text=text)
+        self.sending.append(asyncio.create_task(send_notice(notice, household_id=state.household_id)))
 
     def set_risk(self, risk: RiskGrade | None, reason: str) -> None:
         state = self.state
