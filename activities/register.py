@@ -56,8 +56,10 @@ class RegisterActivities:
             try:
                 level = request.level or handling_level(request.grade, centers)
                 duties = directory.duty_list(session, centers[level])
+                routed = route(duties, level, centers[level], request.category)
+                routed.rotas = directory.rotas(session, [routed.lead_unit, *routed.co_units])
                 return Routing(
-                    route=route(duties, level, centers[level], request.category),
+                    route=routed,
                     centers=centers,
                     leaders={j.code: j.leaders or [] for j in chain},
                 )

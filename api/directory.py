@@ -46,7 +46,9 @@ class UnitForm(Strict):
         None, description="write-only HMAC-SHA256 key shared with the unit's system; omitted: the unit keeps its own (a webhook unit without one gets a new one, shown once)"
     )
     backstop: Backstop | None = None
-    rota_days: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(None, description="rotating units: ISO weekdays on duty")
+    rota_days: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(
+        None, description="轮驻 rotating units only: ISO weekdays on duty at the center (1 Monday … 7 Sunday); their clocks start when next on duty"
+    )
     province_code: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(None, description="a partner center's province (GB/T 2260, e.g. 37 山东)")
 
 
@@ -144,6 +146,10 @@ def unit_problem(form: UnitForm) -> str | None:
         return "endpoint_url: 系统对接单位须填写接收地址 (a webhook unit needs an endpoint_url)"
     if form.channel == Channel.INBOX and form.endpoint_url is not None:
         return "endpoint_url: 收件箱单位没有自己的系统 (an inbox unit has no endpoint_url)"
+    if form.mode == UnitMode.ROTATING and not form.rota_days:
+        return "rota_days: 轮驻单位须填写值班日（ISO 星期 1–7）(a rotating unit needs its rota_days)"
+    if form.mode != UnitMode.ROTATING and form.rota_days:
+        return "rota_days: 只有轮驻单位有值班日 (only a rotating unit has rota_days)"
     if form.kind == UnitKind.PARTNER and form.province_code is None:
         return "province_code: 跨省协作中心须填写所在省份代码 (a partner center needs its province_code)"
     return None

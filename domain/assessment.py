@@ -146,9 +146,10 @@ def timeliness(clocks: Iterable[ClockRow]) -> Timeliness:
 
 
 def median_minutes(clocks: Iterable[ClockRow]) -> float | None:
-    """Median of dispatch → answer in minutes (calendar time, pauses included) over the answered
-    clocks, on time or late; the mean of the middle two for an even count; one decimal."""
-    waits = [c.done_at - c.started_at for c in clocks if c.status in (ClockStatus.MET, ClockStatus.MET_LATE)]
+    """Median of the clock's start → answer in minutes (calendar time, pauses included) over the
+    answered clocks, on time or late; the mean of the middle two for an even count; one decimal. A
+    rotating unit's clock starts on its duty day (domain/rota.py): an answer before that took no time."""
+    waits = [max(c.done_at - c.started_at, timedelta(0)) for c in clocks if c.status in (ClockStatus.MET, ClockStatus.MET_LATE)]
     if not waits:
         return None
     middle = statistics.median(waits)

@@ -6,6 +6,7 @@ result says so, so the case shows the deadline as approximate instead of being s
 """
 
 from datetime import date, datetime, time, timedelta
+from typing import ClassVar
 
 import chinese_calendar
 from pydantic import BaseModel
@@ -20,16 +21,22 @@ class OfficeHours(BaseModel):
     closes: time = time(17, 30)
 
 
-class WorkingDue(BaseModel):
-    due: datetime
-    uncovered_years: list[int] = []  # years whose holidays were not known: weekends only
+class CalendarAnswer(BaseModel):
+    """An answer from the calendar, and the years it had to answer without knowing their holidays."""
+
+    uncovered_years: list[int] = []  # years whose holidays were not known
+    assumed: ClassVar[str] = "按周一至周五计算，未计法定节假日和调休"  # what stood in for them
 
     @property
     def warning(self) -> str | None:
         if not self.uncovered_years:
             return None
         years = "、".join(str(y) for y in self.uncovered_years)
-        return f"节假日数据未覆盖 {years} 年，按周一至周五计算，未计法定节假日和调休 (holiday calendar does not cover {years})"
+        return f"节假日数据未覆盖 {years} 年，{self.assumed} (holiday calendar does not cover {years})"
+
+
+class WorkingDue(CalendarAnswer):
+    due: datetime
 
 
 def is_workday(day: date) -> tuple[bool, bool]:
@@ -38,6 +45,16 @@ def is_workday(day: date) -> tuple[bool, bool]:
         return chinese_calendar.is_workday(day), True
     except NotImplementedError:
         return day.weekday() < 5, False
+
+
+def is_holiday(day: date) -> tuple[bool, bool]:
+    """(is it a statutory holiday, is that known): a day off the State Council's notice names, a
+    weekend inside the holiday included; an ordinary weekend or a make-up workday is not one."""
+    try:
+        off, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return False, False
+    return off and name is not None, True
 
 
 def office_spans(start: datetime, hours: OfficeHours):

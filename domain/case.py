@@ -101,5 +101,6 @@ class CaseFile(BaseModel):
 # the late unit's system; at the top of the ladder, or where policy keeps breaches in place, the case stays
 # with its unit under a new clock and is never referred for it); a decision's answer waits until the process
 # has acted on it; a case made red on its way up alerts the leaders of the level it goes to; every police
-# incident joined to a case hears its statuses.
+# incident joined to a case hears its statuses; a rotating unit's response and feedback clocks start when it
+# is next on duty (its rota's weekdays in office hours, domain/rota.py), not at dispatch, unless policy says so.
 REVISION = 7

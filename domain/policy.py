@@ -65,6 +65,9 @@ class ClockPolicy(BaseModel):
     yellow: ClockSet = Field(default_factory=ClockSet)
     blue: ClockSet = Field(default_factory=ClockSet)
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
+    follow_rota: bool = Field(
+        True, description="轮驻: a rotating unit's response and feedback clocks start when it is next on duty (domain/rota.py); off: at dispatch"
+    )
 
     def for_grade(self, grade: RiskGrade) -> ClockSet:
         return getattr(self, grade.value)

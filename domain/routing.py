@@ -29,6 +29,7 @@ class Route(BaseModel):
     jurisdiction_code: str
     lead_unit: str
     co_units: list[str] = []
+    rotas: dict[str, list[int]] = {}  # 轮驻: the rotating units' duty weekdays (ISO, domain/rota.py); set by the directory read
 
 
 def level_above(level: Level) -> Level | None:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import signing
-from domain.labels import Backstop, Channel, Level, UnitKind
+from domain.labels import Backstop, Channel, Level, UnitKind, UnitMode
 from domain.routing import LADDER, DutyEntry
 from store.tables import Case, DutyLine, GridWorker, Jurisdiction, Mediator, Unit
 
@@ -77,6 +77,12 @@ def jurisdiction_and_below(session: Session, code: str) -> list[str]:
 def duty_list(session: Session, jurisdiction_code: str) -> list[DutyEntry]:
     lines = session.scalars(select(DutyLine).where(DutyLine.jurisdiction_code == jurisdiction_code).order_by(DutyLine.id))
     return [DutyEntry(jurisdiction_code=d.jurisdiction_code, category=d.category, unit_code=d.unit_code, lead=d.lead) for d in lines]
+
+
+def rotas(session: Session, unit_codes: list[str]) -> dict[str, list[int]]:
+    """轮驻: the duty weekdays (ISO) of the rotating units among these (resident and stationed units have none)."""
+    units = session.scalars(select(Unit).where(Unit.code.in_(unit_codes), Unit.mode == UnitMode.ROTATING.value))
+    return {unit.code: sorted(set(unit.rota_days)) for unit in units if unit.rota_days}
 
 
 def place_problem(session: Session, township_code: str, village_code: str | None) -> tuple[str, str] | None:

@@ -163,10 +163,14 @@ async def running_worker(client: Client, settings: Settings):
 
 
 def sized_clocks(**seconds: float) -> ClockPolicy:
-    """The same test-sized clocks at every grade: long enough not to fire unless a test wants them to."""
+    """The same test-sized clocks at every grade: long enough not to fire unless a test wants them to.
+
+    They start at dispatch even for a rotating unit: seconds-long clocks cannot wait for a duty day
+    (the seed's township labour station, which wage cases go to, is on duty Mon/Wed/Fri);
+    tests/test_rota.py turns the rota on."""
     lengths = dict(response=60, feedback=120, mediation=300, confirmation=300, referral=300, return_visit=300, emergency_ack=60) | seconds
     clock_set = ClockSet(**{name: ClockRule(length=timedelta(seconds=value), remind_at=0.75 if name not in ("return_visit", "emergency_ack") else None) for name, value in lengths.items()})
-    return ClockPolicy(red=clock_set, yellow=clock_set, blue=clock_set)
+    return ClockPolicy(red=clock_set, yellow=clock_set, blue=clock_set, follow_rota=False)
 
 
 @pytest.fixture

@@ -53,6 +53,11 @@ async def test_directory_refuses_what_would_break_routing(api):
     short_secret = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident",
                                                                "endpoint_url": "https://x.example/hook", "signing_secret": "123"})
     assert short_secret.status_code == 422 and "signing_secret" in short_secret.json()["detail"]
+    inbox = {"name": "某单位", "jurisdiction_code": "139001", "channel": "inbox"}
+    rotating_without_rota = await api.put("/directory/units/X-1", json={**inbox, "mode": "rotating", "rota_days": []})
+    assert rotating_without_rota.status_code == 422 and "rota_days" in rotating_without_rota.json()["detail"]  # it would never be on duty
+    resident_with_rota = await api.put("/directory/units/X-1", json={**inbox, "mode": "resident", "rota_days": [1, 3]})
+    assert resident_with_rota.status_code == 422 and "rota_days" in resident_with_rota.json()["detail"]
     assert "X-1" not in {u["code"] for u in (await api.get("/directory/units")).json()}
 
 

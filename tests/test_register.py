@@ -115,6 +115,12 @@ def test_routing_follows_grade_and_the_duty_list(activities, grade, category, pl
     assert routing.centers[Level.COUNTY] == "139001" and routing.leaders["139001"][0].startswith("县综治中心值班领导")
 
 
+def test_routing_carries_the_rotas_of_the_rotating_units_it_routes_to(activities):
+    request = RouteRequest(case_no="x", grade=RiskGrade.YELLOW, category=Category.LABOUR, place=Place(township_code="139001102"))
+    route = ActivityEnvironment().run(activities.route_case, request).route
+    assert route.rotas == {"T102-LDS": [1, 3, 5]}  # the labour station rotates Mon/Wed/Fri; the justice office (co-unit) is resident
+
+
 def test_escalation_routes_at_the_level_asked(activities):
     request = RouteRequest(case_no="x", grade=RiskGrade.BLUE, category=Category.LABOUR, place=Place(township_code="139001101", village_code="139001101201"), level=Level.COUNTY)
     route = ActivityEnvironment().run(activities.route_case, request).route

@@ -103,17 +103,18 @@ class ClockRunner:
         clock = self.clock
         if clock.status != ClockStatus.RUNNING:
             return
-        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.hours)
+        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.hours, clock.started_at)
         clock.status = ClockStatus.PAUSED
         clock.pauses.append(Pause(at=workflow.now(), by=by, reason=reason))
         self.version += 1
 
     def resume(self) -> None:
-        """Re-arm with exactly the time that was left when it paused."""
+        """Re-arm with exactly the time that was left when it paused, from now or, for a clock that
+        has not started yet (a rotating unit's, waiting for its duty day), from its start."""
         clock = self.clock
         if clock.status != ClockStatus.PAUSED:
             return
-        self.move_due(after(workflow.now(), clock.remaining, clock.basis, self.hours)[0])
+        self.move_due(after(max(workflow.now(), clock.started_at), clock.remaining, clock.basis, self.hours)[0])
         clock.status, clock.remaining = ClockStatus.RUNNING, None
         clock.pauses[-1].resumed_at = workflow.now()
 

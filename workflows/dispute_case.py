@@ -144,6 +144,7 @@ class DisputeCaseWorkflow:
         # Revision 7: a decision's answer shows the case after the process acted on it (taken_up).
         self.answers_after = case.revision >= 7
         self.handed = self.taken = 0  # decisions handed to the process, and how many of them it has acted on
+        self.duty_clocks = case.revision >= 7 and case.policy.clocks.follow_rota  # revision 7: a rotating unit's clocks start on duty
         self.queue_priority = workflow.info().priority.priority_key or UNSET_PRIORITY
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
@@ -240,13 +241,17 @@ class DisputeCaseWorkflow:
             Assignment(unit_code=unit, lead=unit == route.lead_unit, level=route.level, dispatched_at=now)
             for unit in (route.lead_unit, *route.co_units)
         ]
+        waiting = []  # rotating units off duty now: their clocks start at their next duty day's opening
         for assignment in new:
             self.state.assignments.append(assignment)
-            self.start_clock(ClockName.RESPONSE, clocks.response, assignment.unit_code, lambda a=assignment: a.response is not None)
-            self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None)
+            rota = route.rotas.get(assignment.unit_code) if self.duty_clocks else None
+            response = self.start_clock(ClockName.RESPONSE, clocks.response, assignment.unit_code, lambda a=assignment: a.response is not None, rota)
+            self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None, rota)
+            if response.started_at > now:
+                waiting.append(f"{assignment.unit_code} 轮驻，时限自 {beijing(response.started_at)} 值班起算")
         lead = self.state.clock(ClockName.RESPONSE, route.lead_unit)
         co = f"，协办 {'、'.join(route.co_units)}" if route.co_units else ""
-        note = f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应"
+        note = f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应" + (f"（{'；'.join(waiting)}）" if waiting else "")
         await self.advance(Stage.DISPATCHED, note)
         if not self.background:
             await asyncio.gather(self.assign_mediator(), *(self.deliver_dispatch(a) for a in new))
@@ -586,12 +591,11 @@ class DisputeCaseWorkflow:
     def clock_set(self) -> ClockSet:
         return self.case.policy.clocks.for_grade(self.state.grade)
 
-    def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done) -> Clock:
-        now = workflow.now()
-        due = deadline(now, rule, self.case.policy.clocks.office_hours)
+    def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done, rota: list[int] | None = None) -> Clock:
+        due = deadline(workflow.now(), rule, self.case.policy.clocks.office_hours, rota)
         clock = Clock(
             id=len(self.state.clocks), name=name, unit_code=unit_code, level=self.state.level, basis=rule.basis,
-            started_at=now, due_at=due.due_at, remind_at=due.remind_at, calendar_note=due.calendar_note,
+            started_at=due.started_at, due_at=due.due_at, remind_at=due.remind_at, calendar_note=due.calendar_note,
         )
         if due.calendar_note:
             workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
@@ -1054,7 +1058,7 @@ class DisputeCaseWorkflow:
     def clocks_now(self) -> list[Clock]:
         hours, now = self.case.policy.clocks.office_hours, workflow.now()
         return [
-            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, hours)}) if clock.status == ClockStatus.RUNNING else clock
+            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, hours, clock.started_at)}) if clock.status == ClockStatus.RUNNING else clock
             for clock in self.state.clocks
         ]
 

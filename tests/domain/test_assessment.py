@@ -69,6 +69,11 @@ def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
     assert median_minutes([ClockRow("c", RESPONSE, "U1", start, RUNNING)]) is None
 
 
+def test_an_answer_before_a_rotating_units_clock_started_took_no_time():
+    duty_day = bj(2026, 12, 7, 8, 30)  # dispatched on Sunday, answered Sunday evening from the unit's own office
+    assert median_minutes([answered(duty_day, -12 * 60), answered(duty_day, -60), answered(duty_day, 30)]) == 0.0
+
+
 def test_clocks_belong_to_the_period_they_started_in_breaches_to_the_period_they_happened_in():
     october_evening = bj(2026, 10, 31, 23, 0)  # 15:00 UTC on 31 October: still October in Beijing
     november_night = bj(2026, 11, 1, 0, 30)  # 16:30 UTC on 31 October: November in Beijing
