@@ -22,7 +22,7 @@ from api.views import CaseCreated, NewCase, Pending, Problem, in_beijing_time
 from domain.case import REVISION, CaseFile, Intake, Place
 from domain.case_number import is_case_number
 from domain.decisions import (
-    AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
+    AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover, LevelUp,
     MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback,
     UnitResponse,
 )
@@ -243,6 +243,7 @@ for path, update, body_type, summary, roles in [
     ("confirmation/decision", W.court_decision, CourtDecision, "司法确认裁定 the court's decision", (UNIT,)),
     ("visit", W.record_visit, ReturnVisit, "回访 the return visit's finding", (OPERATOR, SUPERVISOR)),
     ("handover", W.hand_over, Handover, "交办 a higher center assigns the case down a level", (SUPERVISOR,)),
+    ("escalation", W.lift, LevelUp, "提级 a supervisor lifts the case to the next level up", (SUPERVISOR,)),
     ("partner/reply", W.partner_reply, PartnerReply, "跨省协作回复 the partner center answers (joint mediation)", (UNIT,)),
 ]:
     decision_route(path, update, body_type, summary, roles)

@@ -180,6 +180,13 @@ class Handover(Decision):
     reason: Note
 
 
+class LevelUp(Decision):
+    """提级: a supervisor lifts the case to the next level up the ladder, e.g. after a breach kept in place."""
+
+    supervisor: Name
+    reason: Note
+
+
 class IncidentLink(Decision):
     """A further police incident about the same parties joins the open case and re-grades it."""
 

@@ -44,6 +44,7 @@ ROUTES = [
     ("POST", "/cases/{case_no}/confirmation/decision", (UNIT,), True),
     ("POST", "/cases/{case_no}/visit", (OPERATOR, SUPERVISOR), True),
     ("POST", "/cases/{case_no}/handover", (SUPERVISOR,), True),
+    ("POST", "/cases/{case_no}/escalation", (SUPERVISOR,), True),
     ("POST", "/cases/{case_no}/partner/reply", (UNIT,), True),
     ("POST", "/cases/{case_no}/supervision", (SUPERVISOR,), True),
     ("GET", "/directory/jurisdictions", EVERYONE, False),

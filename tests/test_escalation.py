@@ -136,6 +136,10 @@ async def test_where_policy_keeps_breaches_in_place_the_late_unit_is_supervised_
     responses = [c for c in answered["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS"]
     assert {c["status"] for c in responses[:-1]} == {"met_late"} and responses[-1]["status"] == "met"
     assert (answered["level"], answered["stage"]) == ("township", "handling")
+    # Lifting the case (提级) is then a supervisor's decision.
+    lifted = await decide(api, case_no, "escalation", {"supervisor": "县综治中心 刘志强", "reason": "镇级多次督办未果，提级办理"})
+    assert (lifted["level"], lifted["stage"], lifted["lead_unit"]) == ("county", "dispatched", "C-RSJ")
+    assert lifted["escalations"][-1]["reason"] == "县综治中心 刘志强 决定提级：镇级多次督办未果，提级办理"
     await keep_history(handle(case_no), "breach_supervised_in_place")
 
 

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.clocks import deadline, time_left
     from domain.decisions import (
         SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
-        IncidentLink, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit,
+        IncidentLink, LevelUp, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit,
         SupervisionRequest, UnitFeedback, UnitResponse,
     )
     from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
@@ -100,7 +100,7 @@ class BadField(ApplicationError):
 class LevelEnd:
     """What ended the handling at a level."""
 
-    kind: str  # agreement | failed | refused | withdrawn | breach | regraded | declined | handover
+    kind: str  # agreement | failed | refused | withdrawn | breach | regraded | lifted | declined | handover
     reason: str
     by: str
     backstop: Backstop | None = None
@@ -222,7 +222,7 @@ class DisputeCaseWorkflow:
                 await self.hand_down(end)
                 continue
             target = end.to_level or next_center(self.state.level, self.state.centers)
-            if end.kind in ("failed", "breach", "regraded") and target is not None:
+            if end.kind in ("failed", "breach", "regraded", "lifted") and target is not None:
                 await self.escalate(target, end.reason, end.by)
                 continue
             return await self.refer(end.backstop, end.reason)
@@ -1024,6 +1024,25 @@ class DisputeCaseWorkflow:
         if LADDER.index(request.to_level) >= LADDER.index(self.state.level) or request.to_level not in self.state.centers:
             raise OutOfTurn(f"只能交办给下级综治中心（现由{self.state.level.label}级办理）(hand over to a lower level with a center)")
         self.check_handling_center(request.signed_in, "交办")
+
+    @workflow.update
+    async def lift(self, request: LevelUp) -> CaseState:
+        above = next_center(self.state.level, self.state.centers)
+        self.level_end = LevelEnd("lifted", f"{request.supervisor} 决定提级：{request.reason}", request.supervisor, to_level=above)
+        handed = self.handing()
+        await self.record("lifted", None, f"{request.supervisor} 决定提级至{above.label}级：{request.reason}", by=request.supervisor, role="supervisor",
+                          user=request.signed_in)
+        await self.taken_up(handed)
+        return self.status()
+
+    @lift.validator
+    def check_lift(self, request: LevelUp) -> None:
+        self.check_open()
+        if self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
+            raise OutOfTurn("本案当前不在办理中，不能提级 (not being handled)")
+        if next_center(self.state.level, self.state.centers) is None:
+            raise OutOfTurn(f"本案已由最高一级（{self.state.level.label}级）办理，不能再提级 (already at the top)")
+        self.check_handling_center(request.signed_in, "提级")
 
     @workflow.update
     async def link_incident(self, link: IncidentLink) -> CaseState:
