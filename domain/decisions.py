@@ -6,11 +6,10 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from domain.case import Code, Strict, Text
-from domain.labels import Backstop, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade
+from domain.case import Code, Note, Strict, Text
+from domain.labels import Backstop, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade, Source
 
 Name = Annotated[Text, StringConstraints(max_length=64)]
-Note = Annotated[Text, StringConstraints(max_length=4000)]
 
 
 class UnitResponse(Strict):
@@ -171,3 +170,13 @@ class IncidentLink(Strict):
     incident_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,64}$")]
     reported_at: datetime
     summary: Note
+
+
+class RepeatVisit(Strict):
+    """重复来访: a further registration about the same parties (window, hotline, online) joins their
+    open case instead of opening one; it counts one more visit and re-grades the case."""
+
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="the registration's client_request_id: it joins once")
+    source: Source
+    summary: Note
+    operator: Name = Field(description="who registered it")

@@ -23,7 +23,7 @@ def test_histories_cover_every_path_of_the_lifecycle():
         "regraded_red_moves_up", "declined", "paused_resumed_extended", "family_case_linked_to_household",
         "family_red_visited_calmed_closed", "visit_then_continued_as_new", "deadline_armed_in_two_steps",
         "red_alert_window_in_two_steps", "breach_recorded_before_escalation", "regraded_red_requeued",
-        "breach_task_writes_the_register_only",
+        "breach_task_writes_the_register_only", "repeat_visits_joined",
     } <= names
 
 
