@@ -3,16 +3,16 @@
 A window, hotline or online registration about the parties of an open case may join that case
 (重复来访) instead of opening one; its client request id is kept here so a retry answers the same.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
