@@ -2,13 +2,16 @@
 
 import hashlib
 import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, NamedTuple
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Response
-from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage
 from temporalio.common import Priority, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -18,19 +21,20 @@ from temporalio.service import RPCError, RPCStatusCode
 import codec
 from api.auth import Principal, allow, case_reader
 from api.deps import party_marks_key, sessions, settings, temporal
-from api.views import CaseCreated, NewCase, Pending, Problem, in_beijing_time
+from api.views import CaseCreated, NewCase, Pending, Problem, RegistrationConflict, RelatedCase, in_beijing_time
 from domain.case import REVISION, CaseFile, Intake, Place
 from domain.case_number import is_case_number
 from domain.decisions import (
     AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover, LevelUp,
-    MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit, UnitFeedback,
-    UnitResponse,
+    MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest, ReturnVisit,
+    UnitFeedback, UnitResponse,
 )
 from domain.grading import QUEUE_PRIORITY, grade
 from domain.labels import Role
 from domain.state import CaseState
 from settings import Settings
 from store import directory, incidents, register
+from workflows.clock import beijing
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])
@@ -59,8 +63,10 @@ def case_handle(case_no: str, client: Annotated[Client, Depends(temporal)]) -> W
     "",
     status_code=201,
     response_model=CaseCreated,
-    responses={200: {"model": CaseCreated, "description": "this client_request_id was registered before: the same case"},
-               409: {"model": Problem, "description": "the client_request_id was used for a different registration"}},
+    responses={200: {"model": CaseCreated, "description": "this client_request_id was registered before: the same answer; or the registration joined the open case join_case names (joined: true)"},
+               409: {"model": RegistrationConflict, "description": "the client_request_id was used for a different registration; or the parties have open "
+                                                                   "cases (related_open_cases) and the registration sends neither join_case nor separate_reason"},
+               422: {"model": Problem, "description": "a bad field, named; join_case is not an open case about these parties"}},
     summary="登记受理一件纠纷 register a dispute",
 )
 async def create_case(
@@ -71,30 +77,94 @@ async def create_case(
     make_session: Annotated[sessionmaker[Session], Depends(sessions)],
     config: Annotated[Settings, Depends(settings)],
     marks_key: Annotated[bytes, Depends(party_marks_key)],
-) -> CaseCreated:
-    intake = Intake.model_validate(new.model_dump(exclude={"client_request_id"}))
+) -> CaseCreated | JSONResponse:
+    intake = Intake.model_validate(new.model_dump(exclude={"client_request_id", "join_case"}))
     marks = incidents.party_digests(intake.parties, marks_key)
 
-    def claim() -> Registration:
-        with make_session() as session:
-            place = intake.place
-            check_place(session, place)
-            if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, place.township_code):
-                raise HTTPException(403, f"place.township_code: {place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
-            try:
-                return register_intake(session, config, new.client_request_id, intake, marks, operator)
-            except register.RequestReused as reused:
-                raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
+    def decide(session: Session) -> Registration:
+        check_place(session, intake.place)
+        if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, intake.place.township_code):
+            raise HTTPException(403, f"place.township_code: {intake.place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
+        try:
+            return settle_registration(session, config, new, intake, marks, operator)
+        except register.RequestReused as reused:
+            raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
 
-    case, is_new, finished = await run_in_threadpool(claim)
-    case_no = case.case_no
-    structlog.contextvars.bind_contextvars(case_no=case_no)
-    if not finished:
-        await start_case(client, config, case)
-    log.info("case registered" if is_new else "case registration repeated", new=is_new, operator=operator.id)
-    if not is_new:
+    try:
+        # Serialised with the police feed's incidents about the same parties: neither misses the other's new case.
+        async with incidents.parties_serialised(make_session, marks) as session:
+            outcome = await run_in_threadpool(decide, session)
+            if outcome.case is not None:
+                await start_case(client, config, outcome.case)  # inside: an intake that finds this case can join it
+    except OpenCasesAboutParties as found:
+        return JSONResponse(status_code=409, content=jsonable_encoder(in_beijing_time(found.conflict())))
+    answer = outcome.answer
+    structlog.contextvars.bind_contextvars(case_no=answer.case_no)
+    if outcome.join:
+        visit = RepeatVisit(request_id=new.client_request_id, source=intake.source, summary=intake.summary, operator=operator.name,
+                            signed_in=operator.signed_in)
+        joined = await join_open_case(client, answer.case_no, DisputeCaseWorkflow.join_registration, visit, f"registration-{new.client_request_id}",
+                                      lambda state: visit.request_id in state.joined_registrations, "该登记")
+        if not joined:
+            raise HTTPException(422, f"join_case: 案件 {answer.case_no} 已办结，不能并入 (the case closed)")
+        await run_in_threadpool(record_join, make_session, new.client_request_id, intake, answer.case_no)
+    log.info("case registered" if outcome.is_new else "registration joined a case" if answer.joined else "case registration repeated",
+             new=outcome.is_new, operator=operator.id)
+    if not outcome.is_new:
         response.status_code = 200
-    return in_beijing_time(CaseCreated(case_no=case_no, received_at=case.received_at, url=f"/cases/{case_no}"))
+    return in_beijing_time(answer)
+
+
+@dataclass
+class Registration:
+    answer: CaseCreated
+    is_new: bool = False
+    case: CaseFile | None = None  # to start (or a retry's: its start may not have got through; never a settled case's)
+    join: bool = False  # the open case is still to be told (join_registration)
+
+
+class OpenCasesAboutParties(Exception):
+    """The parties have open cases and the registration says neither which to join nor why it stands apart."""
+
+    def __init__(self, related: list[RelatedCase]):
+        self.related = related
+
+    def conflict(self) -> RegistrationConflict:
+        listed = "、".join(f"{c.case_no}（{c.category}，{c.township_name or c.township_code}，{beijing(c.received_at)} 受理）" for c in self.related)
+        return RegistrationConflict(
+            detail=f"parties: 当事人另有未结案件 {listed}。如为同一纠纷，请以 join_case 填写案件编号并入该案；如为另一纠纷，请以 separate_reason 写明理由另案登记 "
+                   "(the parties have open cases: send join_case to join one, or separate_reason to register a different matter)",
+            related_open_cases=self.related,
+        )
+
+
+def settle_registration(session: Session, config: Settings, new: NewCase, intake: Intake, marks: list[str], by: Principal) -> Registration:
+    """What an operator's registration is, while no other intake about its parties is settled: one
+    answered before (the same answer), a repeat visit joining the open case it names, or a new case
+    — refused (OpenCasesAboutParties, nothing claimed) while the parties have open cases, unless it
+    says why it stands apart: then it records them."""
+    earlier = register.answered_before(session, new.client_request_id, intake, new.join_case)
+    if earlier is not None and earlier.joined:
+        return Registration(CaseCreated(case_no=earlier.case_no, received_at=earlier.received_at, url=f"/cases/{earlier.case_no}", joined=True))
+    related = [RelatedCase.model_validate(row, from_attributes=True) for row in incidents.open_cases_about(session, marks)]
+    if earlier is not None:  # a retry: the cases it was registered apart from are those received before it
+        related = [c for c in related if c.received_at < earlier.received_at]
+    elif new.join_case is not None:
+        chosen = next((c for c in related if c.case_no == new.join_case), None)
+        if chosen is None:
+            open_ones = "、".join(c.case_no for c in related) or "无"
+            raise HTTPException(422, f"join_case: {new.join_case} 不是这些当事人的未结案件（可并入：{open_ones}）(not an open case about these parties)")
+        return Registration(CaseCreated(case_no=chosen.case_no, received_at=chosen.received_at, url=f"/cases/{chosen.case_no}", joined=True), join=True)
+    elif related and new.separate_reason is None:
+        raise OpenCasesAboutParties(related)
+    case, is_new, finished = register_intake(session, config, new.client_request_id, intake, marks, by, related=[c.case_no for c in related])
+    answer = CaseCreated(case_no=case.case_no, received_at=case.received_at, url=f"/cases/{case.case_no}", related_open_cases=related)
+    return Registration(answer, is_new=is_new, case=None if finished else case)
+
+
+def record_join(make_session: sessionmaker[Session], client_request_id: str, intake: Intake, case_no: str) -> None:
+    with make_session() as session:
+        register.record_join(session, client_request_id, intake, case_no, datetime.now(UTC))
 
 
 def check_place(session: Session, place: Place) -> None:
@@ -105,21 +175,23 @@ def check_place(session: Session, place: Place) -> None:
         raise HTTPException(422, f"place.{field}: {message}")
 
 
-class Registration(NamedTuple):
+class Claim(NamedTuple):
     case: CaseFile
     is_new: bool
     finished: bool  # a repeat of a registration whose case has settled: its workflow must not run again
 
 
-def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str], by: Principal) -> Registration:
+def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str], by: Principal,
+                    related: list[str] | None = None) -> Claim:
     """统一受理, whatever the door (operators, the police feed): the case number this request id
     claims, new or the one it got before (register.RequestReused when it came with other content),
     and the case in the register with its parties' marks — before the answer, so the case can be
-    read (and scoped) at once; the workflow's own write of it is then a no-op."""
+    read (and scoped) at once; the workflow's own write of it is then a no-op. `related`: the
+    parties' open cases it was registered apart from."""
     number, received_at, is_new = register.claim_case_number(session, client_request_id, intake, config.county_code, datetime.now(UTC))
-    case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION)
+    case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION, related_open_cases=related or [])
     register.record_intake(session, case, marks, by.signed_in)
-    return Registration(case, is_new, finished=not is_new and register.is_settled(session, number))
+    return Claim(case, is_new, finished=not is_new and register.is_settled(session, number))
 
 
 def party_mark_key(config: Settings) -> bytes:
@@ -154,6 +226,27 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
         )
     except WorkflowAlreadyStartedError:
         pass  # finished long ago: it is the same case
+
+
+async def join_open_case(client: Client, case_no: str, update, argument, update_id: str, already: Callable[[CaseState], bool], what: str) -> bool:
+    """Tell the open case about its parties of a further intake (a police incident, a repeat visit):
+    it counts it and re-grades. The update's id is the intake's, so a repeat of it (retried, or sent
+    at once) joins once. False when the case has closed meanwhile."""
+    handle = client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_no)
+    try:
+        await handle.execute_update(update, argument, id=update_id)
+        return True
+    except WorkflowUpdateFailedError as refused:
+        state = await handle.query(DisputeCaseWorkflow.status)
+        if already(state):
+            return True  # a copy of it got there first
+        if not state.stage.is_open:
+            return False
+        raise HTTPException(409, f"案件 {case_no} 未接受{what} (the case refused it): {refused.cause}")
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise  # the app answers 503
+        return False  # an update to a finished workflow: the case is over
 
 
 async def ask(handle: WorkflowHandle, call):

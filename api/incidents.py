@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from api.auth import Principal, signed_in
-from api.cases import check_place, register_intake, start_case
+from api.cases import check_place, join_open_case, register_intake, start_case
 from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import Problem
 from domain.case import CaseFile, Intake
@@ -128,23 +127,9 @@ async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[s
 async def join(client: Client, case_no: str, incident: PoliceIncidentDocument, caller: Principal) -> bool:
     """Tell the open case of the further incident (it counts one more police call and re-grades);
     False when the case has closed meanwhile."""
-    handle = client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_no)
     link = IncidentLink(incident_id=incident.incident_id, reported_at=incident.reported_at, summary=incident.summary, signed_in=caller.signed_in)
-    try:
-        # The update's id is the incident's: a repeat of it (retried, or sent at once) joins once.
-        await handle.execute_update(DisputeCaseWorkflow.link_incident, link, id=f"incident-{incident.incident_id}")
-        return True
-    except WorkflowUpdateFailedError as refused:
-        state = await handle.query(DisputeCaseWorkflow.status)
-        if not state.stage.is_open:
-            return False
-        if incident.incident_id in state.linked_incidents:
-            return True  # a copy of this incident got there first
-        raise HTTPException(409, f"案件 {case_no} 未接受该警情 (the case refused the incident): {refused.cause}")
-    except RPCError as error:
-        if error.status != RPCStatusCode.NOT_FOUND:
-            raise  # the app answers 503
-        return False  # an update to a finished workflow: the case is over
+    return await join_open_case(client, case_no, DisputeCaseWorkflow.link_incident, link, f"incident-{incident.incident_id}",
+                                lambda state: incident.incident_id in state.linked_incidents, "该警情")
 
 
 def record_join(make_session: sessionmaker[Session], incident: PoliceIncidentDocument, outcome: Outcome) -> None:

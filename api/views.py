@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from domain.case import Intake
+from domain.case_number import PATTERN as CASE_NUMBER
 from domain.timezone import as_shanghai
 from store.incidents import POLICE_REQUEST_PREFIX
 
@@ -25,6 +26,9 @@ class NewCase(Intake):
     client_request_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)] = Field(
         description="chosen by the client for this registration; sending it again returns the same case"
     )
+    join_case: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CASE_NUMBER.pattern)] | None = Field(
+        None, description="并入案件: when the parties have open cases (409), the one this registration is about: it joins it (重复来访) instead of opening a case"
+    )
 
     @field_validator("client_request_id")
     @classmethod
@@ -40,11 +44,40 @@ class NewCase(Intake):
             raise ValueError("警情只能经 POST /incidents 转入 (police incidents come through POST /incidents)")
         return value
 
+    @field_validator("join_case")
+    @classmethod
+    def join_or_separate(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("separate_reason") is not None:
+            raise ValueError("并入已有案件与另案登记（separate_reason）只能择一 (join a case or register apart, not both)")
+        return value
+
+
+class RelatedCase(BaseModel):
+    """An open case about the same parties (a party's ID number, or name and phone, matches)."""
+
+    case_no: str
+    category: str
+    township_code: str
+    township_name: str | None
+    received_at: datetime
+
 
 class CaseCreated(BaseModel):
     case_no: str
-    received_at: datetime
+    received_at: datetime = Field(description="when the case was received (joined: the case joined)")
     url: str
+    joined: bool = Field(False, description="the registration joined an open case about the same parties (join_case) instead of opening one")
+    related_open_cases: list[RelatedCase] = Field(
+        default_factory=list, description="registered apart (separate_reason): the open cases about the same parties received before it"
+    )
+
+
+class RegistrationConflict(BaseModel):
+    """409 on a registration: its client_request_id was used for another; or the parties have open
+    cases (listed) and it says neither join_case nor separate_reason."""
+
+    detail: str
+    related_open_cases: list[RelatedCase] = Field(default_factory=list, description="the open cases about the same parties, newest first")
 
 
 class TimelineEntry(BaseModel):

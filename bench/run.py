@@ -57,14 +57,16 @@ def spread(values: list[float]) -> dict:
 
 
 def neighbour(place: dict | None = None) -> dict:
-    """A blue neighbour dispute in 东关社区: one unit (the community's committee), village level."""
+    """A blue neighbour dispute in 东关社区: one unit (the community's committee), village level.
+    Each between other people (the applicant's own phone): the same parties while their case is
+    open would be refused (409) without join_case or separate_reason."""
     return {
         "client_request_id": uuid.uuid4().hex,
         "source": "window",
         "category": "邻里",
         "summary": "邻居加盖院墙遮挡采光",
         "place": place or {"township_code": "139001101", "village_code": "139001101201"},
-        "parties": [{"name": "王建国", "role": "applicant", "phone": "13800138000"}, {"name": "李卫东", "role": "respondent"}],
+        "parties": [{"name": "王建国", "role": "applicant", "phone": f"1{uuid.uuid4().int % 10**14:014d}"}, {"name": "李卫东", "role": "respondent"}],
         "factors": {},
     }
 

@@ -11,6 +11,7 @@ from domain.policy import Policy
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,32}$")]
+Note = Annotated[Text, StringConstraints(max_length=4000)]
 
 
 class Strict(BaseModel):
@@ -63,7 +64,7 @@ class Intake(Strict):
 
     source: Source
     category: Category
-    summary: Annotated[Text, StringConstraints(max_length=4000)] = Field(description="纠纷简要情况")
+    summary: Note = Field(description="纠纷简要情况")
     place: Place
     parties: list[Party] = Field(min_length=1, max_length=500)
     factors: RiskFactors = Field(default_factory=RiskFactors)
@@ -72,6 +73,9 @@ class Intake(Strict):
         None, description="家庭住址: when the dispute concerns a family; with the place it identifies the household's file (家庭和谐服务档案)"
     )
     incident: IncidentRef | None = Field(None, description="set by the police incident feed (POST /incidents), not by operators")
+    separate_reason: Note | None = Field(
+        None, description="另案登记理由: the parties have an open case and this is a different matter (POST /cases answers 409 without it, or join_case)"
+    )
 
 
 class CaseFile(BaseModel):
@@ -82,6 +86,13 @@ class CaseFile(BaseModel):
     received_at: datetime
     policy: Policy = Field(description="policy in force at intake; later policy changes apply to new cases only")
     revision: int = Field(1, description="the workflow behaviour the case was started with: running cases keep theirs (see REVISION)")
+    related_open_cases: list[str] = Field(default_factory=list, description="the open cases about the same parties when it was registered apart from them")
+
+    def separation(self) -> str:
+        """What the intake's note adds when the parties had other open cases: which, and why this one stands apart."""
+        if not self.related_open_cases:
+            return ""
+        return f"；当事人另有未结案件 {'、'.join(self.related_open_cases)}，另案登记：{self.intake.separate_reason}"
 
 
 # Workflow versioning by input: a case started at revision 2 runs its deliveries in the background

@@ -204,6 +204,9 @@ class CaseState(BaseModel):
     partner: PartnerLink | None = None
     incident_id: str | None = None  # 警情流转: the police incident the case came from
     linked_incidents: list[str] = []  # further incidents about the same parties
+    joined_registrations: list[str] = []  # 重复来访: the client request ids of further registrations about the same parties
+    related_open_cases: list[str] = []  # the parties' other open cases when this one was registered apart from them
+    separate_reason: str | None = None  # why it was (另案登记理由)
     result: Result | None = None
     result_note: str | None = None
     closed_at: datetime | None = None

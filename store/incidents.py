@@ -6,17 +6,18 @@ import hashlib
 import hmac
 import re
 import unicodedata
+import weakref
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.case import Party
 from domain.labels import Stage
 from store.register import insert_ignoring_duplicates
-from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident
+from store.tables import Case, IntakeRequest, Jurisdiction, PartyMark, PoliceIncident
 
 OPEN_STAGES = [stage.value for stage in Stage if stage.is_open]
 
@@ -42,17 +43,27 @@ def party_digests(parties: Iterable[Party], key: bytes) -> list[str]:
     return sorted(marks)
 
 
+def open_cases_about(session: Session, digests: list[str], since: datetime | None = None) -> list[Row]:
+    """The cases still open (received since then, when given) that share a mark with these, newest
+    first: case_no, category, township_code, township_name, received_at."""
+    if not digests:
+        return []
+    about = select(PartyMark.case_no).where(PartyMark.digest.in_(digests))
+    query = (
+        select(Case.case_no, Case.category, Case.township_code, Jurisdiction.name.label("township_name"), Case.received_at)
+        .outerjoin(Jurisdiction, Jurisdiction.code == Case.township_code)
+        .where(Case.case_no.in_(about), Case.stage.in_(OPEN_STAGES))
+        .order_by(Case.received_at.desc(), Case.case_no.desc())
+    )
+    if since is not None:
+        query = query.where(Case.received_at >= since)
+    return list(session.execute(query))
+
+
 def open_case_about(session: Session, digests: list[str], since: datetime) -> str | None:
     """The newest case still open, received since then, that shares a mark with these."""
-    if not digests:
-        return None
-    return session.scalar(
-        select(Case.case_no)
-        .join(PartyMark, PartyMark.case_no == Case.case_no)
-        .where(PartyMark.digest.in_(digests), Case.stage.in_(OPEN_STAGES), Case.received_at >= since)
-        .order_by(Case.received_at.desc(), Case.case_no.desc())
-        .limit(1)
-    )
+    cases = open_cases_about(session, digests, since)
+    return cases[0].case_no if cases else None
 
 
 def known(session: Session, incident_id: str) -> PoliceIncident | None:
@@ -78,22 +89,28 @@ def record(session: Session, incident_id: str, case_no: str, linked: bool, repor
     session.commit()
 
 
-# SQLite (the embedded stack) has one API process: an in-process lock serialises its intakes.
-ONE_PROCESS = asyncio.Lock()
+# SQLite (the embedded stack) has one API process: in-process locks, one per mark while anyone
+# holds or awaits it, serialise its intakes about the same parties (and only those: every
+# registration takes them, and one lock for all would queue the county's intake behind each start).
+MARKS_HERE: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 @asynccontextmanager
 async def parties_serialised(make_session: sessionmaker[Session], digests: list[str]) -> AsyncIterator[Session]:
-    """A session in which no other incident about any of these parties is being settled, so two
-    different incidents about the same new parties arriving at once make one case, not two: the
-    second finds the first's case (its marks, and its workflow, which the caller starts inside).
+    """A session in which no other intake about any of these parties (an incident, an operator's
+    registration) is being settled, so two of them about the same new parties arriving at once do
+    not both miss the other: the second finds the first's case (its marks, and its workflow, which
+    the caller starts inside) — to join it, or to show it to the operator.
 
-    On PostgreSQL: session-level advisory locks, one per mark in a fixed order (no deadlock between
-    overlapping sets), held by the one connection the session also works on, across its commits.
-    A wait is bounded by the connection's lock_timeout (then 503: send again)."""
+    Each mark's lock is taken in a fixed order (no deadlock between overlapping sets). On
+    PostgreSQL: session-level advisory locks held by the one connection the session also works on,
+    across its commits; a wait is bounded by the connection's lock_timeout (then 503: send again)."""
     engine: Engine = make_session.kw["bind"]
     if engine.dialect.name != "postgresql":
-        async with ONE_PROCESS:
+        locks = [MARKS_HERE.setdefault(digest, asyncio.Lock()) for digest in sorted(digests)]  # kept while held or awaited
+        async with AsyncExitStack() as held:
+            for held_here in locks:
+                await held.enter_async_context(held_here)
             with make_session() as session:
                 yield session
         return

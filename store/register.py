@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +16,7 @@ from domain.case_number import case_number
 from domain.decisions import SignedIn
 from domain.messages import ClockNotice, StepRecord
 from domain.state import Clock
-from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeRequest, PartyMark, SupervisionOrder
+from store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeJoin, IntakeRequest, PartyMark, SupervisionOrder
 
 # The case row's timestamp column for each step that has one.
 STEP_COLUMNS = {
@@ -63,6 +64,50 @@ class RequestReused(Exception):
     """The client request id was used before for a different registration."""
 
 
+def claimed_before(session: Session, client_request_id: str, digest: str) -> tuple[str, datetime] | None:
+    """The case number this request id claimed and when, if it did (RequestReused if with other content)."""
+    known = session.execute(select(requests.c.case_no, requests.c.digest, requests.c.created_at).where(requests.c.client_request_id == client_request_id)).first()
+    if known is None:
+        return None
+    if known.digest != digest:
+        raise RequestReused(known.case_no)
+    return known.case_no, known.created_at
+
+
+class Answered(NamedTuple):
+    case_no: str
+    received_at: datetime
+    joined: bool
+
+
+def answered_before(session: Session, client_request_id: str, intake: Intake, join_case: str | None) -> Answered | None:
+    """What an operator's registration got before under this request id: the case it opened, or
+    the open case it joined (重复来访), with that case's time of receipt; None when it is new.
+    RequestReused when the id came with other content, or asked to join where it opened or joined another."""
+    digest = intake_digest(intake)
+    claimed = claimed_before(session, client_request_id, digest)
+    if claimed is not None:
+        if join_case is not None:
+            raise RequestReused(claimed[0])
+        return Answered(*claimed, joined=False)
+    joined = session.execute(
+        select(IntakeJoin.case_no, IntakeJoin.digest, Case.received_at).join(Case, Case.case_no == IntakeJoin.case_no)
+        .where(IntakeJoin.client_request_id == client_request_id)
+    ).first()
+    if joined is None:
+        return None
+    if joined.digest != digest or joined.case_no != join_case:
+        raise RequestReused(joined.case_no)
+    return Answered(joined.case_no, joined.received_at, joined=True)
+
+
+def record_join(session: Session, client_request_id: str, intake: Intake, case_no: str, at: datetime) -> None:
+    """The registration that joined this open case, once: a retry of it answers with the case again."""
+    values = dict(client_request_id=client_request_id, case_no=case_no, digest=intake_digest(intake), joined_at=at)
+    insert_ignoring_duplicates(session, IntakeJoin, values, ["client_request_id"])
+    session.commit()
+
+
 next_number = (
     update(sequences).where(sequences.c.county_code == bindparam("county"), sequences.c.year == bindparam("year_"))
     .values(last=sequences.c.last + 1).returning(sequences.c.last)
@@ -74,11 +119,9 @@ def claim_case_number(session: Session, client_request_id: str, intake: Intake, 
     A new claim is written, not committed: the caller commits it with the case row (record_intake)."""
     digest = intake_digest(intake)
     for _ in range(3):
-        known = session.execute(select(requests.c.case_no, requests.c.digest, requests.c.created_at).where(requests.c.client_request_id == client_request_id)).first()
+        known = claimed_before(session, client_request_id, digest)
         if known is not None:
-            if known.digest != digest:
-                raise RequestReused(known.case_no)
-            return known.case_no, known.created_at, False
+            return *known, False
         try:
             insert_ignoring_duplicates(session, CaseSequence, {"county_code": county_code, "year": now.year, "last": 0}, ["county_code", "year"])
             # The row lock this UPDATE takes serialises concurrent intakes; a rollback returns the number.
@@ -123,7 +166,7 @@ def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = (), b
     )
     if written:
         session.execute(insert(CaseEvent.__table__), dict(case_no=case.case_no, key="0000-received", kind="received", at=case.received_at,
-                                                          note=f"{intake.source.label}受理：{intake.category}"))
+                                                          note=f"{intake.source.label}受理：{intake.category}{case.separation()}"))
         # The channel is the entry's name; the user is whoever's key registered it (an operator, the police platform).
         session.execute(insert(AuditEntry.__table__), dict(case_no=case.case_no, key="0000-received", at=case.received_at, actor=intake.source.label,
                                                            role="operator", action="received", before={}, after={"stage": "received", "category": intake.category.value},

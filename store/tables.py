@@ -92,6 +92,18 @@ class IntakeRequest(Base):
     created_at: Mapped[datetime]
 
 
+class IntakeJoin(Base):
+    """重复来访: an operator's registration that joined the open case about the same parties instead
+    of opening one. Its request id answers with that case again; the case number stays unique to
+    the request that claimed it (IntakeRequest)."""
+
+    __tablename__ = "intake_joins"
+    client_request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    joined_at: Mapped[datetime]
+
+
 class Case(Base):
     __tablename__ = "cases"
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -20,17 +20,16 @@ def today() -> str:
 
 
 def wage_arrears(**changes) -> dict:
-    """The county's everyday case: three migrant workers owed wages in 城关镇."""
+    """The county's everyday case: three migrant workers owed wages in 城关镇. Its applicant, 王建国,
+    is someone else each time (his own ID number and phone): the same parties again while their
+    case is open would be refused (409) without join_case or separate_reason."""
     form = {
         "client_request_id": f"req-{uuid.uuid4().hex}",
         "source": "window",
         "category": "劳动争议",
         "summary": "某建筑工地拖欠 3 名农民工工资共 2.4 万元",
         "place": {"township_code": "139001101"},
-        "parties": [
-            {"name": "王建国", "role": "applicant", "id_number": "130123198001011234", "phone": "13800138000"},
-            {"name": "某建筑公司", "role": "respondent"},
-        ],
+        "parties": [{**someone("王建国"), "role": "applicant"}, {"name": "某建筑公司", "role": "respondent"}],
         "factors": {"people_involved": 3, "amount_at_stake": 24000, "vulnerable_groups": ["migrant_worker_wages"]},
     }
     form.update(changes)

@@ -30,6 +30,7 @@ from store.db import make_engine, make_sessions, throwaway_register
 from store import users
 from store.directory import seed_directory
 from store.tables import Unit
+from tests.cases import PLATFORM
 from worker import ACTIVITY_THREADS, build_worker
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -201,6 +202,16 @@ def configure(stack):
 async def api(stack, settings, keys):
     """The API as an admin sees it (an admin may act in any role); tests/test_auth.py checks each role."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30, headers={"Authorization": f"Bearer {keys['admin']}"}) as client:
+        yield client
+
+
+@pytest.fixture
+async def police(stack, settings, keys, sessions):
+    """The API as the police platform's system calls it: its own unit key."""
+    with sessions() as session:
+        unit = session.get(Unit, PLATFORM)
+        assert unit is not None and unit.kind == "police"
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30, headers={"Authorization": f"Bearer {keys[PLATFORM]}"}) as client:
         yield client
 
 

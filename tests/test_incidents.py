@@ -9,19 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from store import incidents
-from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident, Unit
+from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident
 from tests.cases import PLATFORM, decide, incident, mediate, queue_priority, someone, units_answer, wait_for, wait_for_delivery
 from tests.conftest import keep_history
-
-
-@pytest.fixture
-async def police(stack, settings, keys, sessions):
-    """The API as the police platform's system calls it: its own unit key."""
-    with sessions() as session:
-        unit = session.get(Unit, PLATFORM)
-        assert unit is not None and unit.kind == "police"
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30, headers={"Authorization": f"Bearer {keys[PLATFORM]}"}) as client:
-        yield client
 
 
 @pytest.fixture

@@ -39,9 +39,10 @@ def intake(**changes) -> Intake:
 
 def test_case_numbers_count_up_per_county_and_year_and_repeat_for_the_same_request(sessions):
     with sessions() as session:
-        first, _, new1 = register.claim_case_number(session, "reg-a-0001", intake(), "139002", NOW)
+        form = intake()
+        first, _, new1 = register.claim_case_number(session, "reg-a-0001", form, "139002", NOW)
         second, _, new2 = register.claim_case_number(session, "reg-a-0002", intake(summary="另一件"), "139002", NOW)
-        again, received, new3 = register.claim_case_number(session, "reg-a-0001", intake(), "139002", NOW + timedelta(hours=1))
+        again, received, new3 = register.claim_case_number(session, "reg-a-0001", form, "139002", NOW + timedelta(hours=1))
         next_year, _, _ = register.claim_case_number(session, "reg-a-0003", intake(), "139002", NOW.replace(year=2027))
     assert (first, second, next_year) == ("139002-2026-000001", "139002-2026-000002", "139002-2027-000001")
     assert (again, received, new1, new2, new3) == (first, NOW, True, True, False)

@@ -23,7 +23,7 @@ def test_histories_cover_every_path_of_the_lifecycle():
         "regraded_red_moves_up", "declined", "paused_resumed_extended", "family_case_linked_to_household",
         "family_red_visited_calmed_closed", "visit_then_continued_as_new", "deadline_armed_in_two_steps",
         "red_alert_window_in_two_steps", "breach_recorded_before_escalation", "regraded_red_requeued",
-        "breach_task_writes_the_register_only", "visit_reminders_told_then_closed", "rotating_unit_clocks_wait_for_duty_day",
+        "breach_task_writes_the_register_only", "visit_reminders_told_then_closed", "repeat_visits_joined", "rotating_unit_clocks_wait_for_duty_day",
         # revision 7: lateness supervised, answers after their effect, alerts where the case goes, every incident told
         "top_of_the_ladder_supervised", "breach_supervised_in_place", "breach_ordered_to_the_units_system", "regraded_red_alerts_where_it_goes",
         "declined_answered_closed", "refused_answered_on_referral", "reopened_visits_answered_after", "police_incidents_each_hear_the_case",

@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.clocks import deadline, time_left
     from domain.decisions import (
         SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
-        IncidentLink, LevelUp, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, ResumeRequest, ReturnVisit,
-        SupervisionRequest, UnitFeedback, UnitResponse,
+        IncidentLink, LevelUp, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest,
+        ReturnVisit, SupervisionRequest, UnitFeedback, UnitResponse,
     )
     from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
     from domain.household import HouseholdLink
@@ -154,6 +154,7 @@ class DisputeCaseWorkflow:
         self.police_sender: asyncio.Task | None = None
         if case.intake.incident is not None:
             self.state.incident_id = case.intake.incident.incident_id
+        self.state.related_open_cases, self.state.separate_reason = case.related_open_cases, intake.separate_reason
 
     @workflow.run
     async def run(self, case: CaseFile) -> CaseState:
@@ -172,7 +173,7 @@ class DisputeCaseWorkflow:
 
     async def intake(self) -> None:
         await workflow.execute_local_activity("record_intake", self.case, summary="登记受理 register the case", **REGISTER)
-        note = f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷"
+        note = f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷{self.case.separation()}"
         self.note_step(Stage.RECEIVED, note, self.case.received_at)
         self.publish()
         if self.background:
@@ -1048,13 +1049,7 @@ class DisputeCaseWorkflow:
     async def link_incident(self, link: IncidentLink) -> CaseState:
         self.state.linked_incidents.append(link.incident_id)
         self.factors.police_calls_30d += 1
-        note = f"关联警情 {link.incident_id}：{link.summary}"
-        handed = None
-        if self.state.grade is None:  # arrived as the case opened: triage grades with it
-            await self.record("incident_linked", None, f"{note}（研判时计入）", by="警情流转", role="police", user=link.signed_in)
-        else:
-            grading = grade(self.factors, self.case.policy.grading)
-            handed = await self.regrade(grading.grade, grading.reasons, "警情流转", role="police", note=note, user=link.signed_in)
+        handed = await self.count_again("incident_linked", f"关联警情 {link.incident_id}：{link.summary}", "警情流转", role="police", user=link.signed_in)
         await self.report_to_police(PoliceStatus.RECEIVED, f"警情 {link.incident_id} 已并入案件 {self.case.case_no} 办理" + self.now_handled_by(), incident_id=link.incident_id)
         await self.taken_up(handed)
         return self.status()
@@ -1064,6 +1059,30 @@ class DisputeCaseWorkflow:
         self.check_open()
         if link.incident_id in self.state.linked_incidents or link.incident_id == self.state.incident_id:
             raise OutOfTurn(f"警情 {link.incident_id} 已关联本案 (incident already linked)")
+
+    @workflow.update
+    async def join_registration(self, visit: RepeatVisit) -> CaseState:
+        self.state.joined_registrations.append(visit.request_id)
+        self.factors.prior_visits += 1
+        handed = await self.count_again("visit_joined", f"重复来访：{visit.source.label}登记“{visit.summary}”，并入本案", visit.operator, role="operator",
+                                        user=visit.signed_in)
+        await self.taken_up(handed)
+        return self.status()
+
+    @join_registration.validator
+    def check_registration(self, visit: RepeatVisit) -> None:
+        self.check_open()
+        if visit.request_id in self.state.joined_registrations:
+            raise OutOfTurn(f"登记 {visit.request_id} 已并入本案 (registration already joined)")
+
+    async def count_again(self, kind: str, note: str, by: str, role: str, user: SignedIn | None) -> int | None:
+        """A further police call or visit about the parties, already counted in the factors: the case is
+        re-graded with it (what the process acts on, for taken_up), or, when it came before triage, triage grades with it."""
+        if self.state.grade is None:
+            await self.record(kind, None, f"{note}（研判时计入）", by=by, role=role, user=user)
+            return None
+        grading = grade(self.factors, self.case.policy.grading)
+        return await self.regrade(grading.grade, grading.reasons, by, role=role, note=note, user=user)
 
     def check_open(self) -> None:
         if not self.state.stage.is_open:
