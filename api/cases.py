@@ -209,7 +209,7 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
     """The case's workflow, once and only once: USE_EXISTING, so a retried request whose first start got
     through joins the running case, and REJECT_DUPLICATE, so a repeat after the case closed never starts a
     second run of it (the server's default would). Past the history's retention Temporal forgets the id:
-    callers do not call this for a case the register has settled (register.Registration.finished).
+    callers do not call this for a case the register has settled (Claim.finished).
     Its priority on the task queues is the grade its intake shows; the workflow keeps it at the case's grade from triage on."""
     intake = case.intake
     priority = Priority(priority_key=QUEUE_PRIORITY[grade(intake.factors, case.policy.grading).grade])

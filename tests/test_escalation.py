@@ -90,6 +90,8 @@ async def test_a_case_nobody_answers_climbs_to_the_city_and_stays_there_under_su
     center's supervision — an order, a new clock, the city's duty leader told — and is never referred
     (it went to labour arbitration without a single mediation session)."""
     clocks(response=2)
+    for unit in ("V201-TWH", "T101-LDS", "T101-SFS", "C-RSJ", "C-SFJ", "S-RSJ", "S-SFJ"):  # no unit's system answers by itself
+        await simulator.put(f"/units/{unit}/script", json={})
     form = wage_arrears(summary="社区超市拖欠店员工资 3000 元", place={"township_code": "139001101", "village_code": "139001101201"}, factors={"amount_at_stake": 3000})
     case_no = await register_case(api, form)
 
