@@ -1010,40 +1010,41 @@ class DisputeCaseWorkflow:
 
     @workflow.update
     async def hand_over(self, request: Handover) -> CaseState:
-        self.level_end = LevelEnd("handover", request.reason, request.supervisor, to_level=request.to_level)
-        handed = self.handing()
-        await self.record("handover", None, f"{request.supervisor} 决定交办至{request.to_level.label}级：{request.reason}", by=request.supervisor, role="supervisor",
-                          user=request.signed_in)
-        await self.taken_up(handed)
-        return self.status()
+        note = f"{request.supervisor} 决定交办至{request.to_level.label}级：{request.reason}"
+        return await self.move_level(LevelEnd("handover", request.reason, request.supervisor, to_level=request.to_level), note, request.signed_in)
 
     @hand_over.validator
     def check_handover(self, request: Handover) -> None:
-        self.check_open()
-        if self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
-            raise OutOfTurn("本案当前不在办理中，不能交办 (not being handled)")
+        self.check_being_handled("交办", request.signed_in)
         if LADDER.index(request.to_level) >= LADDER.index(self.state.level) or request.to_level not in self.state.centers:
             raise OutOfTurn(f"只能交办给下级综治中心（现由{self.state.level.label}级办理）(hand over to a lower level with a center)")
-        self.check_handling_center(request.signed_in, "交办")
 
     @workflow.update
     async def lift(self, request: LevelUp) -> CaseState:
         above = next_center(self.state.level, self.state.centers)
-        self.level_end = LevelEnd("lifted", f"{request.supervisor} 决定提级：{request.reason}", request.supervisor, to_level=above)
-        handed = self.handing()
-        await self.record("lifted", None, f"{request.supervisor} 决定提级至{above.label}级：{request.reason}", by=request.supervisor, role="supervisor",
-                          user=request.signed_in)
-        await self.taken_up(handed)
-        return self.status()
+        end = LevelEnd("lifted", f"{request.supervisor} 决定提级：{request.reason}", request.supervisor, to_level=above)
+        return await self.move_level(end, f"{request.supervisor} 决定提级至{above.label}级：{request.reason}", request.signed_in)
 
     @lift.validator
     def check_lift(self, request: LevelUp) -> None:
-        self.check_open()
-        if self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
-            raise OutOfTurn("本案当前不在办理中，不能提级 (not being handled)")
+        self.check_being_handled("提级", request.signed_in)
         if next_center(self.state.level, self.state.centers) is None:
             raise OutOfTurn(f"本案已由最高一级（{self.state.level.label}级）办理，不能再提级 (already at the top)")
-        self.check_handling_center(request.signed_in, "提级")
+
+    async def move_level(self, end: LevelEnd, note: str, user: SignedIn | None) -> CaseState:
+        """A supervisor's decision that ends the handling at this level (交办 down, 提级 up)."""
+        self.level_end = end
+        handed = self.handing()
+        await self.record(end.kind, None, note, by=end.by, role="supervisor", user=user)
+        await self.taken_up(handed)
+        return self.status()
+
+    def check_being_handled(self, what: str, user: SignedIn | None) -> None:
+        """A supervisor's decision on the handling itself: while a level handles the case, by its center or one above."""
+        self.check_open()
+        if self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
+            raise OutOfTurn(f"本案当前不在办理中，不能{what} (not being handled)")
+        self.check_handling_center(user, what)
 
     @workflow.update
     async def link_incident(self, link: IncidentLink) -> CaseState:
