@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 
 import logs
 from api import assessment, callbacks, cases, codec, directory, households, incidents, notices, records, reports, supervision, users, worklists
+from api.docs import serve_docs
 from settings import Settings
 from store.db import make_engine, make_sessions
 from worker import connect
@@ -39,7 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="只进一扇门，最多跑一地 — register disputes, follow them, answer dispatches.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from the package by serve_docs: FastAPI's load from a CDN
     )
+    serve_docs(app)
     app.include_router(cases.router)
     app.include_router(incidents.router)
     app.include_router(callbacks.router)

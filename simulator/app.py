@@ -22,6 +22,7 @@ from fastapi import FastAPI, Header, HTTPException, Request
 from pydantic import TypeAdapter, ValidationError
 
 import signing
+from api.docs import serve_docs
 from domain.documents import Document
 from simulator.answers import Staff
 from simulator.notifications import notification_receivers
@@ -45,7 +46,8 @@ def create_simulator(api_url: str, credentials: Callable[[str], UnitCredentials 
             app.state.staff = Staff(api, credentials)
             yield
 
-    app = FastAPI(title="onedoor outside systems simulator 外部系统模拟器", lifespan=lifespan)
+    app = FastAPI(title="onedoor outside systems simulator 外部系统模拟器", lifespan=lifespan, docs_url=None, redoc_url=None)
+    serve_docs(app)
     app.include_router(notifications)
 
     @app.post("/units/{unit}/dispatches")
