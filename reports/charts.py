@@ -26,8 +26,8 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def category_label(category: str) -> str:
-    return category if cjk_font() else CATEGORY_CODES.get(category, category.encode("ascii", "replace").decode())
+def category_label(category: str, font: str | None) -> str:
+    return category if font else CATEGORY_CODES.get(category, category.encode("ascii", "replace").decode())
 
 
 def png(figure: Figure) -> bytes:
@@ -36,29 +36,29 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def categories_chart(figures: WeeklyFigures) -> bytes:
+def categories_figure(figures: WeeklyFigures, font: str | None) -> Figure:
     """New cases of the week, one bar per category, stacked by grade."""
     rows = list(reversed(figures.by_category))  # the largest at the top
     figure = Figure(figsize=(7, 1.2 + 0.4 * max(len(rows), 2)), dpi=100, layout="constrained")
     axes = figure.add_subplot()
-    labels = [category_label(row.category) for row in rows]
+    labels = [category_label(row.category, font) for row in rows]
     left = [0] * len(rows)
     for grade, colour in GRADE_COLOURS.items():
         counts = [getattr(row, grade) for row in rows]
         axes.barh(labels, counts, left=left, color=colour, label=grade)
         left = [a + b for a, b in zip(left, counts)]
-    if cjk_font():
-        axes.set_yticks(range(len(labels)), labels, fontfamily=cjk_font())
+    if font:
+        axes.set_yticks(range(len(labels)), labels, fontfamily=font)
     if not rows:
         axes.text(0.5, 0.5, "no new cases", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("new cases")
     axes.set_title(f"New cases by category and grade, week of {figures.week_start}")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    return png(figure)
+    return figure
 
 
-def trend_chart(figures: WeeklyFigures) -> bytes:
+def trend_figure(figures: WeeklyFigures, font: str | None) -> Figure:
     """New cases per week: the four weeks before and this one."""
     figure = Figure(figsize=(7, 3), dpi=100, layout="constrained")
     axes = figure.add_subplot()
@@ -74,11 +74,12 @@ def trend_chart(figures: WeeklyFigures) -> bytes:
     axes.set_ylabel("new cases")
     axes.set_title("5-week trend")
     axes.legend(loc="upper left", fontsize="small")
-    return png(figure)
+    return figure
 
 
-CHARTS = {"categories": categories_chart, "trend": trend_chart}
+CHARTS = {"categories": categories_figure, "trend": trend_figure}
 
 
 def render_charts(figures: WeeklyFigures) -> dict[str, bytes]:
-    return {name: draw(figures) for name, draw in CHARTS.items()}
+    font = cjk_font()
+    return {name: png(draw(figures, font)) for name, draw in CHARTS.items()}
