@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         None, description="keys the party marks (HMAC-SHA256 of ID number, or name and phone) that find the open case about the same parties; derived from the payload key when unset"
     )
     weekly_report_cron: str = Field("0 9 * * 1", description="研判会: when each township's and county's report of the past week runs; cron in Beijing time (Asia/Shanghai), applied at the next start or `onedoor setup`")
+    cjk_font: Path | None = Field(
+        None, description="font file the weekly report's charts write Chinese in (a .ttc/.otf/.ttf); unset: Debian's fonts-noto-cjk where installed, else the charts are in English",
+    )
     log_level: str = "INFO"
     workflow_sandbox: bool = Field(
         False,

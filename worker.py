@@ -55,7 +55,7 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         workflows=[DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow],
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
         activities=[
-            *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions).build_weekly_report,
+            *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions, settings.cjk_font).build_weekly_report,
             *NotificationActivities(sessions, build_notifiers(settings, http)).all(), keep_priority,
         ],
         activity_executor=executor,

@@ -2,6 +2,7 @@
 register's copy of both."""
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
@@ -11,13 +12,15 @@ from activities import database_activity
 from reports.archive import save_report
 from reports.charts import render_charts
 from reports.figures import WeeklyReportRequest, WeeklyReportSummary
+from reports.fonts import cjk_font
 from reports.weekly import build_figures, report_scope
 
 
 class ReportActivities:
     # Sync: SQLAlchemy and matplotlib block, so this runs on the worker's thread pool.
-    def __init__(self, sessions: sessionmaker[Session]):
+    def __init__(self, sessions: sessionmaker[Session], font_file: Path | None = None):
         self.sessions = sessions
+        self.font = cjk_font(font_file)  # now, so a missing font is in the log when the worker starts
 
     @database_activity
     def build_weekly_report(self, request: WeeklyReportRequest) -> WeeklyReportSummary:
@@ -27,7 +30,7 @@ class ReportActivities:
             if scope is None:
                 raise ApplicationError(f"{request.scope_code} 不是乡镇或县 (no such township or county)", type="UnknownScope", non_retryable=True)
             figures = build_figures(session, scope, request.week_start, now)
-        charts = render_charts(figures)  # outside the session: SQLite's single connection is not held while drawing
+        charts = render_charts(figures, self.font)  # outside the session: SQLite's single connection is not held while drawing
         with self.sessions() as session:
             save_report(session, figures, charts, now)
         activity.logger.info("weekly report built", extra={"scope": figures.scope_code, "week": str(figures.week_start)})
