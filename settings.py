@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, IPvAnyAddress, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, LadderPolicy, Policy
@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     worker_cached_cases: int = Field(
         1000, ge=1, description="open cases a worker keeps in memory (Temporal's workflow cache, about 0.2–0.4 MB each, most of it in the SDK's core); a case beyond it is "
         "replayed from its history at its next step, which slows a deadline storm larger than this (bench/README.md)",
+    )
+    metrics_host: IPvAnyAddress = Field(
+        "127.0.0.1", description="the IP address the worker's and the API's metrics ports listen on: 0.0.0.0 in a container, where only the monitoring "
+        "network reaches them (never publish them: README, Operations)",
+    )
+    worker_metrics_port: int | None = Field(
+        9464, ge=0, le=65535, description="the worker's Temporal SDK metrics for Prometheus (schedule-to-start latency, cache, slots) at "
+        "http://metrics_host:port/metrics; 0 turns them off",
+    )
+    api_metrics_port: int | None = Field(
+        9465, ge=0, le=65535, description="the API's own metrics for Prometheus (HTTP requests, the register's open, overdue and breached cases) at "
+        "http://metrics_host:port/metrics, apart from the API's public port; 0 turns them off",
     )
     codec_keys: dict[str, SecretStr] = Field(
         {}, description='payload encryption keys by id, base64 of 32 bytes (AES-256-GCM), e.g. {"2026-11": "…"}; unset: the embedded stack\'s key file'

@@ -10,6 +10,7 @@ import httpx
 import structlog
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import codec
@@ -36,13 +37,43 @@ ACTIVITY_THREADS = 32  # register writes are sync SQLAlchemy calls; they run on 
 # polling go to the shared queue once the server sees no poller (about 10 s).
 STICKY_WAIT = timedelta(seconds=30)
 
+# Schedule-to-start bounds (ms) for a p99 worth reading, from an idle worker's few milliseconds to a
+# deadline storm's tens of seconds (bench/README.md); the SDK's own jump from 10 s to 100 s.
+SCHEDULE_TO_START_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000)
+
 # The JSON log line carries workflow_id and run_id as fields; no need to repeat them in the message.
 workflow.logger.workflow_info_on_message = False
 
 
-async def connect(settings: Settings) -> Client:
-    """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings))
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
+    On the SDK's default runtime unless given one (the worker's, which exports its metrics)."""
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime)
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal runtime of the worker's own whose Prometheus exporter serves the SDK's metrics
+    (schedule-to-start latencies, sticky cache, task slots: what bench/README.md tunes by) at
+    http://metrics_host:worker_metrics_port/metrics; None when the port is 0.
+
+    A port already taken (a second worker on the same host) leaves this worker without metrics,
+    with a warning, rather than without cases: Prometheus shows the target down."""
+    if not settings.worker_metrics_port:
+        return None
+    host = settings.metrics_host
+    address = f"[{host}]:{settings.worker_metrics_port}" if host.version == 6 else f"{host}:{settings.worker_metrics_port}"
+    # The SDK's own names and units (durations in milliseconds, counters without _total): those of
+    # Temporal's SDK metrics reference and of its Grafana dashboard for core-based SDKs.
+    buckets = dict.fromkeys(("workflow_task_schedule_to_start_latency", "activity_schedule_to_start_latency"), SCHEDULE_TO_START_BUCKETS)
+    telemetry = TelemetryConfig(metrics=PrometheusConfig(bind_address=address, histogram_bucket_overrides=buckets))
+    log = structlog.get_logger("worker")
+    try:
+        runtime = Runtime(telemetry=telemetry)
+    except ValueError as error:  # the address is valid (settings checks it): the port is taken
+        log.warning("worker metrics off: port unavailable", address=address, error=str(error))
+        return None
+    log.info("worker metrics", url=f"http://{address}/metrics")
+    return runtime
 
 
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
@@ -72,7 +103,7 @@ async def main() -> None:
     sys.dont_write_bytecode = False
     settings = Settings()
     logs.configure(settings.log_level)
-    client = await connect(settings)
+    client = await connect(settings, metrics_runtime(settings))
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with httpx.AsyncClient(timeout=10) as http:
             stop = asyncio.Event()

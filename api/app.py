@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, households, incidents, notices, records, reports, supervision, users, worklists
+from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, users, worklists
 from api.docs import serve_docs
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -23,6 +23,7 @@ log = structlog.get_logger("api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    api_metrics = metrics.ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -31,8 +32,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal = await connect(settings)
         engine = make_engine(settings.register_url)
         app.state.sessions = make_sessions(engine)
+        register = metrics.RegisterCollector(app.state.sessions)
+        api_metrics.registry.register(register)
+        metrics_server = metrics.serve(api_metrics, settings)
         log.info("api started", temporal=settings.temporal_address)
         yield
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
+        api_metrics.registry.unregister(register)
         engine.dispose()
 
     app = FastAPI(
@@ -43,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None, redoc_url=None,  # served from the package by serve_docs: FastAPI's load from a CDN
     )
     serve_docs(app)
+    app.include_router(health.router)
     app.include_router(cases.router)
     app.include_router(incidents.router)
     app.include_router(callbacks.router)
@@ -59,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Only the Temporal UI calls us from a browser page of another origin (the codec endpoint).
     app.add_middleware(CORSMiddleware, allow_origins=[settings.temporal_ui_origin], allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["Content-Type", "Authorization", "X-Namespace"])
+    app.add_middleware(metrics.HttpMetrics, metrics=api_metrics)  # added last: outermost, it sees every answer
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -83,10 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # registration keeps its number and starts the case). Routes handle NOT_FOUND themselves.
         log.warning("temporal unavailable", status=str(error.status), error=error.message)
         return JSONResponse(status_code=503, headers={"Retry-After": "1"}, content={"detail": f"服务暂时繁忙，请稍后重试 (temporal unavailable: {error.message})"})
-
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict:
-        return {"status": "ok"}
 
     return app
 

@@ -31,7 +31,7 @@ from store import users
 from store.directory import seed_directory
 from store.tables import Unit
 from tests.cases import PLATFORM
-from worker import ACTIVITY_THREADS, build_worker
+from worker import ACTIVITY_THREADS, build_worker, connect, metrics_runtime
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -104,6 +104,8 @@ async def settings(temporal, database_url):
         temporal_address=temporal.client.service_client.config.target_host,
         database_url=database_url,
         api_port=api_port,
+        api_metrics_port=free_port(),
+        worker_metrics_port=free_port(),
         simulator_port=simulator_port,
         simulator_url=f"http://127.0.0.1:{simulator_port}",
         task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
@@ -142,12 +144,13 @@ def unit_credentials(sessions, keys) -> Callable[[str], UnitCredentials | None]:
 
 @pytest.fixture(scope="session")
 async def stack(temporal, settings, sessions, unit_credentials):
-    """Simulator, API and worker, all over real HTTP and a real Temporal server."""
+    """Simulator, API and worker, all over real HTTP and a real Temporal server; the API and the
+    worker serve their metrics on settings' ports, the worker on a Temporal runtime of its own."""
     notification_secret = settings.notification_webhook_secret.get_secret_value()
     simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", unit_credentials, notification_secret), settings.simulator_port)
     api_app = create_app(settings)
     api = await serve(api_app, settings.api_port)
-    async with running_worker(temporal.client, settings):
+    async with running_worker(await connect(settings, metrics_runtime(settings)), settings):
         yield api_app
     for server, task in (api, simulator):
         server.should_exit = True

@@ -77,7 +77,7 @@ ROUTES = [
     ("POST", "/codec/decode", (SUPERVISOR,), False),
     ("POST", "/codec/encode", (SUPERVISOR,), False),
 ]
-PUBLIC = {("GET", "/healthz"), ("GET", "/codec/session"), ("POST", "/codec/session")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/codec/session"), ("POST", "/codec/session")}
 # A unit's system authenticates by its signature, not by a key (tests/test_gateway.py tries the signatures).
 SIGNED = {("POST", "/callbacks/{unit_code}")}
 
