@@ -98,6 +98,16 @@ async def supervision_documents(simulator, unit: str, case_no: str, count: int =
     raise AssertionError(f"{unit} never received {count} supervision orders about {case_no}")
 
 
+async def completed_run(handle: WorkflowHandle) -> str:
+    """The id of the case's run once it has completed: settled, it still sends its last notices first."""
+    for _ in range(150):
+        description = await handle.describe()
+        if description.status.name == "COMPLETED":
+            return description.run_id
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{handle.id} never completed: {description.status.name}")
+
+
 async def queue_priority(handle: WorkflowHandle) -> int:
     """The case's priority on Temporal's task queues, as the server holds it (1 goes first)."""
     return (await handle.describe()).raw_description.workflow_execution_info.priority.priority_key

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from store import incidents
 from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident
-from tests.cases import PLATFORM, decide, incident, mediate, queue_priority, someone, units_answer, wait_for, wait_for_delivery
+from tests.cases import PLATFORM, completed_run, decide, incident, mediate, queue_priority, someone, units_answer, wait_for, wait_for_delivery
 from tests.conftest import keep_history
 
 
@@ -133,7 +133,7 @@ async def test_the_same_incident_after_its_case_settled_gives_the_same_case_and_
     await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     await decide(api, case_no, "visit", {"visitor": "回访员 李娜", "satisfied": True, "notes": "双方已和好"})
     await wait_for(api, case_no, lambda c: c["stage"] == "settled", view="/register")
-    run_id = (await handle(case_no).describe()).run_id
+    run_id = await completed_run(handle(case_no))
 
     assert (await send(police, form, 200))["case_no"] == case_no
     latest = await handle(case_no).describe()

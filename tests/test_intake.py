@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from store.tables import Case, CaseEvent, IntakeJoin, IntakeRequest
-from tests.cases import decide, incident, mediate, mediator_of, register_case, someone, today, visit, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import completed_run, decide, incident, mediate, mediator_of, register_case, someone, today, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 
 
@@ -34,9 +34,7 @@ async def settled_run(api, handle, case_no: str) -> str:
     await mediate(api, case_no, "agreement", terms="被申请人当场支付 2.4 万元")
     await visit(api, case_no)
     await wait_for(api, case_no, lambda c: c["stage"] == "settled", view="/register")
-    description = await handle(case_no).describe()
-    assert description.status.name == "COMPLETED"
-    return description.run_id
+    return await completed_run(handle(case_no))
 
 
 async def test_a_settled_case_is_never_run_again_by_a_repeated_registration(api, handle, simulator):
