@@ -128,10 +128,14 @@ async def test_a_forged_or_stale_callback_is_refused_and_changes_nothing(api, ou
         "another unit's secret": await call_back(outside, "T101-LDS", unit_credentials("T101-SFS").signing_secret, answer, f"{case_no}:o"),
         "body changed after signing": await outside.post("/callbacks/T101-LDS", content=content.replace("冒名者".encode(), "刘干事".encode()), headers=headers),
         "an hour old": await call_back(outside, "T101-LDS", secret, answer, f"{case_no}:old", now=time.time() - 3600),
+        # Headers may carry any byte: neither is a server error.
+        "a non-ASCII byte in the signature": await outside.post("/callbacks/T101-LDS", content=content, headers={**headers, signing.SIGNATURE: b"v1=\xff\xfe"}),
+        "a timestamp beyond any float": await outside.post("/callbacks/T101-LDS", content=content, headers={**headers, signing.TIMESTAMP: "9" * 400}),
     }
     for why, response in refusals.items():
         assert response.status_code == 401, (why, response.text)
     assert "过期" in refusals["an hour old"].json()["detail"]
+    assert "签名不符" in refusals["a non-ASCII byte in the signature"].json()["detail"]
     unknown = await call_back(outside, "NO-SUCH-UNIT", secret, answer, f"{case_no}:x")
     assert unknown.status_code == 404
 
