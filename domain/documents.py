@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
+from domain.bounds import InYears
 from domain.case import IncidentRef, Intake, Party, Place, RiskFactors, Strict, Text
 from domain.labels import Audience, Backstop, Category, Level, PoliceStatus, RiskGrade, Source
 
@@ -155,7 +156,7 @@ class PoliceIncidentDocument(Strict):
     incident_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,57}$")] = Field(
         description="警情编号: sending the same incident again gives the same case"
     )
-    reported_at: AwareDatetime = Field(description="接警时间, with its UTC offset")
+    reported_at: Annotated[AwareDatetime, InYears] = Field(description="接警时间, with its UTC offset")
     place: Place
     category: Category
     summary: Annotated[Text, StringConstraints(max_length=4000)] = Field(description="简要警情")

@@ -1,0 +1,35 @@
+"""Input at the edges of what the domain allows: a page offset past any register, a date in year 1
+or 9999, a time whose UTC is before year 1 — each a 422 naming the field, never a server error."""
+
+from tests.cases import incident
+
+HUGE = str(2**63)
+WORKLISTS = ("/worklists/units/T101-LDS/inbox", "/worklists/overdue", "/worklists/red", "/worklists/waiting", "/worklists/near-breach")
+
+
+async def refused(api, path: str, params: dict, field: str) -> None:
+    response = await api.get(path, params=params)
+    assert response.status_code == 422, (path, params, response.text)
+    assert field in response.json()["detail"], (path, params, response.json()["detail"])
+
+
+async def test_an_offset_past_any_register_is_refused_naming_it(api):
+    for path in ("/notices", "/households", *WORKLISTS):
+        await refused(api, path, {"offset": HUGE}, "offset")
+    assert (await api.get("/notices", params={"offset": 10_000_000})).status_code == 200  # the bound itself is a page
+
+
+async def test_dates_outside_the_years_a_case_can_have_are_refused_naming_them(api):
+    for path in WORKLISTS:
+        await refused(api, path, {"from": "0001-01-01"}, "from")
+        await refused(api, path, {"to": "9999-12-31"}, "to")
+    await refused(api, "/assessment/units", {"from": "0001-01-01", "to": "2026-01-31"}, "from")
+    await refused(api, "/assessment/units", {"from": "2026-01-01", "to": "9999-12-31"}, "to")
+    await refused(api, "/notices", {"since": "0001-01-01T00:00:00+14:00"}, "since")
+    await refused(api, "/reports/139001/0001-01-01", {}, "week_start")  # a Monday
+    assert (await api.get("/worklists/red", params={"from": "2000-01-01", "to": "2100-12-31"})).status_code == 200
+
+
+async def test_an_incident_reported_before_year_one_in_utc_is_refused_naming_reported_at(police):
+    response = await police.post("/incidents", json=incident(reported_at="0001-01-01T00:00:00+14:00"))
+    assert response.status_code == 422 and "reported_at" in response.json()["detail"], response.text
