@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from domain.labels import Role
 from store import users
+from store.tables import User
 from tests.cases import register_case, wage_arrears, wait_for
 
 OPERATOR, UNIT, MEDIATOR, SUPERVISOR, ADMIN = Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN
@@ -198,6 +200,38 @@ async def test_an_admin_issues_and_revokes_keys(api):
     assert missing_scope.status_code == 422 and "jurisdiction_code" in missing_scope.json()["detail"]
     assert (await api.delete("/users/auth-clerk")).status_code == 204
     assert (await api.get("/directory/units", headers=clerk)).status_code == 401
+
+
+@pytest.fixture
+def the_only_admin(sessions):
+    """The suite's admin ("test-admin") as the only active one: the others are set aside (keys kept)
+    for the test, and back as they were after it."""
+    with sessions() as session:
+        others = session.scalars(select(User).where(User.role == "admin", User.active.is_(True), User.id != "test-admin")).all()
+        for user in others:
+            user.active = False
+        session.commit()
+        ids = [user.id for user in others]
+    yield "test-admin"
+    with sessions() as session:
+        for user_id in ids:
+            session.get(User, user_id).active = True
+        session.commit()
+
+
+async def test_the_last_active_admin_is_neither_revoked_nor_demoted(api, the_only_admin):
+    demoted = await api.put(f"/users/{the_only_admin}", json={"name": "测试管理员", "role": "supervisor", "jurisdiction_code": "139001"})
+    revoked = await api.delete(f"/users/{the_only_admin}")
+    for refused in (demoted, revoked):
+        assert refused.status_code == 409 and "唯一在用的管理员" in refused.json()["detail"], refused.text
+    assert (await api.get("/users")).status_code == 200  # its key still works: nothing changed
+
+    # With a second admin, either may go.
+    assert (await api.put("/users/auth-admin-2", json={"name": "第二管理员", "role": "admin"})).status_code == 200
+    assert (await api.put("/users/auth-admin-2", json={"name": "第二管理员", "role": "operator", "jurisdiction_code": "139001"})).status_code == 200
+    assert (await api.put("/users/auth-admin-2", json={"name": "第二管理员", "role": "admin"})).status_code == 200
+    assert (await api.delete("/users/auth-admin-2")).status_code == 204
+    assert (await api.delete(f"/users/{the_only_admin}")).status_code == 409
 
 
 async def test_nobody_acts_in_another_centers_name_and_the_audit_names_the_signed_in_user(api, staff, sessions):
