@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import signing
 from api.auth import allow, signed_in
 from api.deps import sessions
-from domain.case import Code, Strict, Text
+from domain.case import Code, Name, Strict
 from domain.labels import Backstop, Category, Channel, Level, Role, UnitKind, UnitMode
 from domain.routing import DutyEntry
 from store import directory
@@ -36,7 +36,7 @@ class JurisdictionView(Read):
 
 
 class UnitForm(Strict):
-    name: Text
+    name: Name
     jurisdiction_code: Code
     mode: UnitMode
     kind: UnitKind = UnitKind.DEPARTMENT
@@ -94,7 +94,7 @@ class DutyLineView(Read):
 
 
 class MediatorForm(Strict):
-    name: Text
+    name: Name
     jurisdiction_code: Code
     gold: bool = False
     active: bool = True

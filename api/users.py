@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import allow
 from api.deps import sessions
 from api.views import Problem
-from domain.case import Code, Strict, Text
+from domain.case import Code, Name, Strict
 from domain.labels import Role
 from store import users
 from store.tables import Jurisdiction, Mediator, Unit, User
@@ -24,7 +24,7 @@ TIES = {Role.OPERATOR: "jurisdiction_code", Role.SUPERVISOR: "jurisdiction_code"
 
 
 class UserForm(Strict):
-    name: Text
+    name: Name
     role: Role
     jurisdiction_code: Code | None = None
     unit_code: Code | None = None

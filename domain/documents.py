@@ -139,7 +139,7 @@ class UnitCallback(BaseModel):
 
     schema_version: Literal["onedoor.callback/v1"] = "onedoor.callback/v1"
     kind: Literal["response", "feedback", "referral_acceptance", "partner_reply"] = Field(description="what the callback answers: the update it lands as")
-    case_no: Annotated[str, StringConstraints(max_length=32)] = Field(description="案件编号 case number")
+    case_no: Annotated[Text, StringConstraints(max_length=32)] = Field(description="案件编号 case number")
     handler: Annotated[Text, StringConstraints(max_length=64)] | None = Field(None, description="承办人 (response, feedback)")
     summary: Annotated[Text, StringConstraints(max_length=4000)] | None = Field(None, description="处理情况 (feedback) or the partner's note")
     reference: Annotated[Text, StringConstraints(max_length=64)] | None = Field(None, description="the body's own reference (referral_acceptance)")
