@@ -11,7 +11,7 @@ from sqlalchemy import select
 from domain.labels import Role
 from store import users
 from store.tables import User
-from tests.cases import register_case, wage_arrears, wait_for
+from tests.cases import decide, mediate, register_case, wage_arrears, wait_for
 
 OPERATOR, UNIT, MEDIATOR, SUPERVISOR, ADMIN = Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN
 EVERYONE = tuple(Role)
@@ -200,6 +200,28 @@ async def test_an_admin_issues_and_revokes_keys(api):
     assert missing_scope.status_code == 422 and "jurisdiction_code" in missing_scope.json()["detail"]
     assert (await api.delete("/users/auth-clerk")).status_code == 204
     assert (await api.get("/directory/units", headers=clerk)).status_code == 401
+
+
+async def test_a_backstop_body_sees_only_the_cases_referred_or_applied_to_it(api, staff, settings, keys):
+    """The court (C-FY) and the arbitration body (C-LDZC) are over the whole county; neither reads a
+    case that never went to it."""
+    plain_case, _ = staff
+    referred = await register_case(api, wage_arrears(category="合同", summary="装修合同尾款纠纷", factors={"amount_at_stake": 8000, "people_involved": 2}))
+    await mediate(api, referred, "refused", reason="被申请人明确拒绝调解")
+    confirmed = await register_case(api, wage_arrears(category="合同", summary="装修合同尾款纠纷", factors={"amount_at_stake": 8000, "people_involved": 2}))
+    await mediate(api, confirmed, "agreement", terms="业主于 12 月 1 日前支付尾款 8000 元", seek_confirmation=True)
+    await wait_for(api, confirmed, lambda c: c["stage"] == "confirmation")
+
+    async def seen(body: str, case_no: str) -> int:
+        return (await call(api, "GET", f"/cases/{case_no}", keys[body])).status_code
+
+    assert [await seen("C-FY", case_no) for case_no in (plain_case, referred, confirmed)] == [404, 200, 404]
+    assert [await seen("C-LDZC", case_no) for case_no in (plain_case, referred, confirmed)] == [404, 404, 404]
+    await decide(api, confirmed, "confirmation/application", {"applicant": "王建国", "court_code": "C-FY"})
+    assert await seen("C-FY", confirmed) == 200  # applied to it: now the court reads and decides it
+    decided = await api.post(f"/cases/{confirmed}/confirmation/decision", json={"court_code": "C-FY", "confirmed": True, "reference": "（2026）示 0101 民特 53 号"},
+                             headers={"Authorization": f"Bearer {keys['C-FY']}"})
+    assert decided.status_code == 200, decided.text
 
 
 @pytest.fixture
