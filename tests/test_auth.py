@@ -52,6 +52,7 @@ ROUTES = [
     ("GET", "/directory/jurisdictions", EVERYONE, False),
     ("GET", "/directory/units", EVERYONE, False),
     ("PUT", "/directory/units/{code}", (), False),
+    ("PATCH", "/directory/units/{code}", (), False),
     ("POST", "/directory/units/{code}/secret", (), False),
     ("GET", "/directory/duty-list/{jurisdiction_code}", EVERYONE, False),
     ("PUT", "/directory/duty-list/{jurisdiction_code}", (), False),
@@ -112,7 +113,7 @@ async def staff(stack, settings, keys, sessions):
 
 async def call(api: httpx.AsyncClient, method: str, path: str, key: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {"Authorization": ""}
-    return await api.request(method, path, headers=headers, json={} if method in ("POST", "PUT") else None)
+    return await api.request(method, path, headers=headers, json={} if method in ("POST", "PUT", "PATCH") else None)
 
 
 def test_every_route_is_in_the_matrix(stack):

@@ -37,7 +37,8 @@ async def test_an_incident_reported_before_year_one_in_utc_is_refused_naming_rep
 
 async def test_free_text_is_bounded_and_a_nul_character_refused_naming_the_field(api):
     """Checked on PostgreSQL too (DATABASE_URL): it refuses a NUL in text, so it must never get one."""
-    unit = {"name": "某单位", "jurisdiction_code": "139001", "mode": "resident", "channel": "inbox"}
+    unit = {"name": "某单位", "jurisdiction_code": "139001", "mode": "resident", "kind": "department", "channel": "inbox",
+            "endpoint_url": None, "backstop": None, "rota_days": None, "province_code": None}
     case = await register_case(api)
     bad = {
         ("PUT", "/users/bounds-clerk", "name"): [{"name": "周" * 65, "role": "admin"}, {"name": "周\x00敏", "role": "admin"}],
