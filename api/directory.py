@@ -99,10 +99,12 @@ class DutyLineView(Read):
 
 
 class MediatorForm(Strict):
+    """The whole mediator, as for a unit: a PUT leaving out `gold` or `active` would reset them."""
+
     name: Name
     jurisdiction_code: Code
-    gold: bool = False
-    active: bool = True
+    gold: bool = Field(description="金牌调解员: first for serious cases")
+    active: bool
 
 
 class MediatorView(Read):

@@ -39,11 +39,12 @@ async def test_free_text_is_bounded_and_a_nul_character_refused_naming_the_field
     """Checked on PostgreSQL too (DATABASE_URL): it refuses a NUL in text, so it must never get one."""
     unit = {"name": "某单位", "jurisdiction_code": "139001", "mode": "resident", "kind": "department", "channel": "inbox",
             "endpoint_url": None, "backstop": None, "rota_days": None, "province_code": None}
+    mediator = {"jurisdiction_code": "139001", "gold": False, "active": True}
     case = await register_case(api)
     bad = {
         ("PUT", "/users/bounds-clerk", "name"): [{"name": "周" * 65, "role": "admin"}, {"name": "周\x00敏", "role": "admin"}],
         ("PUT", "/directory/units/BOUNDS-1", "name"): [{**unit, "name": "单" * 65}, {**unit, "name": "某\x00单位"}],
-        ("PUT", "/directory/mediators/bounds-m", "name"): [{"name": "调" * 65, "jurisdiction_code": "139001"}, {"name": "\x00", "jurisdiction_code": "139001"}],
+        ("PUT", "/directory/mediators/bounds-m", "name"): [{**mediator, "name": "调" * 65}, {**mediator, "name": "\x00"}],
         ("POST", "/cases", "summary"): [wage_arrears(summary="案" * 4001), wage_arrears(summary="拖欠\x00工资")],
         ("POST", "/cases", "parties.0.name"): [wage_arrears(parties=[{"name": "王\x00建国"}])],
         ("POST", "/cases", "client_request_id"): [wage_arrears(client_request_id="req-\x00-0001")],

@@ -92,6 +92,15 @@ async def test_a_put_names_the_whole_unit_and_a_patch_changes_only_what_it_names
     assert (await api.patch("/directory/units/NOPE", json={"name": "某单位"})).status_code == 404
 
 
+async def test_a_mediators_put_names_gold_and_active(api):
+    gold = {"name": "金牌调解员 测试", "jurisdiction_code": "139001101", "gold": True, "active": False}  # inactive: assigned to no case
+    assert (await api.put("/directory/mediators/M-T101-PUT", json=gold)).status_code == 200
+    partial = await api.put("/directory/mediators/M-T101-PUT", json={"name": "金牌调解员 测试", "jurisdiction_code": "139001101"})
+    assert partial.status_code == 422 and "gold" in partial.json()["detail"] and "active" in partial.json()["detail"]
+    kept = next(m for m in (await api.get("/directory/mediators", params={"jurisdiction_code": "139001101"})).json() if m["id"] == "M-T101-PUT")
+    assert (kept["gold"], kept["active"]) == (True, False)
+
+
 async def test_the_seed_links_a_city_its_industry_units_the_police_and_a_partner(api):
     """Vertical: village → township → county → city. Horizontal: the city's industry units, reached
     like any other unit. The police platform and the partner center across the border are units too."""
