@@ -45,9 +45,10 @@ def verify(secret: str | None, body: bytes, timestamp: str | None, given: str | 
         raise BadSignature(f"缺少签名 (missing {TIMESTAMP}, {SIGNATURE} or {IDEMPOTENCY_KEY})")
     try:
         age = abs((now if now is not None else time.time()) - int(timestamp))
-    except ValueError:
+    except (ValueError, OverflowError):  # not digits, or more than a float holds
         raise BadSignature(f"{TIMESTAMP} 不是 Unix 秒数 (not a Unix time)") from None
     if age > TOLERANCE:
         raise BadSignature(f"签名已过期 (timestamp {age:.0f} s away, more than {TOLERANCE} s)")
-    if not hmac.compare_digest(signature(secret, timestamp, key, body), given):
+    # Bytes, not str: compare_digest refuses a str with a non-ASCII character (a header may hold any byte).
+    if not hmac.compare_digest(signature(secret, timestamp, key, body).encode(), given.encode("utf-8", "surrogateescape")):
         raise BadSignature("签名不符 (signature does not match the body)")

@@ -14,6 +14,7 @@ from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
 from api.views import Problem
 from domain.assessment import Period, UnitScore
+from domain.bounds import Day
 from domain.labels import Role
 from store import assessment
 from store.tables import Jurisdiction
@@ -33,8 +34,8 @@ class UnitAssessment(UnitScore):
 
 def period(
     month: Annotated[str | None, Query(alias="period", description="a month, YYYY-MM (Beijing time)")] = None,
-    first: Annotated[date | None, Query(alias="from", description="first Beijing date, YYYY-MM-DD")] = None,
-    last: Annotated[date | None, Query(alias="to", description="last Beijing date, included")] = None,
+    first: Annotated[Day | None, Query(alias="from", description="first Beijing date, YYYY-MM-DD")] = None,
+    last: Annotated[Day | None, Query(alias="to", description="last Beijing date, included")] = None,
 ) -> Period:
     """The period asked for: a month, or from/to dates; a 422 names the field that is wrong."""
     if month is not None:

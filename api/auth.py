@@ -15,7 +15,7 @@ from api.deps import sessions
 from domain.decisions import SignedIn
 from domain.labels import Role
 from store import directory, users
-from store.tables import Case, CaseClock, Unit
+from store.tables import Case, CaseClock, CaseEvent
 
 bearer = HTTPBearer(auto_error=False, description="API key issued by an admin (`POST /users`); `onedoor up` prints one for the admin")
 SESSION_COOKIE = "onedoor_key"  # set by /codec/session for the Temporal UI's codec calls only
@@ -80,15 +80,25 @@ def may_see_place(session: Session, principal: Principal, place_code: str) -> bo
 
 def may_see(session: Session, principal: Principal, case: Case) -> bool:
     """A case is in scope for its jurisdiction's operators and supervisors (and those above), the
-    units it was dispatched or referred to, backstop bodies and courts above its place, and its mediator."""
+    units it was dispatched or referred to (a unit's or a body's clock: response, feedback, referral,
+    partner reply), the court its judicial confirmation was applied to, and its mediator. A backstop
+    body sees only what was referred to it, not every case of the county."""
     if principal.role in (Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR):
         return may_see_place(session, principal, case.village_code or case.township_code)
     if principal.role == Role.MEDIATOR:
         return case.mediator_id == principal.mediator_id
-    unit = session.get(Unit, principal.unit_code)
-    if unit is not None and unit.backstop is not None and unit.jurisdiction_code in directory.ancestry(session, case.village_code or case.township_code):
-        return True
-    return session.scalar(select(exists().where(CaseClock.case_no == case.case_no, CaseClock.unit_code == principal.unit_code)))
+    return principal.unit_code is not None and session.scalar(
+        select(
+            exists().where(CaseClock.case_no == case.case_no, CaseClock.unit_code == principal.unit_code)
+            | exists().where(CaseEvent.case_no == case.case_no, CaseEvent.kind == "confirmation_applied", CaseEvent.note.contains(applied_to(principal.unit_code), autoescape=True))
+        )
+    )
+
+
+def applied_to(court_code: str) -> str:
+    # The confirmation clock names no court: the register knows the court applied to only from the
+    # step the workflow records ("<applicant> 已向 <court> 申请司法确认", workflows/dispute_case.py).
+    return f"已向 {court_code} 申请司法确认"
 
 
 async def visible_case(case_no: str, principal: Principal, make_session: sessionmaker[Session]) -> None:

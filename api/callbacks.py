@@ -2,7 +2,8 @@
 
 No bearer key: the unit's system signs the body with the secret it shares with us (signing.py).
 The answer lands as the same workflow update as the API's route for it, with the same refusals;
-each callback's Idempotency-Key is kept, so a replayed callback is refused.
+each callback's Idempotency-Key is kept, so a replayed callback is refused, and each signature is
+spent on first sight, so a refused callback's bytes replayed later do not land either.
 """
 
 from collections.abc import Callable
@@ -49,7 +50,7 @@ SIGNED = {
     **REFUSED,
     401: {"model": Problem, "description": "signature missing, not matching the body, or its timestamp too old"},
     404: {"model": Problem, "description": "no such unit, or no such case"},
-    409: {"model": Problem, "description": "a callback with this Idempotency-Key was received before, or the case is not at this stage"},
+    409: {"model": Problem, "description": "a callback with this Idempotency-Key was received before, its signature was used before, or the case is not at this stage"},
 }
 BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": UnitCallback.model_json_schema()}}}}
 
@@ -80,6 +81,10 @@ async def unit_callback(
     except signing.BadSignature as bad:
         log.warning("callback refused", unit=unit_code, reason=str(bad))
         raise HTTPException(401, str(bad))
+    # Spent on first sight, whatever the answer below: a refused callback's bytes, replayed once the
+    # case has moved on, must not land. A corrected or retried callback is signed afresh.
+    if not await run_in_threadpool(spend, make_session, unit_code, signature):
+        raise HTTPException(409, f"重复回调：签名已使用过，更正或重发须重新签名 (replayed callback: this {signing.SIGNATURE} was already used; sign a corrected or retried callback afresh)")
     # Only a verified body is parsed: nothing an outsider sends gets further than the signature.
     try:
         callback = UnitCallback.model_validate_json(body)
@@ -117,6 +122,11 @@ def unit_system(unit_code: str) -> Principal:
 def claim(make_session: sessionmaker[Session], unit_code: str, key: str, case_no: str) -> bool:
     with make_session() as session:
         return callbacks.claim(session, unit_code, key, case_no)
+
+
+def spend(make_session: sessionmaker[Session], unit_code: str, signature: str) -> bool:
+    with make_session() as session:
+        return callbacks.spend(session, unit_code, signature)
 
 
 def release(make_session: sessionmaker[Session], unit_code: str, key: str) -> None:

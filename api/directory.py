@@ -2,16 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, StringConstraints, computed_field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, StringConstraints, ValidationError, computed_field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import signing
 from api.auth import allow, signed_in
 from api.deps import sessions
-from domain.case import Code, Strict, Text
+from api.views import Problem
+from domain.case import Code, Name, Strict
 from domain.labels import Backstop, Category, Channel, Level, Role, UnitKind, UnitMode
 from domain.routing import DutyEntry
 from store import directory
@@ -36,20 +38,23 @@ class JurisdictionView(Read):
 
 
 class UnitForm(Strict):
-    name: Text
+    """The whole unit: a PUT names every field (null where none), so nothing left out is silently
+    reset to a default; PATCH changes only the fields it names."""
+
+    name: Name
     jurisdiction_code: Code
     mode: UnitMode
-    kind: UnitKind = UnitKind.DEPARTMENT
-    channel: Channel = Field(Channel.WEBHOOK, description="webhook: documents are POSTed, signed, to endpoint_url; inbox: no system, staff answer through the API")
-    endpoint_url: HttpUrl | None = Field(None, description="the unit's own system; required for a webhook unit, none for an inbox unit")
+    kind: UnitKind
+    channel: Channel = Field(description="webhook: documents are POSTed, signed, to endpoint_url; inbox: no system, staff answer through the API")
+    endpoint_url: HttpUrl | None = Field(description="the unit's own system; required for a webhook unit, null for an inbox unit")
     signing_secret: Annotated[SecretStr, Field(min_length=32, max_length=128)] | None = Field(
         None, description="write-only HMAC-SHA256 key shared with the unit's system; omitted: the unit keeps its own (a webhook unit without one gets a new one, shown once)"
     )
-    backstop: Backstop | None = None
+    backstop: Backstop | None
     rota_days: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(
-        None, description="轮驻 rotating units only: ISO weekdays on duty at the center (1 Monday … 7 Sunday); their clocks start when next on duty"
+        description="轮驻 rotating units only: ISO weekdays on duty at the center (1 Monday … 7 Sunday); their clocks start when next on duty"
     )
-    province_code: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(None, description="a partner center's province (GB/T 2260, e.g. 37 山东)")
+    province_code: Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None = Field(description="a partner center's province (GB/T 2260, e.g. 37 山东)")
 
 
 class UnitView(Read):
@@ -94,10 +99,12 @@ class DutyLineView(Read):
 
 
 class MediatorForm(Strict):
-    name: Text
+    """The whole mediator, as for a unit: a PUT leaving out `gold` or `active` would reset them."""
+
+    name: Name
     jurisdiction_code: Code
-    gold: bool = False
-    active: bool = True
+    gold: bool = Field(description="金牌调解员: first for serious cases")
+    active: bool
 
 
 class MediatorView(Read):
@@ -155,23 +162,59 @@ def unit_problem(form: UnitForm) -> str | None:
     return None
 
 
-@router.put("/units/{code}", response_model=SavedUnit, summary="新增或修改单位 add or change a unit", dependencies=ADMIN)
+def save_unit(session: Session, code: str, form: UnitForm) -> SavedUnit:
+    must_exist(session, Jurisdiction, form.jurisdiction_code, "jurisdiction_code")
+    problem = unit_problem(form)
+    if problem:
+        raise HTTPException(422, problem)
+    values = form.model_dump(mode="json", exclude={"signing_secret"})
+    unit = session.merge(Unit(code=code, **values))
+    made = None
+    if form.signing_secret is not None:
+        unit.signing_secret = form.signing_secret.get_secret_value()
+    elif unit.signing_secret is None and form.channel == Channel.WEBHOOK:
+        unit.signing_secret = made = signing.new_secret()
+    session.commit()
+    return SavedUnit.model_validate(unit).model_copy(update={"new_secret": made})
+
+
+@router.put("/units/{code}", response_model=SavedUnit, summary="新增或整体替换单位 add or replace a unit (every field)", dependencies=ADMIN)
 async def put_unit(code: Code, form: UnitForm, make_session: Sessions):
     def write():
         with make_session() as session:
-            must_exist(session, Jurisdiction, form.jurisdiction_code, "jurisdiction_code")
-            problem = unit_problem(form)
-            if problem:
-                raise HTTPException(422, problem)
-            values = form.model_dump(mode="json", exclude={"signing_secret"})
-            unit = session.merge(Unit(code=code, **values))
-            made = None
-            if form.signing_secret is not None:
-                unit.signing_secret = form.signing_secret.get_secret_value()
-            elif unit.signing_secret is None and form.channel == Channel.WEBHOOK:
-                unit.signing_secret = made = signing.new_secret()
-            session.commit()
-            return SavedUnit.model_validate(unit).model_copy(update={"new_secret": made})
+            return save_unit(session, code, form)
+
+    return await run_in_threadpool(write)
+
+
+def changes_schema(form: type[BaseModel]) -> dict:
+    """A PATCH body's OpenAPI: any of the form's fields, none required (its enums are components already, by the PUT)."""
+    schema = {k: v for k, v in form.model_json_schema(ref_template="#/components/schemas/{model}").items() if k not in ("required", "$defs")}
+    schema |= {"title": f"{form.__name__}Changes", "description": "the fields to change; the others stay as they are"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.patch("/units/{code}", response_model=SavedUnit, responses={404: {"model": Problem}}, openapi_extra=changes_schema(UnitForm),
+              summary="修改单位的部分字段 change only the named fields of a unit", dependencies=ADMIN)
+async def patch_unit(code: Code, request: Request, make_session: Sessions):
+    try:
+        changes = await request.json()
+    except ValueError:
+        changes = None
+    if not isinstance(changes, dict):
+        raise HTTPException(422, "body: 须为 JSON 对象 (a JSON object of the fields to change)")
+
+    def write():
+        with make_session() as session:
+            unit = session.get(Unit, code)
+            if unit is None:
+                raise HTTPException(404, f"单位 {code} 不在目录中 (unknown unit)")
+            now = UnitView.model_validate(unit).model_dump(mode="json", include=set(UnitForm.model_fields))
+            try:
+                form = UnitForm.model_validate(now | changes)
+            except ValidationError as invalid:
+                raise RequestValidationError(invalid.errors())
+            return save_unit(session, code, form)
 
     return await run_in_threadpool(write)
 

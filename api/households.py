@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Principal, allow, effective_scope, may_see_place
 from api.deps import sessions, temporal
 from api.views import Problem, in_beijing_time
+from domain.bounds import Offset
 from domain.household import HouseholdStatus, VisitReport
 from domain.labels import RiskGrade, Role
 from store import directory, households
@@ -80,7 +81,7 @@ async def list_households(
     risk: RiskGrade | None = None,
     status: HouseholdStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> HouseholdPage:
     def read() -> HouseholdPage:
         with make_session() as session:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
 from api.views import Problem, in_beijing_time
+from domain.bounds import Moment, Offset
 from domain.labels import Audience, Role
 from domain.timezone import as_utc
 from store import directory, notices
@@ -28,9 +29,9 @@ class NoticeQuery(BaseModel):
     )
     audience: Audience | None = Field(None, description="接收对象类别")
     kind: Word | None = Field(None, description="通知类型 intake, progress, reminder, breach, supervision …")
-    since: datetime | None = Field(None, description="发送时间起（含；不带时区按北京时间） sent at or after")
+    since: Moment | None = Field(None, description="发送时间起（含；不带时区按北京时间） sent at or after")
     limit: int = Field(50, ge=1, le=200, description="每页条数")
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class NoticeView(BaseModel):
@@ -53,17 +54,10 @@ class NoticeList(BaseModel):
     rows: list[NoticeView]
 
 
-def since_utc(since: datetime | None) -> datetime | None:
-    try:
-        return as_utc(since) if since is not None else None
-    except OverflowError:
-        raise HTTPException(422, "since: 时间超出范围 (out of range)") from None
-
-
 def scoped(session: Session, principal: Principal, query: NoticeQuery) -> notices.Filters:
     """A unit reads what was sent to it; operators and supervisors what concerns their jurisdiction:
     its cases, and notices to its centers (a center's code is its jurisdiction's); an admin everything."""
-    wanted = dict(case_no=query.case_no, recipient=query.recipient, audience=query.audience and query.audience.value, kind=query.kind, since=since_utc(query.since))
+    wanted = dict(case_no=query.case_no, recipient=query.recipient, audience=query.audience and query.audience.value, kind=query.kind, since=query.since and as_utc(query.since))
     if principal.role == Role.UNIT:
         return notices.Filters(**wanted, recipients=[principal.unit_code] if principal.unit_code else [])
     jurisdiction = effective_scope(session, principal, None, "jurisdiction")

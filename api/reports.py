@@ -23,6 +23,7 @@ from reports.figures import WeeklyFigures, WeeklyReportRequest
 from reports.html import render_html
 from reports.week import week_of
 from reports.weekly import report_scope
+from domain.bounds import Day
 from domain.labels import Role
 from settings import Settings
 from store.tables import Jurisdiction, WeeklyReport
@@ -75,7 +76,7 @@ def scope_must_exist(session: Session, scope: str, principal: Principal) -> Juri
     return jurisdiction
 
 
-def monday(week_start: date) -> date:
+def monday(week_start: Day) -> date:
     """A report week starts on a Monday (Beijing), and has begun."""
     if week_start.weekday() != 0:
         raise HTTPException(422, f"week_start: {week_start} 不是星期一，周报按周一起算 (must be a Monday)")

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import allow
 from api.deps import sessions
-from domain.case import Code, Strict, Text
+from api.views import Problem
+from domain.case import Code, Name, Strict
 from domain.labels import Role
 from store import users
 from store.tables import Jurisdiction, Mediator, Unit, User
@@ -23,7 +24,7 @@ TIES = {Role.OPERATOR: "jurisdiction_code", Role.SUPERVISOR: "jurisdiction_code"
 
 
 class UserForm(Strict):
-    name: Text
+    name: Name
     role: Role
     jurisdiction_code: Code | None = None
     unit_code: Code | None = None
@@ -53,6 +54,13 @@ class IssuedKey(BaseModel):
     api_key: str
 
 
+def keep_an_admin(session: Session, user_id: str) -> None:
+    """Someone must be able to manage users: the last active admin is neither revoked nor demoted
+    (an admin revoking itself, or a fuzzing run, once locked everyone out)."""
+    if users.is_last_active_admin(session, user_id):
+        raise HTTPException(409, f"{user_id}: 这是唯一在用的管理员，须至少保留一名 (the last active admin cannot be revoked or demoted)")
+
+
 def check_ties(session: Session, form: UserForm) -> None:
     for field, table in (("jurisdiction_code", Jurisdiction), ("unit_code", Unit), ("mediator_id", Mediator)):
         code = getattr(form, field)
@@ -69,11 +77,13 @@ async def list_users(make_session: Sessions) -> list[User]:
     return await run_in_threadpool(read)
 
 
-@router.put("/{user_id}", response_model=IssuedKey, summary="创建或修改用户并签发密钥 create or change a user, issue a new key")
+@router.put("/{user_id}", response_model=IssuedKey, responses={409: {"model": Problem, "description": "demoting the last active admin"}}, summary="创建或修改用户并签发密钥 create or change a user, issue a new key")
 async def put_user(user_id: Code, form: UserForm, make_session: Sessions) -> IssuedKey:
     def write() -> IssuedKey:
         with make_session() as session:
             check_ties(session, form)
+            if form.role != Role.ADMIN:
+                keep_an_admin(session, user_id)
             user = users.ensure_user(session, user_id, active=True, **form.model_dump())
             key = users.issue_key(session, user)
             return IssuedKey(user=UserView.model_validate(user), api_key=key)
@@ -81,13 +91,14 @@ async def put_user(user_id: Code, form: UserForm, make_session: Sessions) -> Iss
     return await run_in_threadpool(write)
 
 
-@router.delete("/{user_id}", status_code=204, summary="停用用户 revoke a user's key")
+@router.delete("/{user_id}", status_code=204, responses={409: {"model": Problem, "description": "the last active admin"}}, summary="停用用户 revoke a user's key")
 async def revoke_user(user_id: Code, make_session: Sessions) -> None:
     def write() -> None:
         with make_session() as session:
             user = session.get(User, user_id)
             if user is None:
                 raise HTTPException(404, f"用户 {user_id} 不存在 (no such user)")
+            keep_an_admin(session, user_id)
             user.active, user.key_hash = False, None
             session.commit()
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
-from domain.case import Intake
+from domain.case import Intake, Text
 from domain.case_number import PATTERN as CASE_NUMBER
 from domain.timezone import as_shanghai
 from store.incidents import POLICE_REQUEST_PREFIX
@@ -23,7 +23,7 @@ def in_beijing_time(value):
 
 
 class NewCase(Intake):
-    client_request_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)] = Field(
+    client_request_id: Annotated[Text, StringConstraints(min_length=8, max_length=64)] = Field(
         description="chosen by the client for this registration; sending it again returns the same case"
     )
     join_case: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CASE_NUMBER.pattern)] | None = Field(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
 from api.views import Problem
+from domain.bounds import Day, Offset
 from domain.labels import Category, ClockName, ClockStatus, Level, RiskGrade, Role, Stage
 from domain.timezone import as_shanghai, as_utc
 from store import directory, worklists
@@ -35,10 +36,10 @@ class ListQuery(BaseModel):
     grade: list[RiskGrade] = Field([], description="等级，可多选")
     stage: list[Stage] = Field([], description="阶段，可多选")
     level: list[Level] = Field([], description="当前承办层级，可多选")
-    received_from: date | None = Field(None, alias="from", description="受理日期起（北京时间，含） received on or after")
-    received_to: date | None = Field(None, alias="to", description="受理日期止（北京时间，含） received on or before")
+    received_from: Day | None = Field(None, alias="from", description="受理日期起（北京时间，含） received on or after")
+    received_to: Day | None = Field(None, alias="to", description="受理日期止（北京时间，含） received on or before")
     limit: int = Field(50, ge=1, le=200, description="每页条数 (JSON only: a CSV carries the whole list)")
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     format: Literal["json", "csv"] = Field("json", description="csv: 导出全部 (also Accept: text/csv)")
 
 

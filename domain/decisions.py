@@ -7,10 +7,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.case import Code, Note, Strict, Text
+from domain.case import Code, Name, Note, Strict, Text
 from domain.labels import Backstop, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade, Role, Source
-
-Name = Annotated[Text, StringConstraints(max_length=64)]
 
 
 class SignedIn(BaseModel):
@@ -198,7 +196,7 @@ class RepeatVisit(Decision):
     """重复来访: a further registration about the same parties (window, hotline, online) joins their
     open case instead of opening one; it counts one more visit and re-grades the case."""
 
-    request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="the registration's client_request_id: it joins once")
+    request_id: Annotated[Text, StringConstraints(max_length=64)] = Field(description="the registration's client_request_id: it joins once")
     source: Source
     summary: Note
     operator: Name = Field(description="who registered it")

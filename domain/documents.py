@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
+from domain.bounds import InYears
 from domain.case import IncidentRef, Intake, Party, Place, RiskFactors, Strict, Text
 from domain.labels import Audience, Backstop, Category, Level, PoliceStatus, RiskGrade, Source
 
@@ -138,7 +139,7 @@ class UnitCallback(BaseModel):
 
     schema_version: Literal["onedoor.callback/v1"] = "onedoor.callback/v1"
     kind: Literal["response", "feedback", "referral_acceptance", "partner_reply"] = Field(description="what the callback answers: the update it lands as")
-    case_no: Annotated[str, StringConstraints(max_length=32)] = Field(description="案件编号 case number")
+    case_no: Annotated[Text, StringConstraints(max_length=32)] = Field(description="案件编号 case number")
     handler: Annotated[Text, StringConstraints(max_length=64)] | None = Field(None, description="承办人 (response, feedback)")
     summary: Annotated[Text, StringConstraints(max_length=4000)] | None = Field(None, description="处理情况 (feedback) or the partner's note")
     reference: Annotated[Text, StringConstraints(max_length=64)] | None = Field(None, description="the body's own reference (referral_acceptance)")
@@ -155,7 +156,7 @@ class PoliceIncidentDocument(Strict):
     incident_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_-]{1,57}$")] = Field(
         description="警情编号: sending the same incident again gives the same case"
     )
-    reported_at: AwareDatetime = Field(description="接警时间, with its UTC offset")
+    reported_at: Annotated[AwareDatetime, InYears] = Field(description="接警时间, with its UTC offset")
     place: Place
     category: Category
     summary: Annotated[Text, StringConstraints(max_length=4000)] = Field(description="简要警情")

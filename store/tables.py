@@ -285,6 +285,17 @@ class CallbackReceipt(Base):
     received_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc))
 
 
+class SpentSignature(Base):
+    """A verified callback signature, kept whatever the answer: the same signed bytes are never acted
+    on twice (a refused callback replayed after the case moved must not land). Kept only while its
+    timestamp could still verify (store/callbacks.py prunes them)."""
+
+    __tablename__ = "spent_signatures"
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class PoliceIncident(Base):
     """警情流转: each incident the police platform transferred, and the case it opened or joined."""
 

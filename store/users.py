@@ -39,6 +39,13 @@ def ensure_user(session: Session, user_id: str, **fields) -> User:
     return user
 
 
+def is_last_active_admin(session: Session, user_id: str) -> bool:
+    """Whether this user is the only active admin. Every active admin's row is locked (PostgreSQL) until
+    the caller commits, in one order: two admins revoking each other at once are taken one after the other."""
+    admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id).with_for_update()).all()
+    return admins == [user_id]
+
+
 def issue_system_keys(session: Session, unit_codes: list[str]) -> dict[str, str]:
     """A fresh key for each unit's system account (`sys-<unit>`), by unit code."""
     keys = {}

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from domain.labels import Role
 from store import users
-from tests.cases import register_case, wage_arrears, wait_for
+from store.tables import User
+from tests.cases import decide, mediate, register_case, wage_arrears, wait_for
 
 OPERATOR, UNIT, MEDIATOR, SUPERVISOR, ADMIN = Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN
 EVERYONE = tuple(Role)
@@ -50,6 +52,7 @@ ROUTES = [
     ("GET", "/directory/jurisdictions", EVERYONE, False),
     ("GET", "/directory/units", EVERYONE, False),
     ("PUT", "/directory/units/{code}", (), False),
+    ("PATCH", "/directory/units/{code}", (), False),
     ("POST", "/directory/units/{code}/secret", (), False),
     ("GET", "/directory/duty-list/{jurisdiction_code}", EVERYONE, False),
     ("PUT", "/directory/duty-list/{jurisdiction_code}", (), False),
@@ -110,7 +113,7 @@ async def staff(stack, settings, keys, sessions):
 
 async def call(api: httpx.AsyncClient, method: str, path: str, key: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {"Authorization": ""}
-    return await api.request(method, path, headers=headers, json={} if method in ("POST", "PUT") else None)
+    return await api.request(method, path, headers=headers, json={} if method in ("POST", "PUT", "PATCH") else None)
 
 
 def test_every_route_is_in_the_matrix(stack):
@@ -198,6 +201,60 @@ async def test_an_admin_issues_and_revokes_keys(api):
     assert missing_scope.status_code == 422 and "jurisdiction_code" in missing_scope.json()["detail"]
     assert (await api.delete("/users/auth-clerk")).status_code == 204
     assert (await api.get("/directory/units", headers=clerk)).status_code == 401
+
+
+async def test_a_backstop_body_sees_only_the_cases_referred_or_applied_to_it(api, staff, settings, keys):
+    """The court (C-FY) and the arbitration body (C-LDZC) are over the whole county; neither reads a
+    case that never went to it."""
+    plain_case, _ = staff
+    referred = await register_case(api, wage_arrears(category="合同", summary="装修合同尾款纠纷", factors={"amount_at_stake": 8000, "people_involved": 2}))
+    await mediate(api, referred, "refused", reason="被申请人明确拒绝调解")
+    confirmed = await register_case(api, wage_arrears(category="合同", summary="装修合同尾款纠纷", factors={"amount_at_stake": 8000, "people_involved": 2}))
+    await mediate(api, confirmed, "agreement", terms="业主于 12 月 1 日前支付尾款 8000 元", seek_confirmation=True)
+    await wait_for(api, confirmed, lambda c: c["stage"] == "confirmation")
+
+    async def seen(body: str, case_no: str) -> int:
+        return (await call(api, "GET", f"/cases/{case_no}", keys[body])).status_code
+
+    assert [await seen("C-FY", case_no) for case_no in (plain_case, referred, confirmed)] == [404, 200, 404]
+    assert [await seen("C-LDZC", case_no) for case_no in (plain_case, referred, confirmed)] == [404, 404, 404]
+    await decide(api, confirmed, "confirmation/application", {"applicant": "王建国", "court_code": "C-FY"})
+    assert await seen("C-FY", confirmed) == 200  # applied to it: now the court reads and decides it
+    decided = await api.post(f"/cases/{confirmed}/confirmation/decision", json={"court_code": "C-FY", "confirmed": True, "reference": "（2026）示 0101 民特 53 号"},
+                             headers={"Authorization": f"Bearer {keys['C-FY']}"})
+    assert decided.status_code == 200, decided.text
+
+
+@pytest.fixture
+def the_only_admin(sessions):
+    """The suite's admin ("test-admin") as the only active one: the others are set aside (keys kept)
+    for the test, and back as they were after it."""
+    with sessions() as session:
+        others = session.scalars(select(User).where(User.role == "admin", User.active.is_(True), User.id != "test-admin")).all()
+        for user in others:
+            user.active = False
+        session.commit()
+        ids = [user.id for user in others]
+    yield "test-admin"
+    with sessions() as session:
+        for user_id in ids:
+            session.get(User, user_id).active = True
+        session.commit()
+
+
+async def test_the_last_active_admin_is_neither_revoked_nor_demoted(api, the_only_admin):
+    demoted = await api.put(f"/users/{the_only_admin}", json={"name": "测试管理员", "role": "supervisor", "jurisdiction_code": "139001"})
+    revoked = await api.delete(f"/users/{the_only_admin}")
+    for refused in (demoted, revoked):
+        assert refused.status_code == 409 and "唯一在用的管理员" in refused.json()["detail"], refused.text
+    assert (await api.get("/users")).status_code == 200  # its key still works: nothing changed
+
+    # With a second admin, either may go.
+    assert (await api.put("/users/auth-admin-2", json={"name": "第二管理员", "role": "admin"})).status_code == 200
+    assert (await api.put("/users/auth-admin-2", json={"name": "第二管理员", "role": "operator", "jurisdiction_code": "139001"})).status_code == 200
+    assert (await api.put("/users/auth-admin-2", json={"name": "第二管理员", "role": "admin"})).status_code == 200
+    assert (await api.delete("/users/auth-admin-2")).status_code == 204
+    assert (await api.delete(f"/users/{the_only_admin}")).status_code == 409
 
 
 async def test_nobody_acts_in_another_centers_name_and_the_audit_names_the_signed_in_user(api, staff, sessions):

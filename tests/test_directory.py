@@ -11,8 +11,13 @@ from store.tables import Unit
 from tests.cases import register_case, wait_for, wage_arrears
 
 
+def whole(**fields) -> dict:
+    """A whole unit, as a PUT must send it: a webhook department unless the fields say otherwise."""
+    return {"kind": "department", "channel": "webhook", "endpoint_url": None, "backstop": None, "rota_days": None, "province_code": None} | fields
+
+
 async def test_a_revised_duty_list_routes_the_next_case(api):
-    unit = {"name": "河东乡住建办", "jurisdiction_code": "139001102", "mode": "stationed", "channel": "inbox"}
+    unit = whole(name="河东乡住建办", jurisdiction_code="139001102", mode="stationed", channel="inbox")
     assert (await api.put("/directory/units/T102-ZJB", json=unit)).status_code == 200
     original = (await api.get("/directory/duty-list/139001102")).json()
     revised = [{k: line[k] for k in ("category", "unit_code", "lead")} for line in original] + [{"category": "物业", "unit_code": "T102-ZJB"}]
@@ -34,31 +39,66 @@ async def test_directory_refuses_what_would_break_routing(api):
     assert unknown_unit.status_code == 422 and "0.unit_code" in unknown_unit.json()["detail"]
     no_fallback = await api.put("/directory/duty-list/139001102", json=[{"category": "物业", "unit_code": "T102-SFS"}])
     assert no_fallback.status_code == 422 and "其他" in no_fallback.json()["detail"]
-    bad_unit = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "000", "mode": "resident"})
+    bad_unit = await api.put("/directory/units/X-1", json=whole(name="某单位", jurisdiction_code="000", mode="resident", channel="inbox"))
     assert bad_unit.status_code == 422 and "jurisdiction_code" in bad_unit.json()["detail"]
-    bad_mode = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "sometimes"})
+    bad_mode = await api.put("/directory/units/X-1", json=whole(name="某单位", jurisdiction_code="139001", mode="sometimes", channel="inbox"))
     assert bad_mode.status_code == 422 and "mode" in bad_mode.json()["detail"]
     mediators = (await api.get("/directory/mediators", params={"jurisdiction_code": "139001101"})).json()
     assert {m["id"] for m in mediators} >= {"M-T101-1", "M-T101-2"} and any(m["gold"] for m in mediators)
     levels = {j["code"]: j["level"] for j in (await api.get("/directory/jurisdictions")).json()}
     assert levels["139001"] == "county" and levels["139001102202"] == "village"
-    webhook_without_endpoint = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident"})
+    webhook_without_endpoint = await api.put("/directory/units/X-1", json=whole(name="某单位", jurisdiction_code="139001", mode="resident"))
     assert webhook_without_endpoint.status_code == 422 and "endpoint_url" in webhook_without_endpoint.json()["detail"]
-    inbox_with_endpoint = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident",
-                                                                      "channel": "inbox", "endpoint_url": "https://x.example/hook"})
+    inbox_with_endpoint = await api.put("/directory/units/X-1", json=whole(name="某单位", jurisdiction_code="139001", mode="resident",
+                                                                         channel="inbox", endpoint_url="https://x.example/hook"))
     assert inbox_with_endpoint.status_code == 422 and "endpoint_url" in inbox_with_endpoint.json()["detail"]
-    partner_without_province = await api.put("/directory/units/X-1", json={"name": "某协作中心", "jurisdiction_code": "139001", "mode": "stationed",
-                                                                           "kind": "partner", "endpoint_url": "https://x.example/hook"})
+    partner_without_province = await api.put("/directory/units/X-1", json=whole(name="某协作中心", jurisdiction_code="139001", mode="stationed",
+                                                                              kind="partner", endpoint_url="https://x.example/hook"))
     assert partner_without_province.status_code == 422 and "province_code" in partner_without_province.json()["detail"]
-    short_secret = await api.put("/directory/units/X-1", json={"name": "某单位", "jurisdiction_code": "139001", "mode": "resident",
-                                                               "endpoint_url": "https://x.example/hook", "signing_secret": "123"})
+    short_secret = await api.put("/directory/units/X-1", json=whole(name="某单位", jurisdiction_code="139001", mode="resident",
+                                                                  endpoint_url="https://x.example/hook", signing_secret="123"))
     assert short_secret.status_code == 422 and "signing_secret" in short_secret.json()["detail"]
-    inbox = {"name": "某单位", "jurisdiction_code": "139001", "channel": "inbox"}
+    inbox = whole(name="某单位", jurisdiction_code="139001", channel="inbox")
     rotating_without_rota = await api.put("/directory/units/X-1", json={**inbox, "mode": "rotating", "rota_days": []})
     assert rotating_without_rota.status_code == 422 and "rota_days" in rotating_without_rota.json()["detail"]  # it would never be on duty
     resident_with_rota = await api.put("/directory/units/X-1", json={**inbox, "mode": "resident", "rota_days": [1, 3]})
     assert resident_with_rota.status_code == 422 and "rota_days" in resident_with_rota.json()["detail"]
     assert "X-1" not in {u["code"] for u in (await api.get("/directory/units")).json()}
+
+
+async def test_a_put_names_the_whole_unit_and_a_patch_changes_only_what_it_names(api):
+    """A PUT that left out fields once reset them silently (a rotating unit became resident)."""
+    unit = whole(name="城关镇轮驻测试所", jurisdiction_code="139001101", mode="rotating", kind="industry", channel="inbox", rota_days=[1, 3])
+    assert (await api.put("/directory/units/T101-PATCH", json=unit)).status_code == 200
+    partial = await api.put("/directory/units/T101-PATCH", json={"name": "城关镇轮驻测试所（改名）", "jurisdiction_code": "139001101", "mode": "rotating"})
+    assert partial.status_code == 422
+    for field in ("kind", "channel", "endpoint_url", "backstop", "rota_days", "province_code"):
+        assert field in partial.json()["detail"], (field, partial.json()["detail"])
+
+    renamed = await api.patch("/directory/units/T101-PATCH", json={"name": "城关镇轮驻测试所（改名）"})
+    assert renamed.status_code == 200, renamed.text
+    after = next(u for u in (await api.get("/directory/units", params={"jurisdiction_code": "139001101"})).json() if u["code"] == "T101-PATCH")
+    assert after == {**after, **unit, "name": "城关镇轮驻测试所（改名）"}  # mode, kind, channel and rota days kept
+    resident = await api.patch("/directory/units/T101-PATCH", json={"mode": "resident", "rota_days": None})
+    assert resident.status_code == 200 and (resident.json()["mode"], resident.json()["rota_days"], resident.json()["kind"]) == ("resident", None, "industry")
+    refused = {
+        "mode": await api.patch("/directory/units/T101-PATCH", json={"mode": "rotating"}),  # without rota days: never on duty
+        "colour": await api.patch("/directory/units/T101-PATCH", json={"colour": "red"}),
+        "body": await api.patch("/directory/units/T101-PATCH", content=b"[1]", headers={"Content-Type": "application/json"}),
+    }
+    assert refused["mode"].status_code == 422 and "rota_days" in refused["mode"].json()["detail"]
+    assert refused["colour"].status_code == 422 and "colour" in refused["colour"].json()["detail"]
+    assert refused["body"].status_code == 422 and "body" in refused["body"].json()["detail"]
+    assert (await api.patch("/directory/units/NOPE", json={"name": "某单位"})).status_code == 404
+
+
+async def test_a_mediators_put_names_gold_and_active(api):
+    gold = {"name": "金牌调解员 测试", "jurisdiction_code": "139001101", "gold": True, "active": False}  # inactive: assigned to no case
+    assert (await api.put("/directory/mediators/M-T101-PUT", json=gold)).status_code == 200
+    partial = await api.put("/directory/mediators/M-T101-PUT", json={"name": "金牌调解员 测试", "jurisdiction_code": "139001101"})
+    assert partial.status_code == 422 and "gold" in partial.json()["detail"] and "active" in partial.json()["detail"]
+    kept = next(m for m in (await api.get("/directory/mediators", params={"jurisdiction_code": "139001101"})).json() if m["id"] == "M-T101-PUT")
+    assert (kept["gold"], kept["active"]) == (True, False)
 
 
 async def test_the_seed_links_a_city_its_industry_units_the_police_and_a_partner(api):
@@ -87,7 +127,7 @@ async def test_signing_secrets_are_write_only_kept_on_reseed_and_rotated_by_an_a
         with sessions() as session:
             return session.scalar(select(Unit.signing_secret).where(Unit.code == code))
 
-    unit = {"name": "示范县信访局", "jurisdiction_code": "139001", "mode": "stationed", "endpoint_url": "https://xfj.example.gov.cn/onedoor"}
+    unit = whole(name="示范县信访局", jurisdiction_code="139001", mode="stationed", endpoint_url="https://xfj.example.gov.cn/onedoor")
     created = await api.put("/directory/units/C-XFJ-TEST", json=unit)
     assert created.status_code == 200, created.text
     first = created.json()["new_secret"]

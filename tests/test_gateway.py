@@ -128,10 +128,14 @@ async def test_a_forged_or_stale_callback_is_refused_and_changes_nothing(api, ou
         "another unit's secret": await call_back(outside, "T101-LDS", unit_credentials("T101-SFS").signing_secret, answer, f"{case_no}:o"),
         "body changed after signing": await outside.post("/callbacks/T101-LDS", content=content.replace("冒名者".encode(), "刘干事".encode()), headers=headers),
         "an hour old": await call_back(outside, "T101-LDS", secret, answer, f"{case_no}:old", now=time.time() - 3600),
+        # Headers may carry any byte: neither is a server error.
+        "a non-ASCII byte in the signature": await outside.post("/callbacks/T101-LDS", content=content, headers={**headers, signing.SIGNATURE: b"v1=\xff\xfe"}),
+        "a timestamp beyond any float": await outside.post("/callbacks/T101-LDS", content=content, headers={**headers, signing.TIMESTAMP: "9" * 400}),
     }
     for why, response in refusals.items():
         assert response.status_code == 401, (why, response.text)
     assert "过期" in refusals["an hour old"].json()["detail"]
+    assert "签名不符" in refusals["a non-ASCII byte in the signature"].json()["detail"]
     unknown = await call_back(outside, "NO-SUCH-UNIT", secret, answer, f"{case_no}:x")
     assert unknown.status_code == 404
 
@@ -144,7 +148,7 @@ async def test_a_replayed_callback_is_refused_and_a_refused_one_may_be_sent_agai
     case_no, secret = case["case_no"], unit_credentials("T101-LDS").signing_secret
     feedback = {"kind": "feedback", "case_no": case_no, "handler": "刘干事", "summary": "已约谈项目负责人"}
 
-    early = await call_back(outside, "T101-LDS", secret, feedback, f"{case_no}:feedback")
+    early = await call_back(outside, "T101-LDS", secret, feedback, f"{case_no}:feedback", now=time.time() - 1)  # the later one is signed afresh
     assert early.status_code == 409 and "尚未响应" in early.json()["detail"]  # the case refuses it, as through the API
     incomplete = await call_back(outside, "T101-LDS", secret, {"kind": "response", "case_no": case_no}, f"{case_no}:incomplete")
     assert incomplete.status_code == 422 and "handler" in incomplete.json()["detail"]
@@ -161,6 +165,24 @@ async def test_a_replayed_callback_is_refused_and_a_refused_one_may_be_sent_agai
     assert assignment(later.json(), "T101-LDS")["feedback"]["summary"] == "已约谈项目负责人"
     record = await wait_for(api, case_no, lambda r: any(e["kind"] == "fed_back" for e in r["timeline"]), view="/register")
     assert [e["kind"] for e in record["timeline"]].count("handling") == 1
+
+
+async def test_a_refused_callback_replayed_after_the_case_moved_does_not_land(api, outside, unit_credentials):
+    """A signature is spent on first sight, whatever the answer: the byte-identical copy of a refused
+    callback, replayed once the unit has responded, is refused too and the feedback stays unreported."""
+    case = await dispatched(api)
+    case_no, secret = case["case_no"], unit_credentials("T101-LDS").signing_secret
+    content, headers = signed(secret, {"kind": "feedback", "case_no": case_no, "handler": "刘干事", "summary": "已约谈项目负责人"}, f"{case_no}:feedback")
+    early = await outside.post("/callbacks/T101-LDS", content=content, headers=headers)
+    assert early.status_code == 409 and "尚未响应" in early.json()["detail"]
+    unparsable = {**headers, **signing.sign(secret, b"{", f"{case_no}:bad")}
+    assert (await outside.post("/callbacks/T101-LDS", content=b"{", headers=unparsable)).status_code == 422
+    assert (await call_back(outside, "T101-LDS", secret, {"kind": "response", "case_no": case_no, "handler": "刘干事"}, f"{case_no}:response")).status_code == 200
+
+    for body, replay in ((content, headers), (b"{", unparsable)):
+        replayed = await outside.post("/callbacks/T101-LDS", content=body, headers=replay)
+        assert replayed.status_code == 409 and "签名已使用过" in replayed.json()["detail"], replayed.text
+    assert assignment((await api.get(f"/cases/{case_no}")).json(), "T101-LDS")["feedback"] is None
 
 
 async def test_the_partner_center_and_the_arbitration_body_answer_by_callback(api, simulator, script):
