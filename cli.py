@@ -1,8 +1,11 @@
 """`onedoor` command line: the embedded stack, and each service on its own (as compose runs them)."""
 
 import asyncio
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -11,6 +14,16 @@ from domain.labels import Role
 from settings import Settings
 
 app = typer.Typer(help="onedoor — 只进一扇门，最多跑一地", no_args_is_help=True, add_completion=False)
+
+
+def leave(code: int) -> NoReturn:
+    """End a short command that used a Temporal client without the interpreter's finalization: the
+    client's Rust threads may call into Python while it finalizes, and the process then aborts
+    ("PyGILState_Release: thread state … must be current", temporalio/sdk-python#300), turning a
+    setup that succeeded, or a healthy probe, into an abort (SIGABRT)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()
@@ -83,6 +96,7 @@ def setup(
     asyncio.run(prepare_temporal(settings, wait))
     prepare_register(settings, directory or SEED)
     asyncio.run(prepare_schedules(settings, wait))
+    leave(0)
 
 
 @app.command("simulator-keys")
@@ -118,7 +132,7 @@ def healthcheck(service: Probed = typer.Argument(help="the service running besid
         Probed.SIMULATOR: lambda: health.simulator_answers(settings),
         Probed.WORKER: lambda: asyncio.run(health.worker_polls(settings)),
     }[service]()
-    raise typer.Exit(0 if healthy else 1)
+    leave(0 if healthy else 1)
 
 
 @app.command("issue-key")
