@@ -1,6 +1,11 @@
 """`onedoor` command line: the embedded stack, and each service on its own (as compose runs them)."""
 
 import asyncio
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -9,6 +14,16 @@ from domain.labels import Role
 from settings import Settings
 
 app = typer.Typer(help="onedoor — 只进一扇门，最多跑一地", no_args_is_help=True, add_completion=False)
+
+
+def leave(code: int) -> NoReturn:
+    """End a short command that used a Temporal client without the interpreter's finalization: the
+    client's Rust threads may call into Python while it finalizes, and the process then aborts
+    ("PyGILState_Release: thread state … must be current", temporalio/sdk-python#300), turning a
+    setup that succeeded, or a healthy probe, into an abort (SIGABRT)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()
@@ -65,18 +80,59 @@ def seed(simulator_url: str = typer.Option(None, help="point the seeded units at
 
 
 @app.command()
-def setup() -> None:
+def setup(
+    directory: Path = typer.Option(None, help="the directory (JSON, as store/seed/directory.json) seeded into an empty register; default: the demo county"),
+    wait: float = typer.Option(300, help="seconds to wait for a Temporal cluster that is still starting"),
+) -> None:
     """Idempotent setup for a server deployment: Temporal namespace, search attributes, register schema,
-    and the weekly report schedules of the register's townships and counties."""
+    the directory seeded into an empty register (never over one that has it), and the weekly report
+    schedules of the register's townships and counties. Retries while Temporal is starting."""
     from ops.schedules import prepare_schedules
-    from ops.stack import prepare_temporal
-    from store.db import migrate as run_migrations
+    from ops.stack import prepare_register, prepare_temporal
+    from store.directory import SEED
 
     settings = Settings()
     logs.configure(settings.log_level)
-    asyncio.run(prepare_temporal(settings))
-    run_migrations(settings.register_url)
-    asyncio.run(prepare_schedules(settings))
+    asyncio.run(prepare_temporal(settings, wait))
+    prepare_register(settings, directory or SEED)
+    asyncio.run(prepare_schedules(settings, wait))
+    leave(0)
+
+
+@app.command("simulator-keys")
+def simulator_keys() -> None:
+    """Issue the keys of the unit systems the simulator plays and write them, with the units' signing
+    secrets, where the simulator reads them (ONEDOOR_DATA_DIR/simulator-keys.json). `onedoor up` does
+    this at every start; compose's demo profile runs it before the simulator."""
+    from ops.stack import issue_simulator_keys
+
+    settings = Settings()
+    units = issue_simulator_keys(settings)
+    if not units:
+        typer.echo(f"no unit in the register has its system at {settings.simulator_url} (ONEDOOR_SIMULATOR_URL): run `onedoor setup` first", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{len(units)} unit keys written to {settings.simulator_key_file}")
+
+
+class Probed(StrEnum):
+    API = "api"
+    WORKER = "worker"
+    SIMULATOR = "simulator"
+
+
+@app.command()
+def healthcheck(service: Probed = typer.Argument(help="the service running beside this probe")) -> None:
+    """Exit 0 when the service is healthy (compose's healthcheck): the API and the simulator answer
+    over HTTP; a worker of this host has polled its task queue in the last two minutes."""
+    from ops import health
+
+    settings = Settings()
+    healthy = {
+        Probed.API: lambda: health.api_answers(settings),
+        Probed.SIMULATOR: lambda: health.simulator_answers(settings),
+        Probed.WORKER: lambda: asyncio.run(health.worker_polls(settings)),
+    }[service]()
+    leave(0 if healthy else 1)
 
 
 @app.command("issue-key")
@@ -102,8 +158,6 @@ def issue_key(
 @app.command()
 def contracts(write: bool = typer.Option(False, "--write", help="update README.md and the JSON schemas in contracts/ instead of printing")) -> None:
     """The documents exchanged with outside systems, rendered for README.md (Outside systems 对外接口)."""
-    from pathlib import Path
-
     from domain.contracts import render, schema_file, schema_text, with_block
     from domain.documents import CONTRACTS
 

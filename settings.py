@@ -21,7 +21,8 @@ def merged(default: dict, given: dict) -> dict:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ONEDOOR_", env_file=".env", env_nested_delimiter="__")
+    # extra="ignore": the one .env of a checkout also holds docker compose's variables (POSTGRES_PASSWORD, .env.example).
+    model_config = SettingsConfigDict(env_prefix="ONEDOOR_", env_file=".env", env_nested_delimiter="__", extra="ignore")
 
     data_dir: Path = Field(Path("var"), description="embedded stack's files: Temporal's SQLite, the register")
     database_url: str | None = Field(

@@ -16,6 +16,7 @@ from temporalio.client import (
 )
 
 from domain.timezone import SHANGHAI
+from ops.temporal import until_ready
 from reports.figures import WeeklyReportRequest
 from reports.weekly import report_scopes
 from settings import Settings
@@ -70,15 +71,19 @@ def keeping_state(wanted: Schedule):
     return update
 
 
-async def prepare_schedules(settings: Settings) -> None:
-    """The schedules of the register's townships and counties (run after the directory is seeded)."""
+async def prepare_schedules(settings: Settings, wait: float = 60) -> None:
+    """The schedules of the register's townships and counties (run after the directory is seeded),
+    once the server accepts them (within wait seconds: a namespace just registered may not be known yet)."""
     engine = make_engine(settings.register_url)
     with make_sessions(engine)() as session:
         scopes = {j.code: j.name for j in report_scopes(session)}
     engine.dispose()
-    # The worker's converter: the schedule stores the workflow's input encoded as the worker reads it.
-    client = await connect(settings)
-    created = await ensure_weekly_schedules(client, settings, scopes)
+
+    async def ensure() -> list[str]:
+        # The worker's converter: the schedule stores the workflow's input encoded as the worker reads it.
+        return await ensure_weekly_schedules(await connect(settings), settings, scopes)
+
+    created = await until_ready(ensure, wait, "weekly report schedules")
     if not scopes:
-        log.warning("no township or county in the register yet: no weekly report schedule; run `onedoor setup` again after `onedoor seed`")
+        log.warning("no township or county in the register yet: no weekly report schedule; run `onedoor setup` again once the directory has them")
     log.info("weekly report schedules ready", cron=settings.weekly_report_cron, created=created, updated=len(scopes) - len(created))

@@ -16,61 +16,71 @@ from temporalio.client import Client
 import codec
 from domain.labels import Role
 from ops.schedules import prepare_schedules
-from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes
+from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes, until_ready
 from settings import Settings
 from store import users
 from store.db import make_engine, make_sessions, migrate
-from store.directory import seed_directory
+from store.directory import SEED, seed_directory
 from store.tables import Jurisdiction, Unit
 
 log = structlog.get_logger("stack")
 
 
 async def wait_for_temporal(settings: Settings, timeout: float = 60) -> Client:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
-        except RuntimeError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.3)
+    return await until_ready(lambda: Client.connect(settings.temporal_address, namespace=settings.temporal_namespace), timeout, "connect")
 
 
-async def prepare_temporal(settings: Settings) -> None:
-    client = await wait_for_temporal(settings)
-    created = await ensure_namespace(client, settings.temporal_namespace, settings.history_retention)
-    added = await ensure_search_attributes(client, settings.temporal_namespace)
+async def prepare_temporal(settings: Settings, wait: float = 60) -> None:
+    """The namespace and onedoor's search attributes, once the server accepts them (within wait seconds)."""
+
+    async def prepare() -> tuple[bool, list[str]]:
+        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        return await ensure_namespace(client, settings.temporal_namespace, settings.history_retention), await ensure_search_attributes(client, settings.temporal_namespace)
+
+    created, added = await until_ready(prepare, wait, "namespace and search attributes")
     log.info("temporal ready", namespace_created=created, search_attributes_added=added)
 
 
-def prepare_register(settings: Settings) -> None:
-    """Migrate the register; seed the demo directory only into an empty one, never over edits."""
+def prepare_register(settings: Settings, directory: Path = SEED) -> None:
+    """Migrate the register; seed the directory only into an empty one, never over edits."""
     migrate(settings.register_url)
     engine = make_engine(settings.register_url)
     with make_sessions(engine)() as session:
         if session.query(Jurisdiction).first() is None:
-            seed_directory(session, settings.simulator_url)
-            log.info("directory seeded", source="store/seed/directory.json")
+            seed_directory(session, settings.simulator_url, directory)
+            log.info("directory seeded", source=str(directory))
     engine.dispose()
 
 
-def issue_keys(settings: Settings) -> str:
-    """Fresh keys at every start of the embedded stack: the admin's (returned, and kept in
-    data_dir/admin-key for scripts) and one per simulated unit system, with its signing secret (for the simulator)."""
+def keep_secret(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(content)
+
+
+def issue_admin_key(settings: Settings) -> str:
+    """A fresh key for the embedded stack's admin, also kept in data_dir/admin-key for scripts."""
     engine = make_engine(settings.register_url)
     with make_sessions(engine)() as session:
         admin = users.ensure_user(session, "admin", name="管理员", role=Role.ADMIN.value, active=True)
         admin_key = users.issue_key(session, admin)
+    engine.dispose()
+    keep_secret(settings.admin_key_file, admin_key)
+    return admin_key
+
+
+def issue_simulator_keys(settings: Settings) -> list[str]:
+    """A fresh key for each unit whose system the simulator plays (its endpoint is the simulator's),
+    written with the unit's signing secret to data_dir/simulator-keys.json for the simulator.
+    Returns the unit codes."""
+    engine = make_engine(settings.register_url)
+    with make_sessions(engine)() as session:
         simulated = dict(session.execute(select(Unit.code, Unit.signing_secret).where(Unit.endpoint_url.startswith(settings.simulator_url))).all())
         api_keys = users.issue_system_keys(session, list(simulated))
     engine.dispose()
     # The simulator plays these units' systems: it answers with their keys and checks (and makes) their signatures.
-    credentials = {code: {"api_key": api_keys[code], "signing_secret": secret} for code, secret in simulated.items()}
-    for path, content in ((settings.admin_key_file, admin_key), (settings.simulator_key_file, json.dumps(credentials))):
-        path.touch(mode=0o600)
-        path.write_text(content)
-    return admin_key
+    keep_secret(settings.simulator_key_file, json.dumps({code: {"api_key": api_keys[code], "signing_secret": secret} for code, secret in simulated.items()}))
+    return sorted(simulated)
 
 
 def service(name: str, env: dict | None = None, output=None) -> subprocess.Popen:
@@ -146,7 +156,8 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
     try:
         asyncio.run(prepare_temporal(settings))
         prepare_register(settings)
-        issue_keys(settings)
+        issue_admin_key(settings)  # fresh keys at every start of the embedded stack
+        issue_simulator_keys(settings)
         asyncio.run(prepare_schedules(settings))  # after the register: one schedule per township and county in it
         processes += [service(name, env=env, output=output(name)) for name in ("simulator", "worker", "api")]
     except BaseException:

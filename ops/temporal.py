@@ -1,11 +1,16 @@
-"""The Temporal side of setup: the dev server's command line, and search-attribute registration."""
+"""The Temporal side of setup: the dev server's command line, search-attribute registration, and
+waiting for a server that is still starting."""
 
+import asyncio
 import shutil
 import sys
-from pathlib import Path
-
+import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
 
+import structlog
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
@@ -13,6 +18,27 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.search_attributes import ALL
+
+log = structlog.get_logger("temporal")
+T = TypeVar("T")
+# What a cluster answers while it starts: UNAVAILABLE until its services have joined, NOT_FOUND for a
+# namespace registered a moment ago until every frontend's namespace cache has it (seconds).
+NOT_READY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+
+
+async def until_ready(step: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:
+    """step() again, half a second apart, while the server is not ready for it, for up to timeout seconds.
+    Compose starts `onedoor setup` as soon as Temporal answers its health probe; a cold cluster
+    refuses connections first (the client's RuntimeError), then the answers above."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await step()
+        except (RuntimeError, RPCError) as error:
+            if (isinstance(error, RPCError) and error.status not in NOT_READY) or time.monotonic() > deadline:
+                raise
+            log.info("temporal not ready yet, retrying", step=what, error=str(error))
+            await asyncio.sleep(0.5)
 
 
 def temporal_cli() -> str:

@@ -52,12 +52,13 @@ def migrate(url: str) -> None:
 
 
 @contextmanager
-def throwaway_register(server_url: str | None, folder: Path, purpose: str) -> Iterator[str]:
-    """A migrated, empty register that is gone afterwards: a new database on the PostgreSQL
-    server of server_url, or a SQLite file in folder. For tests and benchmarks."""
+def throwaway_register(server_url: str | None, folder: Path, purpose: str, migrated: bool = True) -> Iterator[str]:
+    """A migrated (or, migrated=False, a bare), empty register that is gone afterwards: a new database
+    on the PostgreSQL server of server_url, or a SQLite file in folder. For tests and benchmarks."""
     if not server_url:
         url = f"sqlite:///{folder / f'{purpose}.db'}"
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
         return
     server = make_url(server_url)
@@ -67,7 +68,8 @@ def throwaway_register(server_url: str | None, folder: Path, purpose: str) -> It
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = server.set(database=name).render_as_string(hide_password=False)
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
