@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import sessions
-from domain.decisions import SignedIn
+from domain.decisions import SignedIn, applied_to  # the confirmation clock names no court: the step's words do
 from domain.labels import Role
 from store import directory, users
 from store.tables import Case, CaseClock, CaseEvent
@@ -93,12 +93,6 @@ def may_see(session: Session, principal: Principal, case: Case) -> bool:
             | exists().where(CaseEvent.case_no == case.case_no, CaseEvent.kind == "confirmation_applied", CaseEvent.note.contains(applied_to(principal.unit_code), autoescape=True))
         )
     )
-
-
-def applied_to(court_code: str) -> str:
-    # The confirmation clock names no court: the register knows the court applied to only from the
-    # step the workflow records ("<applicant> 已向 <court> 申请司法确认", workflows/dispute_case.py).
-    return f"已向 {court_code} 申请司法确认"
 
 
 async def visible_case(case_no: str, principal: Principal, make_session: sessionmaker[Session]) -> None:

@@ -131,6 +131,12 @@ class ConfirmationApplication(Decision):
     court_code: Code
 
 
+def applied_to(court_code: str) -> str:
+    """The words of the step that records an application for judicial confirmation: written once by the
+    case (workflows/dispute_case.py), read by the register's scope for the court (api/auth.py)."""
+    return f"已向 {court_code} 申请司法确认"
+
+
 class CourtDecision(Decision):
     court_code: Code
     confirmed: bool

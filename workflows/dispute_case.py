@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.clocks import deadline, time_left
     from domain.decisions import (
         SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
-        IncidentLink, LevelUp, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest,
+        IncidentLink, LevelUp, MediationResult, applied_to, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest,
         ReturnVisit, SupervisionRequest, UnitFeedback, UnitResponse,
     )
     from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
@@ -923,7 +923,7 @@ class DisputeCaseWorkflow:
         confirmation = self.state.confirmation
         confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
         handed = self.handing()
-        await self.record("confirmation_applied", None, f"{application.applicant} 已向 {application.court_code} 申请司法确认", by=application.applicant, role="party",
+        await self.record("confirmation_applied", None, f"{application.applicant} {applied_to(application.court_code)}", by=application.applicant, role="party",
                           user=application.signed_in)
         await self.taken_up(handed)
         return self.status()
