@@ -3,11 +3,13 @@
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import structlog
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -76,19 +78,25 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
     return runtime
 
 
+WORKFLOWS = [DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow]
+
+
+def activities(settings: Settings, sessions: sessionmaker[Session], http: httpx.AsyncClient) -> list[Callable]:
+    """Every activity the workflows call by name (tests/test_layers.py checks the names match)."""
+    return [
+        *RegisterActivities(sessions).all(), *HouseholdActivities(sessions).all(), DepartmentGateway(sessions, http).dispatch_to_unit,
+        ReportActivities(sessions, settings.cjk_font).build_weekly_report, *NotificationActivities(sessions, build_notifiers(settings, http)).all(),
+        keep_priority,
+    ]
+
+
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
-    sessions = make_sessions(make_engine(settings.register_url))
-    register = RegisterActivities(sessions)
-    gateway = DepartmentGateway(sessions, http)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow],
+        workflows=WORKFLOWS,
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
-        activities=[
-            *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions, settings.cjk_font).build_weekly_report,
-            *NotificationActivities(sessions, build_notifiers(settings, http)).all(), keep_priority,
-        ],
+        activities=activities(settings, make_sessions(make_engine(settings.register_url)), http),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         max_cached_workflows=settings.worker_cached_cases,
