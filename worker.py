@@ -15,7 +15,6 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-import codec
 import logs
 from activities.department import DepartmentGateway
 from activities.households import HouseholdActivities
@@ -24,6 +23,7 @@ from activities.queue import keep_priority
 from activities.register import RegisterActivities
 from activities.reports import ReportActivities
 from notifications import build_notifiers
+from ops.temporal import connect
 from settings import Settings
 from store.db import make_engine, make_sessions
 from workflows.dispute_case import DisputeCaseWorkflow
@@ -45,12 +45,6 @@ SCHEDULE_TO_START_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000
 
 # The JSON log line carries workflow_id and run_id as fields; no need to repeat them in the message.
 workflow.logger.workflow_info_on_message = False
-
-
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
-    """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
-    On the SDK's default runtime unless given one (the worker's, which exports its metrics)."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime)
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:

@@ -14,9 +14,9 @@ from temporalio.service import RPCError
 import logs
 from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, users, worklists
 from api.docs import serve_docs
+from ops.temporal import connect
 from settings import Settings
 from store.db import make_engine, make_sessions
-from worker import connect
 
 log = structlog.get_logger("api")
 
