@@ -7,11 +7,13 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from codec import EncryptionCodec, decode_keys, new_key
 from store import users
-from tests.cases import mediate, register_case, units_answer, visit, wage_arrears, wait_for
+from tests.cases import decide, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for
+from tests.test_intake import again_about
 from tests.conftest import CONVERTER
 
 OLD, NEW = base64.b64decode(new_key()), base64.b64decode(new_key())
@@ -66,26 +68,53 @@ async def test_summaries_stay_readable_without_the_codec():
 
 
 async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, temporal, temporal_db, handle):
-    """The party's name, ID number and phone appear nowhere in the server's SQLite file, nor in the
-    history fetched without the codec — but the codec endpoint shows them to a supervisor."""
+    """A party's name, ID number and phone — as the party, and typed into every free-text field a case
+    carries — appear nowhere in the server's SQLite file, nor in the histories fetched without the codec
+    (as `temporal workflow show` or the UI without the codec reads them), nor in the current details; but
+    the codec endpoint shows them to a supervisor."""
     party = {"name": "欧阳明珠", "role": "applicant", "id_number": "13012319900307442X", "phone": "13912345678", "address": "城关镇幸福路 8 号"}
-    form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}])
+    words = f"{party['name']}（身份证 {party['id_number']}，电话 {party['phone']}）"  # what a person may type anywhere
+    form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}], summary=f"{words}被拖欠工资", household_address=f"{words}家")
     case_no = await register_case(api, form)
+    apart = await register_case(api, again_about(form, separate_reason=f"另一件事：{words}"))
+    joined = await api.post("/cases", json=again_about(form, summary=f"再次来访：{words}", join_case=case_no))
+    assert joined.status_code == 200 and joined.json()["joined"], joined.text
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
-    await units_answer(api, case)
-    await mediate(api, case_no, "agreement", terms="七日内付清")
-    await visit(api, case_no)
+    await decide(api, case_no, "facts", {"reporter": words, "note": f"新情况：{words}"})
+    await decide(api, case_no, "grade", {"operator": words, "grade": "yellow", "reason": f"复核：{words}"})
+    await decide(api, case_no, "pause", {"actor": words, "reason": f"等待当事人：{words}"})
+    await decide(api, case_no, "resume", {"actor": words, "note": f"已联系：{words}"})
+    await decide(api, case_no, "extensions", {"supervisor": words, "clock": "feedback", "unit_code": "T101-LDS", "by": 60, "reason": f"延长：{words}"})
+    supervised = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": words, "order": f"督办：{words}"})
+    assert supervised.status_code == 202, supervised.text
+    for unit in [a["unit_code"] for a in case["assignments"]]:
+        await decide(api, case_no, "response", {"unit_code": unit, "handler": words, "note": f"已接单：{words}"})
+        await decide(api, case_no, "feedback", {"unit_code": unit, "handler": words, "summary": f"已处理：{words}"})
+    mediator = await mediator_of(api, case_no)
+    await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": today(), "mode": "desk", "notes": f"调解：{words}"})
+    await decide(api, case_no, "mediation/extension", {"mediator_id": mediator, "applicant_consents": True, "respondent_consents": True, "by": 60,
+                                                      "reason": f"双方同意：{words}"})
+    await mediate(api, case_no, "agreement", terms=f"七日内付清：{words}")
+    await visit(api, case_no, visitor=words, notes=f"满意：{words}")
+    await decide(api, apart, "decline", {"operator": words, "reason": f"不予受理：{words}"})
     await wait_for(api, case_no, lambda c: c["stage"] == "settled")
+    await wait_for(api, apart, lambda c: c["stage"] == "closed")
 
     secrets = [value.encode() for value in (party["name"], party["id_number"], party["phone"], party["address"])]
     stored = b"".join(path.read_bytes() for path in temporal_db.parent.glob(temporal_db.name + "*"))  # the file and its WAL
     assert b"139001" in stored and case_no.encode() in stored  # the server's data is really in this file
     assert [s for s in secrets if s in stored] == []
     plain = Client(temporal.client.service_client, namespace="default")  # no codec, like the UI without one
-    history = await plain.get_workflow_handle(case_no).fetch_history()
-    raw = b"".join(event.SerializeToString() for event in history.events)
-    assert [s for s in secrets if s in raw] == [] and b"binary/encrypted" in raw
+    households = [w.id async for w in plain.list_workflows('WorkflowType="HouseholdWorkflow"')]  # the family's file among them
+    assert households
+    for workflow_id in (case_no, apart, *households):
+        history = await plain.get_workflow_handle(workflow_id).fetch_history()
+        raw = b"".join(event.SerializeToString() for event in history.events)
+        assert [s for s in secrets if s in raw] == [] and b"binary/encrypted" in raw
+        details = (await plain.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).current_details
+        assert details and [s for s in secrets if s in details.encode()] == []
 
+    history = await plain.get_workflow_handle(case_no).fetch_history()
     first_input = MessageToDict(history.events[0].workflow_execution_started_event_attributes.input)
     response = await api.post("/codec/decode", json=first_input, headers={"X-Namespace": "default"})
     assert response.status_code == 200
