@@ -53,14 +53,14 @@ async def test_red_land_requisition_alerts_the_county_and_its_leader_acknowledge
     second = up["alerts"][1]
     assert second["leader"] == "县委政法委副书记 高建军" and up["alerts"][0]["acknowledged_at"] is None
     late = datetime.fromisoformat(second["at"]) - datetime.fromisoformat(up["alerts"][0]["due_at"])
-    assert 0 <= late.total_seconds() < 1.5  # the window armed exactly (revision 3), not late by its task's writes
+    assert 0 <= late.total_seconds() < 1.5  # the window armed exactly (revisions 3 and 8), not late by its task's writes
     wrong = await decide(api, case_no, "alert/ack", {"center_code": "139001", "leader": "县综治中心值班领导 刘志强"}, expect=403)
     assert "高建军" in wrong["detail"]
     acked = await decide(api, case_no, "alert/ack", {"center_code": "139001", "leader": "县委政法委副书记 高建军"})
     assert acked["alerts"][1]["acknowledged_by"] == "县委政法委副书记 高建军"
     record = await wait_for(api, case_no, lambda r: "alert_ack" in [e["kind"] for e in r["timeline"]], view="/register")
     assert [e["kind"] for e in record["timeline"]].count("alert") == 2
-    await keep_history(handle(case_no), "red_alert_window_in_two_steps")  # revision 3; red_case_alert_acknowledged is revision 2
+    await keep_history(handle(case_no), "red_alert_window_after_a_handoff")  # revision 8; red_alert_window_in_two_steps 3, red_case_alert_acknowledged 2
 
 
 async def test_mediation_fails_up_the_ladder_then_labour_arbitration_accepts(api, simulator, handle):
