@@ -62,9 +62,14 @@ def test_keys_must_be_aes_256():
         EncryptionCodec({"a": OLD}, "b")
 
 
-async def test_summaries_stay_readable_without_the_codec():
+async def test_summaries_and_the_current_details_stay_readable_without_the_codec():
+    codec = EncryptionCodec({"a": OLD}, "a")
     summary = Payload(metadata={"encoding": b"json/plain"}, data='"139001-2026-000001 · 劳动争议纠纷 · 139001101"'.encode())
-    assert await EncryptionCodec({"a": OLD}, "a").encode([summary]) == [summary]
+    details = CONVERTER.payload_converter.to_payload(WorkflowMetadata(current_details="- **阶段**：已派单待响应"))
+    assert await codec.encode([summary, details]) == [summary, details]
+    other = CONVERTER.payload_converter.to_payload(Payload(data=b"a protobuf that is not the details"))
+    [sealed] = await codec.encode([other])
+    assert sealed.metadata["encoding"] == b"binary/encrypted"
 
 
 async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, temporal, temporal_db, handle):
