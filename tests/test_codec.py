@@ -8,11 +8,10 @@ from cryptography.exceptions import InvalidTag
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import Client
 
 from codec import EncryptionCodec, decode_keys, new_key
 from store import users
-from tests.cases import decide, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for
+from tests.cases import current_details, decide, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for, without_codec
 from tests.test_intake import again_about
 from tests.conftest import CONVERTER
 
@@ -109,14 +108,14 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     stored = b"".join(path.read_bytes() for path in temporal_db.parent.glob(temporal_db.name + "*"))  # the file and its WAL
     assert b"139001" in stored and case_no.encode() in stored  # the server's data is really in this file
     assert [s for s in secrets if s in stored] == []
-    plain = Client(temporal.client.service_client, namespace="default")  # no codec, like the UI without one
+    plain = without_codec(temporal.client)
     households = [w.id async for w in plain.list_workflows('WorkflowType="HouseholdWorkflow"')]  # the family's file among them
     assert households
     for workflow_id in (case_no, apart, *households):
         history = await plain.get_workflow_handle(workflow_id).fetch_history()
         raw = b"".join(event.SerializeToString() for event in history.events)
         assert [s for s in secrets if s in raw] == [] and b"binary/encrypted" in raw
-        details = (await plain.get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).current_details
+        details = await current_details(temporal.client, workflow_id)
         assert details and [s for s in secrets if s in details.encode()] == []
 
     history = await plain.get_workflow_handle(case_no).fetch_history()

@@ -8,10 +8,9 @@ import re
 import time
 from pathlib import Path
 
-from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import WorkflowHistory
 
-from tests.cases import register_case, wage_arrears, wait_for
+from tests.cases import current_details, register_case, wage_arrears, wait_for
 from tests.conftest import CONVERTER
 from workflows import search_attributes as sa
 
@@ -29,10 +28,7 @@ async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
 
     summary = await description.static_summary()
     assert case_no in summary and "劳动争议" in summary
-    # The UI reads the details through this query; a client without the codec reads them as it does.
-    plain = Client(temporal.client.service_client, namespace="default")
-    metadata = await plain.get_workflow_handle(case_no).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-    details = metadata.current_details
+    details = await current_details(temporal.client, case_no)
     assert "**阶段**：已派单待响应" in details and "**等级**：黄色 — " in details
     assert "**办理**：乡镇/街道级综治中心 城关镇（139001101）" in details and "**承办单位**：城关镇劳动保障所（T101-LDS）" in details
     assert "\n- 响应时限 · 城关镇劳动保障所（T101-LDS） · " in details and "\n- 反馈时限 · 城关镇劳动保障所（T101-LDS） · " in details
