@@ -11,7 +11,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from codec import EncryptionCodec, decode_keys, new_key
 from store import users
-from tests.cases import current_details, decide, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for, without_codec
+from tests.cases import current_details, decide, incident, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for, without_codec
 from tests.test_intake import again_about
 from tests.conftest import CONVERTER
 
@@ -71,9 +71,9 @@ async def test_summaries_and_the_current_details_stay_readable_without_the_codec
     assert sealed.metadata["encoding"] == b"binary/encrypted"
 
 
-async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, temporal, temporal_db, handle):
+async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, police, temporal, temporal_db, handle):
     """A party's name, ID number and phone — as the party, and typed into every free-text field a case
-    carries — appear nowhere in the server's SQLite file, nor in the histories fetched without the codec
+    carries, across three cases (settled; declined; lifted, handed over, refused and referred) — appear nowhere in the server's SQLite file, nor in the histories fetched without the codec
     (as `temporal workflow show` or the UI without the codec reads them), nor in the current details; but
     the codec endpoint shows them to a supervisor."""
     party = {"name": "欧阳明珠", "role": "applicant", "id_number": "13012319900307442X", "phone": "13912345678", "address": "城关镇幸福路 8 号"}
@@ -81,8 +81,11 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}], summary=f"{words}被拖欠工资", household_address=f"{words}家")
     case_no = await register_case(api, form)
     apart = await register_case(api, again_about(form, separate_reason=f"另一件事：{words}"))
+    lifted = await register_case(api, again_about(form, separate_reason=f"又一件事：{words}"))
     joined = await api.post("/cases", json=again_about(form, summary=f"再次来访：{words}", join_case=case_no))
     assert joined.status_code == 200 and joined.json()["joined"], joined.text
+    linked = await police.post("/incidents", json=incident([party], summary=f"警情：{words}"))
+    assert linked.status_code == 200 and linked.json()["case_no"] in (case_no, apart, lifted), linked.text
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
     await decide(api, case_no, "facts", {"reporter": words, "note": f"新情况：{words}"})
     await decide(api, case_no, "grade", {"operator": words, "grade": "yellow", "reason": f"复核：{words}"})
@@ -101,6 +104,13 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     await mediate(api, case_no, "agreement", terms=f"七日内付清：{words}")
     await visit(api, case_no, visitor=words, notes=f"满意：{words}")
     await decide(api, apart, "decline", {"operator": words, "reason": f"不予受理：{words}"})
+    await wait_for(api, lifted, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    await decide(api, lifted, "escalation", {"supervisor": words, "reason": f"提级：{words}"})
+    await decide(api, lifted, "handover", {"supervisor": words, "to_level": "township", "reason": f"交办：{words}"})
+    await mediate(api, lifted, "refused", reason=f"拒绝调解：{words}")
+    await wait_for(api, lifted, lambda c: c["stage"] == "referral")
+    await decide(api, lifted, "referral/acceptance", {"body_code": "C-LDZC", "reference": f"仲裁 {party['id_number']} {party['phone']}"})
+    await wait_for(api, lifted, lambda c: c["stage"] == "closed")
     await wait_for(api, case_no, lambda c: c["stage"] == "settled")
     await wait_for(api, apart, lambda c: c["stage"] == "closed")
 
@@ -111,7 +121,7 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     plain = without_codec(temporal.client)
     households = [w.id async for w in plain.list_workflows('WorkflowType="HouseholdWorkflow"')]  # the family's file among them
     assert households
-    for workflow_id in (case_no, apart, *households):
+    for workflow_id in (case_no, apart, lifted, *households):
         history = await plain.get_workflow_handle(workflow_id).fetch_history()
         raw = b"".join(event.SerializeToString() for event in history.events)
         assert [s for s in secrets if s in raw] == [] and b"binary/encrypted" in raw
