@@ -27,7 +27,7 @@ Callback = Callable[["ClockRunner"], Awaitable[None]]
 # per deadline. Revision 8 ends the task first with a hand-off timer (HANDOFF, named as such) and arms
 # the deadline's one timer in the task that wakes from it.
 APPROACH = timedelta(minutes=5)
-HANDOFF = timedelta(milliseconds=1)
+HANDOFF = timedelta(milliseconds=1)  # the shortest timer, only to end a task: revision 8's arming, revision 4's recorded breach
 
 
 class Arming(IntEnum):
