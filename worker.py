@@ -87,7 +87,7 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, ex
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
         activities=[
             *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions, settings.cjk_font).build_weekly_report,
-            *NotificationActivities(sessions, build_notifiers(settings, http)).all(), keep_priority,
+            *NotificationActivities(sessions, build_notifiers(settings, http), settings.lookup_url).all(), keep_priority,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
