@@ -139,7 +139,10 @@ async def lookup_page() -> HTMLResponse:
              openapi_extra={"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": ProgressQuery.model_json_schema()}}, "required": True}})
 async def lookup_form(request: Request) -> HTMLResponse:
     # The form read by hand (parse_qs): the two fields need no multipart parser.
-    form = {name: values[0].strip() for name, values in parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10).items()}
+    try:
+        form = {name: values[0].strip() for name, values in parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10).items()}
+    except ValueError:  # more fields than any form of ours sends
+        return page(422, message="请只填写案件编号和手机号后四位。")
     case_no = form.get("case_no", "")
     try:
         query = ProgressQuery(case_no=case_no, phone_last4=form.get("phone_last4", ""))

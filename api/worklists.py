@@ -128,7 +128,8 @@ async def answer(
     page = await run_in_threadpool(load)
     rows = [WorklistRow.model_validate(row, from_attributes=True) for row in page.rows]
     if output != "json":
-        return export(output, f"worklist-{name}-{as_shanghai(datetime.now()):%Y%m%d-%H%M}", title.split()[0], COLUMNS, rows)
+        # Off the event loop: a county's whole list is thousands of rows to write.
+        return await run_in_threadpool(export, output, f"worklist-{name}-{as_shanghai(datetime.now()):%Y%m%d-%H%M}", title.split()[0], COLUMNS, rows)
     return Worklist(title=title, total=page.total, limit=query.limit, offset=query.offset, rows=rows)
 
 

@@ -96,6 +96,8 @@ async def test_the_page_looks_the_case_up_from_its_form(public, dispatched_case,
     assert refused.status_code == 404 and NOT_FOUND in refused.text and row["lead_unit_name"] not in refused.text
     malformed = await public.post("/lookup", data={"case_no": "第3号", "phone_last4": "1234"})
     assert malformed.status_code == 422 and "案件编号格式不对" in malformed.text
+    stuffed = await public.post("/lookup", data={f"field{n}": "x" for n in range(20)})
+    assert stuffed.status_code == 422 and "请只填写案件编号和手机号后四位" in stuffed.text
 
 
 async def test_guessing_the_digits_is_stopped_per_case_and_per_client(public, api, dispatched_case, configure):
