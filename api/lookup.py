@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -25,7 +25,7 @@ from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import party_marks_key, sessions
+from api.deps import party_marks_key, sessions, settings
 from api.views import Problem, in_beijing_time
 from domain.case_number import PATTERN as CASE_NUMBER
 from domain.labels import Stage
@@ -86,9 +86,9 @@ class Limited(Exception):
         return f"查询过于频繁，请 {math.ceil(self.retry_after / 60)} 分钟后再试。"
 
 
-def find(make_session: sessionmaker[Session], settings: Settings, key: bytes, client: str, query: ProgressQuery) -> CaseProgress | None:
+def find(make_session: sessionmaker[Session], config: Settings, key: bytes, client: str, query: ProgressQuery) -> CaseProgress | None:
     """The case's progress, or None (unknown number, or the digits match no party's phone); Limited first when a limit is spent."""
-    limited = limits_for(settings.lookup_limit_per_client, settings.lookup_limit_per_case, settings.lookup_limit_storage).wait(client, query.case_no)
+    limited = limits_for(config.lookup_limit_per_client, config.lookup_limit_per_case, config.lookup_limit_storage).wait(client, query.case_no)
     if limited is not None:
         raise Limited(limited)
     with make_session() as session:
@@ -105,7 +105,7 @@ def find(make_session: sessionmaker[Session], settings: Settings, key: bytes, cl
 
 async def answer(request: Request, query: ProgressQuery) -> CaseProgress | None:
     client = request.client.host if request.client else "unknown"
-    return await run_in_threadpool(find, request.app.state.sessions, request.app.state.settings, party_marks_key(request), client, query)
+    return await run_in_threadpool(find, sessions(request), settings(request), party_marks_key(request), client, query)
 
 
 RESPONSES = {
