@@ -8,7 +8,7 @@ from datetime import datetime
 from openpyxl import load_workbook
 
 from api.spreadsheet import XLSX
-from tests.cases import register_case, today, wage_arrears, wait_for
+from tests.cases import decide, register_case, today, wage_arrears, wait_for
 
 VILLAGE = "139001101201"  # 12 digits: as a number Excel would show 1.39001E+11
 
@@ -20,6 +20,15 @@ def workbook_rows(response) -> tuple[object, list[dict]]:
     sheet = load_workbook(io.BytesIO(response.content)).active
     header, *lines = list(sheet.iter_rows())
     return sheet, [{h.value: cell for h, cell in zip(header, line)} for line in lines]
+
+
+async def whole(api, path: str, **params) -> list[dict]:
+    """Every row of the list as JSON, page by page (other tests' cases share the register)."""
+    rows, offset, total = [], 0, 1
+    while offset < total:
+        page = (await api.get(path, params={"limit": 200, "offset": offset, **params})).json()
+        rows, offset, total = rows + page["rows"], offset + 200, page["total"]
+    return rows
 
 
 def beijing_minute(text: str) -> datetime:
@@ -35,7 +44,7 @@ async def test_a_units_inbox_in_excel_keeps_codes_as_text_with_names_beside(api)
     case_no = await register_case(api, wage_arrears(place={"township_code": "139001101", "village_code": VILLAGE}))
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched", view="/register")
     inbox = f"/worklists/units/{case['lead_unit']}/inbox"
-    shown = next(row for row in (await api.get(inbox, params={"limit": 200})).json()["rows"] if row["case_no"] == case_no)
+    shown = next(row for row in await whole(api, inbox) if row["case_no"] == case_no)
 
     for request in ({"params": {"format": "xlsx"}}, {"headers": {"Accept": XLSX}}):
         sheet, rows = workbook_rows(await api.get(inbox, **request))
@@ -60,22 +69,28 @@ async def test_a_units_inbox_in_excel_keeps_codes_as_text_with_names_beside(api)
 
 
 async def test_the_ledger_lists_every_case_open_or_closed_and_exports_the_same(api):
-    case_no = await register_case(api, wage_arrears())
+    case_no, declined = await register_case(api, wage_arrears()), await register_case(api, wage_arrears())
     await wait_for(api, case_no, lambda c: c["stage"] == "dispatched", view="/register")
+    await wait_for(api, declined, lambda c: c["stage"] == "dispatched")
+    await decide(api, declined, "decline", {"operator": "受理员 周敏", "reason": "已进入诉讼程序，不属于调解受理范围"})
+    closed = await wait_for(api, declined, lambda c: c["stage"] == "closed" and c["closed_at"], view="/register")
     narrowed = {"category": "劳动争议", "from": today()}
-    listed = (await api.get("/worklists/ledger", params={"limit": 200, **narrowed})).json()
-    assert listed["title"].startswith("台账") and case_no in [row["case_no"] for row in listed["rows"]]
-    received = [row["received_at"] for row in listed["rows"]]
+    listed = await whole(api, "/worklists/ledger", **narrowed)
+    assert {case_no, declined} <= {row["case_no"] for row in listed}
+    received = [row["received_at"] for row in listed]
     assert received == sorted(received, key=datetime.fromisoformat)  # in the order received, as a register book
 
     sheet, rows = workbook_rows(await api.get("/worklists/ledger", params={**narrowed, "format": "xlsx"}))
     assert sheet.title == "台账" and sheet.freeze_panes == "A2"
-    assert len(rows) == listed["total"]  # the whole list, not one page
+    assert len(rows) == len(listed)  # the whole list, not one page
     exported = {row["案件编号"].value: row for row in rows}
-    for shown in listed["rows"]:
+    for shown in (row for row in listed if row["case_no"] in (case_no, declined)):
         row = exported[shown["case_no"]]
         assert (row["阶段代码"].value, row["纠纷类型"].value, row["乡镇/街道代码"].value) == (shown["stage"], shown["category"], shown["township_code"])
         assert same_minute(row["受理时间（北京时间）"]) == beijing_minute(shown["received_at"])
+    row = exported[declined]  # closed, and still in the ledger
+    assert (row["阶段"].value, row["结案方式"].value) == ("已办结待回访", "不予受理")
+    assert same_minute(row["结案时间（北京时间）"]) == beijing_minute(closed["closed_at"])
 
 
 async def test_a_unit_cannot_export_the_ledger_nor_another_units_inbox(api, keys):

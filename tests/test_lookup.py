@@ -13,7 +13,7 @@ from matplotlib import image
 
 from domain.labels import Stage
 from domain.progress import progress_words
-from tests.cases import register_case, today, wage_arrears, wait_for
+from tests.cases import decide, register_case, wage_arrears, wait_for
 
 ARTIFACTS = Path(__file__).parent.parent / "var" / "test-artifacts" / "lookup"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,13 +35,12 @@ def generous(configure):
 
 @pytest.fixture
 async def dispatched_case(api) -> tuple[str, dict, dict]:
-    """A wage case dispatched to its unit: its number, the form it was registered with, its ledger row."""
+    """A wage case dispatched to its unit: its number, the form it was registered with, its register row with its lead unit's name."""
     form = wage_arrears()
     case_no = await register_case(api, form)
-    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched", view="/register")
-    row = next(r for r in (await api.get("/worklists/ledger", params={"limit": 200, "category": "劳动争议", "from": today()})).json()["rows"]
-               if r["case_no"] == case_no)
-    return case_no, form, row
+    row = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched", view="/register")
+    units = {unit["code"]: unit["name"] for unit in (await api.get("/directory/units")).json()}
+    return case_no, form, {**row, "lead_unit_name": units[row["lead_unit"]]}
 
 
 def last4(form: dict) -> str:
@@ -69,6 +68,15 @@ async def test_the_right_number_and_digits_show_the_progress_and_nothing_of_the_
     assert shown["handled_by"] == row["lead_unit_name"] and shown["received_at"] == row["received_at"] and shown["received_at"].endswith("+08:00")
     assert set(shown) == {"case_no", "stage", "stage_text", "handled_by", "next_step", "received_at", "closed_at"}
     no_party_data(response.text, form)
+
+
+async def test_a_closed_case_shows_closed_and_the_return_visit_next(public, api, dispatched_case, generous):
+    case_no, form, _ = dispatched_case
+    await decide(api, case_no, "decline", {"operator": "受理员 周敏", "reason": "已进入诉讼程序，不属于调解受理范围"})
+    closed = await wait_for(api, case_no, lambda c: c["stage"] == "closed" and c["closed_at"], view="/register")
+    shown = (await public.post("/lookup/progress", json={"case_no": case_no, "phone_last4": last4(form)})).json()
+    assert (shown["stage_text"], shown["next_step"]) == progress_words(Stage.CLOSED) and shown["closed_at"] == closed["closed_at"]
+    assert "诉讼程序" not in str(shown)  # the reason is a note: not for the public
 
 
 async def test_a_wrong_number_or_phone_gets_one_and_the_same_answer(public, api, dispatched_case, generous):
