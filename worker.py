@@ -79,7 +79,7 @@ def activities(settings: Settings, sessions: sessionmaker[Session], http: httpx.
     """Every activity the workflows call by name (tests/test_layers.py checks the names match)."""
     return [
         *RegisterActivities(sessions).all(), *HouseholdActivities(sessions).all(), DepartmentGateway(sessions, http).dispatch_to_unit,
-        ReportActivities(sessions, settings.cjk_font).build_weekly_report, *NotificationActivities(sessions, build_notifiers(settings, http)).all(),
+        ReportActivities(sessions, settings.cjk_font).build_weekly_report, *NotificationActivities(sessions, build_notifiers(settings, http), settings.lookup_url).all(),
         keep_priority,
     ]
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, users, worklists
+from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, users, worklists
 from api.docs import serve_docs
 from ops.temporal import connect
 from settings import Settings
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessment.router)
     app.include_router(users.router)
     app.include_router(codec.router)
+    app.include_router(lookup.router)
     # Only the Temporal UI calls us from a browser page of another origin (the codec endpoint).
     app.add_middleware(CORSMiddleware, allow_origins=[settings.temporal_ui_origin], allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["Content-Type", "Authorization", "X-Namespace"])

@@ -63,6 +63,7 @@ ROUTES = [
     ("GET", "/worklists/red", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/waiting", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/near-breach", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/ledger", (OPERATOR, SUPERVISOR), False),
     ("GET", "/notices", (OPERATOR, SUPERVISOR, UNIT), False),
     ("GET", "/assessment/units", (SUPERVISOR,), False),
     ("GET", "/assessment/units/{unit_code}", (SUPERVISOR, UNIT), False),
@@ -80,7 +81,8 @@ ROUTES = [
     ("POST", "/codec/decode", (SUPERVISOR,), False),
     ("POST", "/codec/encode", (SUPERVISOR,), False),
 ]
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/codec/session"), ("POST", "/codec/session")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/codec/session"), ("POST", "/codec/session"),
+          ("GET", "/lookup"), ("POST", "/lookup"), ("POST", "/lookup/progress")}  # 便民服务: a citizen's number and phone digits (tests/test_lookup.py)
 # A unit's system authenticates by its signature, not by a key (tests/test_gateway.py tries the signatures).
 SIGNED = {("POST", "/callbacks/{unit_code}")}
 
