@@ -63,9 +63,13 @@ def simulator() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the register database to the newest schema."""
+    from functools import partial
+
+    from codec import field_sealer
     from store.db import migrate as run_migrations
 
-    run_migrations(Settings().register_url)
+    settings = Settings()
+    run_migrations(settings.register_url, partial(field_sealer, settings))  # the keys seal rows written before 0009
 
 
 @app.command()

@@ -24,6 +24,7 @@ from activities.reports import ReportActivities
 from notifications import build_notifiers
 from settings import Settings
 from store.db import make_engine, make_sessions
+from store.sealed import Keys
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.household import HouseholdWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -77,6 +78,7 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
 
 
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
+    Keys.use(codec.field_sealer(settings))  # the register's personal fields, sealed with the payload keys
     sessions = make_sessions(make_engine(settings.register_url))
     register = RegisterActivities(sessions)
     gateway = DepartmentGateway(sessions, http)

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from codec import EncryptionCodec, decode_keys, new_key
 from store import users
-from tests.cases import mediate, register_case, units_answer, visit, wage_arrears, wait_for
+from tests.cases import register_case, settle, wage_arrears
 from tests.conftest import CONVERTER
 
 OLD, NEW = base64.b64decode(new_key()), base64.b64decode(new_key())
@@ -71,11 +71,7 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     party = {"name": "欧阳明珠", "role": "applicant", "id_number": "13012319900307442X", "phone": "13912345678", "address": "城关镇幸福路 8 号"}
     form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}])
     case_no = await register_case(api, form)
-    case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
-    await units_answer(api, case)
-    await mediate(api, case_no, "agreement", terms="七日内付清")
-    await visit(api, case_no)
-    await wait_for(api, case_no, lambda c: c["stage"] == "settled")
+    await settle(api, case_no)
 
     secrets = [value.encode() for value in (party["name"], party["id_number"], party["phone"], party["address"])]
     stored = b"".join(path.read_bytes() for path in temporal_db.parent.glob(temporal_db.name + "*"))  # the file and its WAL

@@ -149,6 +149,10 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"http://localhost:{ports['UI']}" in output
     assert f"admin key    {first_key}" in output
     assert (data_dir / "temporal.db").exists() and (data_dir / "register.db").exists()
+    # The databases (with their WAL and shared memory) and the keys: the owner's only, in a folder that is too.
+    files = {path.name: oct(path.stat().st_mode & 0o777) for path in data_dir.iterdir()}
+    assert {"register.db", "register.db-wal", "temporal.db", "codec-keys.json", "admin-key", "simulator-keys.json"} <= set(files)
+    assert files == dict.fromkeys(files, oct(0o600)) and oct(data_dir.stat().st_mode & 0o777) == oct(0o700)
     with pytest.raises(httpx.HTTPError):  # everything stopped with it
         httpx.get(f"{url}/healthz", timeout=1)
 
