@@ -73,6 +73,23 @@ def migrate() -> None:
 
 
 @app.command()
+def reseal() -> None:
+    """Seal the register's personal data again under the current payload key (ONEDOOR_CODEC_KEY_ID),
+    after a rotation: then a retired key is no longer needed by the register. Safe while the stack runs."""
+    from codec import field_sealer
+    from store.db import make_engine, make_sessions
+    from store.reseal import reseal as reseal_register
+    from store.sealed import Keys
+
+    settings = Settings()
+    sealer = field_sealer(settings)
+    Keys.use(sealer)
+    with make_sessions(make_engine(settings.register_url))() as session:
+        rows = reseal_register(session)
+    typer.echo(f"{rows} rows sealed under key {sealer.current}")
+
+
+@app.command()
 def seed(simulator_url: str = typer.Option(None, help="point the seeded units at this simulator")) -> None:
     """Upsert the demo directory (jurisdictions, units, duty lists) into the register."""
     from store.db import make_engine, make_sessions

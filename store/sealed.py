@@ -50,6 +50,8 @@ class SealedText(TypeDecorator):
 
 
 class SealedJSON(SealedText):
+    cache_ok = True  # not inherited: SQLAlchemy asks each TypeDecorator class
+
     @staticmethod
     def dumps(value) -> str:
         return json.dumps(value, ensure_ascii=False)

@@ -4,6 +4,7 @@ still finds them, keys rotate without losing old rows, and the register's files 
 
 import asyncio
 import base64
+import json
 import os
 import random
 from datetime import UTC, datetime
@@ -11,8 +12,10 @@ from datetime import UTC, datetime
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
+from typer.testing import CliRunner
 
 import codec
+from cli import app as cli_app
 from domain.household import address_key
 from settings import Settings
 from store import households, notices
@@ -107,7 +110,16 @@ def rotation(sessions):
     Keys.use(before)
 
 
-async def test_after_a_rotation_new_rows_use_the_new_key_and_old_ones_are_still_read_and_found(api, database_url, sessions, rotation):
+async def notices_to_both(api, name: str, cases: set[str]) -> None:
+    for _ in range(200):
+        if {row["case_no"] for row in await notices_to(api, name)} == cases:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"GET /notices?recipient= did not find the notices of {cases}")
+
+
+async def test_after_a_rotation_new_rows_use_the_new_key_old_ones_are_read_and_found_and_reseal_retires_the_old_key(
+        api, database_url, sessions, rotation):
     party, home = person("司马卫东"), a_home()
     before = await register_case(api, wage_arrears(parties=[party], household_address=home))
     household_id = await household_of(api, before)
@@ -118,20 +130,28 @@ async def test_after_a_rotation_new_rows_use_the_new_key_and_old_ones_are_still_
     after = await register_case(api, wage_arrears(parties=[other], household_address=f" {home.replace(' ', '')} "))
     assert await household_of(api, after) == household_id  # the family's file, found by its digest under the old key
 
-    stored = {case_no: raw_column(database_url, "SELECT parties FROM cases WHERE case_no = :case_no", case_no=case_no) for case_no in (before, after)}
-    assert stored[before].startswith("sealed:test-1:") and stored[after].startswith("sealed:test-2:")
+    def sealed_with() -> dict[str, str]:
+        return {case_no: raw_column(database_url, "SELECT parties FROM cases WHERE case_no = :case_no", case_no=case_no).split(":")[1] for case_no in (before, after)}
+
+    assert sealed_with() == {before: "test-1", after: "test-2"}
     assert (await api.get(f"/cases/{before}/archive")).json()["parties"][0]["id_number"] == party["id_number"]
     assert (await api.get(f"/households/{household_id}")).json()["address"] == home
-    for _ in range(200):  # both cases' notices to 司马卫东: one digest under each key
-        if {row["case_no"] for row in await notices_to(api, party["name"])} == {before, after}:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the notices of the case registered before the rotation were not found")
+    await notices_to_both(api, party["name"], {before, after})  # one digest under each key
 
-    rotation(NEW, "test-2")  # the old key retired: its rows no longer open
+    rotation(NEW, "test-2")  # the old key retired too early: its rows no longer open, and say why
     with sessions() as session, pytest.raises(ValueError, match="test-1"):
         session.get(Case, before, populate_existing=True)
+
+    rotation(OLD | NEW, "test-2")
+    keys = {key_id: base64.b64encode(key).decode() for key_id, key in (OLD | NEW).items()}
+    resealed = CliRunner().invoke(cli_app, ["reseal"], env={"DATABASE_URL": database_url, "ONEDOOR_CODEC_KEYS": json.dumps(keys), "ONEDOOR_CODEC_KEY_ID": "test-2"})
+    assert resealed.exit_code == 0 and "sealed under key test-2" in resealed.output, resealed.output
+    assert sealed_with() == {before: "test-2", after: "test-2"}
+    rotation(NEW, "test-2")  # now the old key can go
+    assert (await api.get(f"/cases/{before}/archive")).json()["parties"][0]["id_number"] == party["id_number"]
+    await notices_to_both(api, party["name"], {before, after})
+    with sessions() as session:
+        assert households.household_for(session, "139001101", None, home, datetime.now(UTC)).id == household_id
 
 
 def clear_rows(connection) -> None:

@@ -9,56 +9,33 @@ Revision ID: 0009
 Revises: 0008
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 
 import sqlalchemy as sa
 from alembic import op
 
-from codec import FieldSealer
+from codec import FieldSealer, field_sealer
 from domain.household import address_key
+from store.reseal import rewrite
 
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
 
-BATCH = 1000
-
 
 def keys() -> Callable[[], FieldSealer]:
     """The payload keys, asked for only when there is a row to seal: an empty register (a new
-    deployment, a test's) migrates before any key exists. The `alembic` command line reads settings."""
-    given = op.get_context().config.attributes.get("field_sealer")
-    if given is None:
-        from codec import field_sealer
-        from settings import Settings
-
-        def given():
-            return field_sealer(Settings())
-    return cache(given)
+    deployment, a test's) migrates before any key exists."""
+    return cache(op.get_context().config.attributes.get("field_sealer") or keys_of_settings)
 
 
-def rows(table: sa.TableClause, key: str, columns: list[str]) -> Iterator[list[sa.Row]]:
-    """The table's rows in batches, in key order (keyset pages: the updates do not move them)."""
-    connection, last = op.get_bind(), None
-    while True:
-        query = sa.select(table.c[key], *(table.c[name] for name in columns)).order_by(table.c[key]).limit(BATCH)
-        batch = connection.execute(query if last is None else query.where(table.c[key] > last)).all()
-        if not batch:
-            return
-        yield batch
-        last = batch[-1][0]
+def keys_of_settings() -> FieldSealer:
+    """The `alembic` command line's: the keys settings give, as env.py reads the URL from them."""
+    from settings import Settings
 
-
-def rewrite(table: sa.TableClause, key: str, read: list[str], change: Callable[[sa.Row], dict]) -> None:
-    """Each row's columns as `change` gives them from the columns read (none for a row it gives {})."""
-    for batch in rows(table, key, read):
-        values = [{'row_key': row[0], **{f'new_{name}': value for name, value in changed.items()}} for row in batch if (changed := change(row))]
-        if values:
-            written = [name.removeprefix('new_') for name in values[0] if name != 'row_key']
-            statement = table.update().where(table.c[key] == sa.bindparam('row_key')).values({name: sa.bindparam(f'new_{name}') for name in written})
-            op.get_bind().execute(statement, values)
+    return field_sealer(Settings())
 
 
 def text_columns(name: str, *columns: str) -> sa.TableClause:
@@ -89,10 +66,10 @@ def upgrade() -> None:
     def seal(text: str) -> str:
         return sealer().seal(text)
 
-    rewrite(cases, 'case_no', ['summary', 'parties'], each(seal, 'summary', 'parties'))
-    rewrite(visits, 'id', ['notes'], each(seal, 'notes'))
-    rewrite(households, 'id', ['address', 'address_key'], lambda row: {'address': seal(row.address), 'address_key': sealer().digest(row.address_key)})
-    rewrite(notices, 'key', ['recipient', 'text'],
+    rewrite(op.get_bind(), cases, 'case_no', ['summary', 'parties'], each(seal, 'summary', 'parties'))
+    rewrite(op.get_bind(), visits, 'id', ['notes'], each(seal, 'notes'))
+    rewrite(op.get_bind(), households, 'id', ['address', 'address_key'], lambda row: {'address': seal(row.address), 'address_key': sealer().digest(row.address_key)})
+    rewrite(op.get_bind(), notices, 'key', ['recipient', 'text'],
             lambda row: {'recipient': seal(row.recipient), 'recipient_digest': sealer().digest(row.recipient), 'text': seal(row.text)})
 
     with op.batch_alter_table('notices') as batch:
@@ -114,15 +91,15 @@ def downgrade() -> None:
     def open_(text: str) -> str:
         return sealer().open(text)
 
-    rewrite(cases, 'case_no', ['summary', 'parties'], each(open_, 'summary', 'parties'))
-    rewrite(visits, 'id', ['notes'], each(open_, 'notes'))
-    rewrite(notices, 'key', ['recipient', 'text'], each(open_, 'recipient', 'text'))
+    rewrite(op.get_bind(), cases, 'case_no', ['summary', 'parties'], each(open_, 'summary', 'parties'))
+    rewrite(op.get_bind(), visits, 'id', ['notes'], each(open_, 'notes'))
+    rewrite(op.get_bind(), notices, 'key', ['recipient', 'text'], each(open_, 'recipient', 'text'))
 
     def household(row: sa.Row) -> dict:
         address = open_(row.address)
         return {'address': address, 'address_key': address_key(row.township_code, row.village_code, address)}
 
-    rewrite(households, 'id', ['township_code', 'village_code', 'address'], household)
+    rewrite(op.get_bind(), households, 'id', ['township_code', 'village_code', 'address'], household)
 
     op.drop_index('ix_notices_recipient_digest', table_name='notices')
     with op.batch_alter_table('cases') as batch:
