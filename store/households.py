@@ -24,8 +24,8 @@ class Enrolment:
 
 def household_for(session: Session, township_code: str, village_code: str | None, address: str, now: datetime) -> Household:
     """The household at this address, opened now if the register has none; ids are numbered per
-    township (HH-<township>-000001), so they say nothing about the address. The address is sealed; the file is found by
-    its keyed digest under any configured key (one written before a rotation is still found)."""
+    township (HH-<township>-000001), so they say nothing about the address. The address is sealed;
+    the file is found by its keyed digest under any configured key (one opened before a rotation too)."""
     sealer, key = Keys.get(), address_key(township_code, village_code, address)
     for _ in range(5):
         found = session.scalar(select(Household).where(Household.address_key.in_(sealer.digests(key))))

@@ -260,7 +260,7 @@ class WeeklyReport(Base):
     scope_code: Mapped[str] = mapped_column(String(32), index=True)
     week_start: Mapped[date] = mapped_column(Date)
     generated_at: Mapped[datetime]
-    figures: Mapped[dict] = mapped_column(JSON)
+    figures: Mapped[dict] = mapped_column(SealedJSON)  # the repeat households' addresses among them: sealed
     charts: Mapped[dict] = mapped_column(JSON)  # chart name -> base64 PNG
 
 

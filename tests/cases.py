@@ -158,3 +158,10 @@ async def settle(api: httpx.AsyncClient, case_no: str) -> dict:
     await mediate(api, case_no, "agreement", terms="七日内付清")
     await visit(api, case_no)
     return await wait_for(api, case_no, lambda c: c["stage"] == "settled")
+
+
+async def household_of(api: httpx.AsyncClient, case_no: str) -> str:
+    """The household file the case joined, as its register timeline says."""
+    record = await wait_for(api, case_no, lambda r: any(e["kind"] == "household" for e in r.get("timeline", [])), view="/register")
+    note = next(e["note"] for e in record["timeline"] if e["kind"] == "household")
+    return note.split()[-1]

@@ -11,18 +11,20 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from typer.testing import CliRunner
 
 import codec
 from cli import app as cli_app
 from domain.household import address_key
+from reports.week import week_of
 from settings import Settings
 from store import households, notices
 from store.db import alembic_config, make_engine, make_sessions, migrate, owner_only, sqlite_file, throwaway_register
+from store.reseal import reseal
 from store.sealed import Keys
-from store.tables import Case, Household, HouseholdVisit
-from tests.cases import register_case, settle, wage_arrears, wait_for
+from store.tables import Case, Household, HouseholdVisit, WeeklyReport
+from tests.cases import household_of, register_case, settle, wage_arrears
 from tests.conftest import CODEC_KEYS
 
 OLD = codec.decode_keys(CODEC_KEYS)
@@ -64,11 +66,6 @@ def raw_column(database_url: str, query: str, **params) -> str:
     return value
 
 
-async def household_of(api, case_no: str) -> str:
-    record = await wait_for(api, case_no, lambda r: any(e["kind"] == "household" for e in r.get("timeline", [])), view="/register")
-    return next(e["note"] for e in record["timeline"] if e["kind"] == "household").split()[-1]
-
-
 async def notices_to(api, name: str) -> list[dict]:
     """GET /notices?recipient=: the notices to this person, once the case has sent one."""
     for _ in range(200):
@@ -87,6 +84,10 @@ async def test_a_whole_case_leaves_no_personal_data_in_the_register_yet_staff_se
     await settle(api, case_no)
     notes = f"走访{party['name']}家，电话 {party['phone']}，情绪稳定"
     assert (await api.post(f"/households/{household_id}/visits", json={"visitor": "网格员 赵敏", "notes": notes})).status_code == 201
+    spouse = person("欧阳晓燕之夫")  # a second dispute at home: the week's report lists the family's file and address
+    assert await household_of(api, await register_case(api, wage_arrears(household_address=home, parties=[spouse]))) == household_id
+    report = await api.post(f"/reports/139001101/{week_of(datetime.now(UTC))}")
+    assert home in [h["address"] for h in report.json()["figures"]["repeat_households"]], report.text
 
     # Staff see it all in clear, and find the person's notices by name.
     archive = (await api.get(f"/cases/{case_no}/archive")).json()
@@ -98,16 +99,18 @@ async def test_a_whole_case_leaves_no_personal_data_in_the_register_yet_staff_se
 
     stored = raw_register(database_url)
     assert case_no.encode() in stored and household_id.encode() in stored  # the register's data is really here
-    assert found([party["name"], party["id_number"], party["phone"], party["address"], home, summary, notes], stored) == []
+    assert found([party["name"], party["id_number"], party["phone"], party["address"], home, summary, notes, spouse["name"], spouse["id_number"]], stored) == []
 
 
 @pytest.fixture
 def rotation(sessions):
     """Changes the register's keys as a restart with new settings would (the API and the worker of
-    the tests share this process's); the suite's keys come back afterwards."""
-    before = Keys.sealer
+    the tests share this process's). Afterwards the register is sealed back under the suite's key:
+    later tests (and apps they start with the suite's settings) read every row."""
     yield lambda keys, current: Keys.use(codec.FieldSealer(keys, current))
-    Keys.use(before)
+    Keys.use(codec.FieldSealer(OLD | NEW, "test-1"))  # the new key still opens a late write of this test's cases
+    with sessions() as session:
+        reseal(session)
 
 
 async def notices_to_both(api, name: str, cases: set[str]) -> None:
@@ -155,7 +158,7 @@ async def test_after_a_rotation_new_rows_use_the_new_key_old_ones_are_read_and_f
 
 
 def clear_rows(connection) -> None:
-    """A register as 0008 left it: a case, a household with a visit, a notice, all in clear."""
+    """A register as 0008 left it: a case, a household with a visit, a notice, a weekly report, all in clear."""
     connection.execute(text("INSERT INTO jurisdictions (code, name, level, has_center) VALUES ('139001101', '城关镇', 'township', true)"))
     connection.execute(text(
         "INSERT INTO cases (case_no, source, category, township_code, summary, parties, stage, received_at, overdue, escalation_count, last_step) "
@@ -170,6 +173,9 @@ def clear_rows(connection) -> None:
         "INSERT INTO notices (key, case_no, audience, recipient, kind, text, channels, sent_at) "
         "VALUES ('139001-2026-000001:notice:1', '139001-2026-000001', 'party', '王建国', 'received', '您的纠纷已受理', '[\"log\"]', '2026-11-02 08:00:00+00')"
     ))
+    connection.execute(text(
+        "INSERT INTO weekly_reports (scope_code, week_start, generated_at, figures, charts) VALUES ('139001101', '2026-11-02', '2026-11-09 01:00:00+00', :figures, '{}')"
+    ), {"figures": '{"repeat_households": [{"household_id": "HH-139001101-000001", "address": "东关社区3号楼301"}]}'})
 
 
 def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_downgrade(tmp_path, sessions):
@@ -196,6 +202,7 @@ def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_dow
             case = session.get(Case, "139001-2026-000001")
             assert case.parties[0]["id_number"] == "13012319800101123X" and case.summary == "王建国被拖欠工资"
             assert session.get(HouseholdVisit, 1).notes == "王建国情绪稳定"
+            assert session.scalar(select(WeeklyReport.figures))["repeat_households"][0]["address"] == "东关社区3号楼301"
             assert households.household_for(session, "139001101", None, "东关社区 3号楼301", case.received_at).id == "HH-139001101-000001"
             assert [n.text for n in notices.listed(session, notices.Filters(recipient="王建国")).rows] == ["您的纠纷已受理"]
 

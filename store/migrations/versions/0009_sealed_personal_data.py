@@ -1,7 +1,8 @@
 """sealed personal data: the parties, addresses, recipients and free text of the register, sealed
 
-A stolen register showed the parties' names, ID numbers, phones and addresses. These columns are now
-sealed with the payload keys (codec.FieldSealer, store/sealed.py); what the register searches by is
+A stolen register showed the parties' names, ID numbers, phones and addresses. The columns that hold
+them (cases.parties, .summary; households.address; household_visits.notes; notices.recipient, .text;
+weekly_reports.figures, which lists repeat households' addresses) are now sealed with the payload keys (codec.FieldSealer, store/sealed.py); what the register searches by is
 a keyed digest: notices.recipient_digest, and households.address_key, now keyed. Rows written before
 are sealed here, with the keys `onedoor setup`, `up` or `migrate` pass (store.db.migrate).
 
@@ -46,6 +47,7 @@ cases = text_columns('cases', 'case_no', 'summary', 'parties')
 households = text_columns('households', 'id', 'township_code', 'village_code', 'address', 'address_key')
 visits = sa.table('household_visits', sa.column('id', sa.Integer), sa.column('notes', sa.Text))
 notices = text_columns('notices', 'key', 'recipient', 'recipient_digest', 'text')
+reports = sa.table('weekly_reports', sa.column('id', sa.Integer), sa.column('figures', sa.Text))
 
 
 def each(transform: Callable[[str], str], *columns: str) -> Callable[[sa.Row], dict]:
@@ -61,6 +63,8 @@ def upgrade() -> None:
         batch.alter_column('recipient', existing_type=sa.String(length=100), type_=sa.Text(), existing_nullable=False)
     with op.batch_alter_table('cases') as batch:
         batch.alter_column('parties', existing_type=sa.JSON(), type_=sa.Text(), existing_nullable=False, postgresql_using='parties::text')
+    with op.batch_alter_table('weekly_reports') as batch:
+        batch.alter_column('figures', existing_type=sa.JSON(), type_=sa.Text(), existing_nullable=False, postgresql_using='figures::text')
 
 
     def seal(text: str) -> str:
@@ -68,6 +72,7 @@ def upgrade() -> None:
 
     rewrite(op.get_bind(), cases, 'case_no', ['summary', 'parties'], each(seal, 'summary', 'parties'))
     rewrite(op.get_bind(), visits, 'id', ['notes'], each(seal, 'notes'))
+    rewrite(op.get_bind(), reports, 'id', ['figures'], each(seal, 'figures'))
     rewrite(op.get_bind(), households, 'id', ['address', 'address_key'], lambda row: {'address': seal(row.address), 'address_key': sealer().digest(row.address_key)})
     rewrite(op.get_bind(), notices, 'key', ['recipient', 'text'],
             lambda row: {'recipient': seal(row.recipient), 'recipient_digest': sealer().digest(row.recipient), 'text': seal(row.text)})
@@ -82,7 +87,7 @@ def upgrade() -> None:
             op.execute('VACUUM')
             op.execute('PRAGMA wal_checkpoint(TRUNCATE)')
         else:
-            op.execute('VACUUM FULL cases, households, household_visits, notices')
+            op.execute('VACUUM FULL cases, households, household_visits, notices, weekly_reports')
 
 
 def downgrade() -> None:
@@ -93,6 +98,7 @@ def downgrade() -> None:
 
     rewrite(op.get_bind(), cases, 'case_no', ['summary', 'parties'], each(open_, 'summary', 'parties'))
     rewrite(op.get_bind(), visits, 'id', ['notes'], each(open_, 'notes'))
+    rewrite(op.get_bind(), reports, 'id', ['figures'], each(open_, 'figures'))
     rewrite(op.get_bind(), notices, 'key', ['recipient', 'text'], each(open_, 'recipient', 'text'))
 
     def household(row: sa.Row) -> dict:
@@ -104,6 +110,8 @@ def downgrade() -> None:
     op.drop_index('ix_notices_recipient_digest', table_name='notices')
     with op.batch_alter_table('cases') as batch:
         batch.alter_column('parties', existing_type=sa.Text(), type_=sa.JSON(), existing_nullable=False, postgresql_using='parties::json')
+    with op.batch_alter_table('weekly_reports') as batch:
+        batch.alter_column('figures', existing_type=sa.Text(), type_=sa.JSON(), existing_nullable=False, postgresql_using='figures::json')
     with op.batch_alter_table('notices') as batch:
         batch.drop_column('recipient_digest')
         batch.alter_column('recipient', existing_type=sa.Text(), type_=sa.String(length=100), existing_nullable=False)
