@@ -1,10 +1,11 @@
 """sealed personal data: the parties, addresses, recipients and free text of the register, sealed
 
-A stolen register showed the parties' names, ID numbers, phones and addresses. The columns that hold
-them (cases.parties, .summary; households.address; household_visits.notes; notices.recipient, .text;
-weekly_reports.figures, which lists repeat households' addresses) are now sealed with the payload keys (codec.FieldSealer, store/sealed.py); what the register searches by is
-a keyed digest: notices.recipient_digest, and households.address_key, now keyed. Rows written before
-are sealed here, with the keys `onedoor setup`, `up` or `migrate` pass (store.db.migrate).
+A stolen register showed the parties' names, ID numbers, phones and addresses. The columns that
+hold them (cases.parties, .summary; households.address; household_visits.notes; notices.recipient,
+.text; weekly_reports.figures, which lists repeat households' addresses) are now sealed with the
+payload keys (codec.FieldSealer, store/sealed.py); what the register searches by is a keyed digest:
+notices.recipient_digest, and households.address_key, now keyed. Rows written before are sealed
+here, with the keys `onedoor setup`, `up` or `migrate` pass (store.db.migrate).
 
 Revision ID: 0009
 Revises: 0008
