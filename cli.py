@@ -63,9 +63,30 @@ def simulator() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the register database to the newest schema."""
+    from functools import partial
+
+    from codec import field_sealer
     from store.db import migrate as run_migrations
 
-    run_migrations(Settings().register_url)
+    settings = Settings()
+    run_migrations(settings.register_url, partial(field_sealer, settings))  # the keys seal rows written before 0009
+
+
+@app.command()
+def reseal() -> None:
+    """Seal the register's personal data again under the current payload key (ONEDOOR_CODEC_KEY_ID),
+    after a rotation: then a retired key is no longer needed by the register. Safe while the stack runs."""
+    from codec import field_sealer
+    from store.db import make_engine, make_sessions
+    from store.reseal import reseal as reseal_register
+    from store.sealed import Keys
+
+    settings = Settings()
+    sealer = field_sealer(settings)
+    Keys.use(sealer)
+    with make_sessions(make_engine(settings.register_url))() as session:
+        rows = reseal_register(session)
+    typer.echo(f"{rows} rows sealed under key {sealer.current}")
 
 
 @app.command()

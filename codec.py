@@ -4,6 +4,8 @@ configured opens old ones, so keys rotate without re-encrypting history."""
 
 import base64
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -67,6 +69,50 @@ class EncryptionCodec(PayloadCodec):
         return Payload.FromString(self.ciphers[key_id].decrypt(nonce, sealed, key_id.encode()))
 
 
+FIELD_PREFIX = "sealed:"
+
+
+class FieldSealer:
+    """The register's personal fields (parties, addresses, recipients, free text), sealed with the
+    payload keys: "sealed:<key id>:<base64 of nonce and AES-256-GCM>". As with payloads, new values
+    use the current key and any key still configured opens old ones. What the register searches by
+    is kept beside as a keyed digest (HMAC-SHA256 under a key derived from each payload key): equal
+    values give equal digests, which is all a stolen register shows of them."""
+
+    def __init__(self, keys: Mapping[str, bytes], current: str):
+        if current not in keys:
+            raise ValueError(f"payload key {current!r} is not among the configured keys {sorted(keys)}")
+        self.ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        # A key of its own for digests (HMAC as a KDF), the current one first: searches try each.
+        derived = {key_id: hmac.new(key, b"onedoor register digests", hashlib.sha256).digest() for key_id, key in keys.items()}
+        self.digest_keys = [derived[current], *(key for key_id, key in derived.items() if key_id != current)]
+        self.current = current
+
+    def seal(self, text: str) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        # Bound to the key id, and told apart from a payload: neither can be passed off as the other.
+        sealed = self.ciphers[self.current].encrypt(nonce, text.encode(), b"field:" + self.current.encode())
+        return f"{FIELD_PREFIX}{self.current}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def open(self, value: str) -> str:
+        if not value.startswith(FIELD_PREFIX):
+            raise ValueError("a register field is not sealed (run `onedoor migrate`)")
+        key_id, _, sealed = value.removeprefix(FIELD_PREFIX).rpartition(":")
+        if key_id not in self.ciphers:
+            raise ValueError(f"register field sealed with key {key_id!r}, which is no longer configured")
+        data = base64.b64decode(sealed)
+        return self.ciphers[key_id].decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], b"field:" + key_id.encode()).decode()
+
+    def digest(self, text: str) -> str:
+        """The digest a value is written with: under the current key."""
+        return hmac.new(self.digest_keys[0], text.encode(), hashlib.sha256).hexdigest()
+
+    def digests(self, text: str) -> list[str]:
+        """The digests a value may have been written with, one per configured key: a search finds
+        rows written before a rotation while their key is still configured."""
+        return [hmac.new(key, text.encode(), hashlib.sha256).hexdigest() for key in self.digest_keys]
+
+
 def new_key() -> str:
     return base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
 
@@ -102,6 +148,11 @@ def configured_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
     else:
         raise SystemExit(f"no payload keys: set ONEDOOR_CODEC_KEYS, or run `onedoor up` once to create {settings.codec_key_file}")
     return decode_keys(keys), current
+
+
+def field_sealer(settings: Settings) -> FieldSealer:
+    """The register's sealer of personal fields: the payload keys, configured or the key file."""
+    return FieldSealer(*configured_keys(settings))
 
 
 def converter_for(settings: Settings) -> DataConverter:

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+import codec
 import logs
 from activities.department import DepartmentGateway
 from activities.households import HouseholdActivities
@@ -26,6 +27,7 @@ from notifications import build_notifiers
 from ops.temporal import connect
 from settings import Settings
 from store.db import make_engine, make_sessions
+from store.sealed import Keys
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.household import HouseholdWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -85,6 +87,7 @@ def activities(settings: Settings, sessions: sessionmaker[Session], http: httpx.
 
 
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
+    Keys.use(codec.field_sealer(settings))  # the register's personal fields, sealed with the payload keys
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -14,9 +14,11 @@ from temporalio.service import RPCError
 import logs
 from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, users, worklists
 from api.docs import serve_docs
+from codec import field_sealer
 from ops.temporal import connect
 from settings import Settings
 from store.db import make_engine, make_sessions
+from store.sealed import Keys
 
 log = structlog.get_logger("api")
 
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings
         app.state.party_marks_key = cases.party_mark_key(settings)  # not per request: it reads the key file
+        Keys.use(field_sealer(settings))  # the register's personal fields, sealed with the payload keys
         app.state.temporal = await connect(settings)
         engine = make_engine(settings.register_url)
         app.state.sessions = make_sessions(engine)

@@ -15,9 +15,11 @@ import typer
 from sqlalchemy import insert, select
 
 from bench.run import RESULTS, console, machine, quantile
+from codec import FieldSealer, decode_keys, new_key
 from settings import Settings
 from store.db import make_engine, make_sessions, throwaway_register
 from store.directory import pick_mediator, seed_directory
+from store.sealed import Keys
 from store.tables import Case, Mediator
 
 VILLAGE, TOWNSHIP = "139001101201", "139001101"
@@ -51,6 +53,7 @@ def main(
 ) -> None:
     """Seed a register and time the choice of a mediator (see bench/README.md)."""
     now = datetime.now(timezone.utc)
+    Keys.use(FieldSealer(decode_keys({"bench": new_key()}), "bench"))  # the seeded cases are sealed as a deployment's are
     with tempfile.TemporaryDirectory(prefix="onedoor-mediators-") as folder, throwaway_register(
         database_url and Settings(database_url=database_url).register_url, Path(folder), "mediators"
     ) as url:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.worklists import ListQuery, filters_from
 from bench.run import RESULTS, console, machine, quantile
+from codec import FieldSealer, decode_keys, new_key
 from domain.labels import Category, ClockName, ClockStatus, Level, RiskGrade, Stage
 from domain.policy import ClockPolicy
 from domain.routing import DutyEntry, handling_level, next_center, route
@@ -36,6 +37,7 @@ from settings import Settings
 from store import users, worklists
 from store.db import make_engine, make_sessions, throwaway_register
 from store.directory import SEED, jurisdiction_and_below, seed_directory
+from store.sealed import Keys
 from store.tables import Case, CaseClock
 
 COUNTY = "139001"
@@ -287,6 +289,7 @@ def main(
 ) -> None:
     """Seed a register, check the worklists return the right cases, and time them (see bench/README.md)."""
     now = datetime.now(timezone.utc)
+    Keys.use(FieldSealer(decode_keys({"bench": new_key()}), "bench"))  # the seeded parties are sealed as a deployment's are
     with tempfile.TemporaryDirectory(prefix="onedoor-worklists-") as folder, throwaway_register(
         database_url and Settings(database_url=database_url).register_url, Path(folder), "worklists"
     ) as url:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from ops.schedules import prepare_schedules
 from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes, until_ready
 from settings import Settings
 from store import users
-from store.db import make_engine, make_sessions, migrate
+from store.db import make_engine, make_sessions, migrate, owner_only
 from store.directory import SEED, seed_directory
 from store.tables import Jurisdiction, Unit
 
@@ -42,8 +43,9 @@ async def prepare_temporal(settings: Settings, wait: float = 60) -> None:
 
 
 def prepare_register(settings: Settings, directory: Path = SEED) -> None:
-    """Migrate the register; seed the directory only into an empty one, never over edits."""
-    migrate(settings.register_url)
+    """Migrate the register (with the payload keys, which seal its personal fields); seed the directory
+    only into an empty one, never over edits."""
+    migrate(settings.register_url, partial(codec.field_sealer, settings))
     engine = make_engine(settings.register_url)
     with make_sessions(engine)() as session:
         if session.query(Jurisdiction).first() is None:
@@ -137,7 +139,9 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
     """Start Temporal, prepare it and the register, then the simulator, worker and API.
     Returns the processes in start order; `stop` ends them. Output goes to the terminal, or to
     one file per service in log_dir."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Its files hold the parties' data and the stack's keys: the folder and each file are the owner's only.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
     if not settings.codec_keys:
         codec.ensure_key_file(settings.codec_key_file)
     port = int(settings.temporal_address.rsplit(":", 1)[1])
@@ -155,6 +159,7 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
     ]
     try:
         asyncio.run(prepare_temporal(settings))
+        owner_only(settings.data_dir / "temporal.db")  # the dev server makes it 0644; its WAL then takes this mode
         prepare_register(settings)
         issue_admin_key(settings)  # fresh keys at every start of the embedded stack
         issue_simulator_keys(settings)

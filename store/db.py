@@ -1,7 +1,7 @@
 """Engines, sessions and migrations for the register."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,11 +13,30 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from codec import FieldSealer
+
 HERE = Path(__file__).parent
+
+
+def owner_only(database: Path) -> None:
+    """A SQLite database (the register: the parties' data, the users' key hashes) readable by its
+    owner only: the file is made 0600 before SQLite opens it, and SQLite gives its WAL and
+    shared-memory files the database file's mode; files an older version left 0644 are narrowed."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    database.touch(mode=0o600)
+    for file in (database, database.with_name(f"{database.name}-wal"), database.with_name(f"{database.name}-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
+def sqlite_file(url: str) -> Path | None:
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        if database := sqlite_file(url):
+            owner_only(database)
         # SQLite has one writer at a time. One connection per process makes its threads queue for
         # it in order, instead of each polling the file lock with SQLite's growing sleeps.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=120)
@@ -41,14 +60,22 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(url: str) -> None:
-    """Bring the register's schema to the newest Alembic revision."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+def alembic_config(url: str, sealer: Callable[[], FieldSealer] | None = None) -> Config:
+    """Alembic's configuration for the register at url. `sealer` gives the payload keys to a revision
+    that seals rows already written (0009); it is asked only if there are such rows."""
     config = Config(str(HERE / "alembic.ini"))
     config.set_main_option("script_location", str(HERE / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    if sealer is not None:
+        config.attributes["field_sealer"] = sealer
+    return config
+
+
+def migrate(url: str, sealer: Callable[[], FieldSealer] | None = None) -> None:
+    """Bring the register's schema to the newest Alembic revision."""
+    if database := sqlite_file(url):
+        owner_only(database)
+    command.upgrade(alembic_config(url, sealer), "head")
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from domain.household import FollowUpVisit, HouseholdRecord, HouseholdStatus, LinkedCase, address_key
 from store.register import insert_ignoring_duplicates
+from store.sealed import Keys
 from store.tables import Case, GridWorker, Household, HouseholdVisit
 
 
@@ -23,10 +24,11 @@ class Enrolment:
 
 def household_for(session: Session, township_code: str, village_code: str | None, address: str, now: datetime) -> Household:
     """The household at this address, opened now if the register has none; ids are numbered per
-    township (HH-<township>-000001), so they say nothing about the address."""
-    key = address_key(township_code, village_code, address)
+    township (HH-<township>-000001), so they say nothing about the address. The address is sealed;
+    the file is found by its keyed digest under any configured key (one opened before a rotation too)."""
+    sealer, key = Keys.get(), address_key(township_code, village_code, address)
     for _ in range(5):
-        found = session.scalar(select(Household).where(Household.address_key == key))
+        found = session.scalar(select(Household).where(Household.address_key.in_(sealer.digests(key))))
         if found is not None:
             return found
         number = session.scalar(select(func.count()).select_from(Household).where(Household.township_code == township_code)) + 1
@@ -35,7 +37,7 @@ def household_for(session: Session, township_code: str, village_code: str | None
             # ON CONFLICT on the address: the same family opened by a concurrent case is read back above;
             # a taken number (another family, concurrently) raises and is counted again.
             insert_ignoring_duplicates(session, Household, dict(
-                id=f"HH-{township_code}-{number:06d}", address_key=key, township_code=township_code, village_code=village_code,
+                id=f"HH-{township_code}-{number:06d}", address_key=sealer.digest(key), township_code=township_code, village_code=village_code,
                 address=address.strip(), status=HouseholdStatus.OPEN.value, grid_worker_id=worker.id if worker else None,
                 case_count=0, opened_at=now,
             ), ["address_key"])

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from domain.messages import Notice
 from store import tables
 from store.register import insert_ignoring_duplicates
+from store.sealed import Keys
 from store.worklists import Filters as CaseFilters, narrowed_by
 
 
@@ -20,7 +21,8 @@ def already_sent(session: Session, key: str) -> bool:
 def record(session: Session, notice: Notice, channels: list[str], sent_at: datetime) -> bool:
     """The notice as sent through these channels; False when its key was recorded before."""
     values = notice.model_dump(include={"key", "case_no", "recipient", "kind", "text"})  # never the phone
-    written = insert_ignoring_duplicates(session, tables.Notice, {**values, "audience": notice.audience.value, "channels": channels, "sent_at": sent_at}, ["key"])
+    values |= dict(recipient_digest=Keys.get().digest(notice.recipient), audience=notice.audience.value, channels=channels, sent_at=sent_at)
+    written = insert_ignoring_duplicates(session, tables.Notice, values, ["key"])
     session.commit()
     return written
 
@@ -48,10 +50,11 @@ class Page:
 def listed(session: Session, filters: Filters, limit: int = 50, offset: int = 0) -> Page:
     """A page of notices, the newest first."""
     conditions = [*scoped_by(filters)]
-    for column, wanted in ((tables.Notice.case_no, filters.case_no), (tables.Notice.recipient, filters.recipient),
-                           (tables.Notice.audience, filters.audience), (tables.Notice.kind, filters.kind)):
+    for column, wanted in ((tables.Notice.case_no, filters.case_no), (tables.Notice.audience, filters.audience), (tables.Notice.kind, filters.kind)):
         if wanted is not None:
             conditions.append(column == wanted)
+    if filters.recipient is not None:
+        conditions.append(addressed_to([filters.recipient]))
     if filters.since is not None:
         conditions.append(tables.Notice.sent_at >= filters.since)
     total = session.scalar(select(func.count()).select_from(tables.Notice).where(*conditions))
@@ -68,5 +71,11 @@ def scoped_by(filters: Filters) -> list[ColumnElement[bool]]:
         cases = select(tables.Case.case_no).where(*narrowed_by(CaseFilters(places=filters.places)))
         either.append(tables.Notice.case_no.in_(cases))
     if filters.recipients is not None:
-        either.append(tables.Notice.recipient.in_(list(filters.recipients)))
+        either.append(addressed_to(filters.recipients))
     return [or_(*either)]
+
+
+def addressed_to(recipients: Collection[str]) -> ColumnElement[bool]:
+    """Notices to any of these: by the recipient's digest under each configured key (the name itself is sealed)."""
+    sealer = Keys.get()
+    return tables.Notice.recipient_digest.in_([digest for recipient in recipients for digest in sealer.digests(recipient)])

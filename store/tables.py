@@ -6,6 +6,8 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from store.sealed import SealedJSON, SealedText
+
 
 class UtcDateTime(TypeDecorator):
     """Stores UTC and always gives back aware datetimes (SQLite drops the zone otherwise)."""
@@ -111,8 +113,9 @@ class Case(Base):
     category: Mapped[str] = mapped_column(String(16), index=True)
     township_code: Mapped[str] = mapped_column(String(32), index=True)
     village_code: Mapped[str | None] = mapped_column(String(32))
-    summary: Mapped[str] = mapped_column(Text)
-    parties: Mapped[list] = mapped_column(JSON)
+    # The parties' names, ID numbers, phones and addresses, and the account of the dispute: sealed (store/sealed.py).
+    summary: Mapped[str] = mapped_column(SealedText)
+    parties: Mapped[list] = mapped_column(SealedJSON)
     stage: Mapped[str] = mapped_column(String(16), index=True)
     grade: Mapped[str | None] = mapped_column(String(8), index=True)
     level: Mapped[str | None] = mapped_column(String(16))
@@ -222,10 +225,11 @@ class Household(Base):
 
     __tablename__ = "households"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    address_key: Mapped[str] = mapped_column(String(64), unique=True)  # digest of place + normalised address
+    # Keyed digest (codec.FieldSealer.digest) of domain.household.address_key: finds the file, shows no address.
+    address_key: Mapped[str] = mapped_column(String(64), unique=True)
     township_code: Mapped[str] = mapped_column(String(32), index=True)
     village_code: Mapped[str | None] = mapped_column(String(32))
-    address: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(SealedText)
     risk: Mapped[str | None] = mapped_column(String(8), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     grid_worker_id: Mapped[str | None] = mapped_column(String(32))
@@ -244,7 +248,7 @@ class HouseholdVisit(Base):
     at: Mapped[datetime]
     visitor: Mapped[str] = mapped_column(String(64))
     risk: Mapped[str | None] = mapped_column(String(8))
-    notes: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(SealedText)  # what the family said: sealed
 
 
 class WeeklyReport(Base):
@@ -256,7 +260,7 @@ class WeeklyReport(Base):
     scope_code: Mapped[str] = mapped_column(String(32), index=True)
     week_start: Mapped[date] = mapped_column(Date)
     generated_at: Mapped[datetime]
-    figures: Mapped[dict] = mapped_column(JSON)
+    figures: Mapped[dict] = mapped_column(SealedJSON)  # the repeat households' addresses among them: sealed
     charts: Mapped[dict] = mapped_column(JSON)  # chart name -> base64 PNG
 
 
@@ -324,9 +328,11 @@ class Notice(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     case_no: Mapped[str | None] = mapped_column(String(32), index=True)
     audience: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(100), index=True)
+    # A party's name (or a unit's code, a leader's, an operator's), sealed; found by its keyed digest.
+    recipient: Mapped[str] = mapped_column(SealedText)
+    recipient_digest: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText)
     channels: Mapped[list] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc), index=True)
 

@@ -161,3 +161,19 @@ async def mediate(api: httpx.AsyncClient, case_no: str, outcome: str = "agreemen
 async def visit(api: httpx.AsyncClient, case_no: str, satisfied: bool = True, **extra) -> dict:
     await wait_for(api, case_no, lambda c: c["stage"] == "closed")
     return await decide(api, case_no, "visit", {"visitor": "回访员 李娜", "satisfied": satisfied, "notes": "当事人表示满意" if satisfied else "款项仍未到账", **extra})
+
+
+async def settle(api: httpx.AsyncClient, case_no: str) -> dict:
+    """The everyday way to 案结事了: the units answer, the mediation agrees, the return visit is satisfied."""
+    case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    await units_answer(api, case)
+    await mediate(api, case_no, "agreement", terms="七日内付清")
+    await visit(api, case_no)
+    return await wait_for(api, case_no, lambda c: c["stage"] == "settled")
+
+
+async def household_of(api: httpx.AsyncClient, case_no: str) -> str:
+    """The household file the case joined, as its register timeline says."""
+    record = await wait_for(api, case_no, lambda r: any(e["kind"] == "household" for e in r.get("timeline", [])), view="/register")
+    note = next(e["note"] for e in record["timeline"] if e["kind"] == "household")
+    return note.split()[-1]

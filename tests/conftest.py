@@ -29,6 +29,7 @@ from simulator.units import UnitCredentials
 from store.db import make_engine, make_sessions, throwaway_register
 from store import users
 from store.directory import seed_directory
+from store.sealed import Keys
 from store.tables import Unit
 from tests.cases import PLATFORM
 from tests.image import installed_wheel  # noqa: F401  the image's wheel in a fresh venv (test_image.py, test_compose.py)
@@ -84,6 +85,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sessions(database_url):
+    Keys.use(codec.FieldSealer(codec.decode_keys(CODEC_KEYS), "test-1"))  # the API's and the worker's, so tests read what they wrote
     engine = make_engine(database_url)
     yield make_sessions(engine)
     engine.dispose()

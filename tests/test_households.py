@@ -12,7 +12,7 @@ from domain.household import HouseholdState, VisitReport
 from domain.policy import HouseholdPolicy
 from domain.timezone import as_shanghai
 from store import users
-from tests.cases import register_case, wage_arrears, wait_for
+from tests.cases import household_of, register_case, wage_arrears
 from tests.conftest import keep_history, running_worker
 from workflows import search_attributes as sa
 from workflows.household import HouseholdWorkflow, household_workflow_id
@@ -71,12 +71,6 @@ def an_address() -> list[str]:
     full_width = str(building).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
     return [f"东关社区{building}号楼{room}室", f"东关社区{full_width}号楼{room}室", f" 东关社区 {building} 号楼{room.upper()}室"]
 
-
-async def household_of(api, case_no: str) -> str:
-    """The household file the case joined, as its register timeline says."""
-    record = await wait_for(api, case_no, lambda r: any(e["kind"] == "household" for e in r.get("timeline", [])), view="/register")
-    note = next(e["note"] for e in record["timeline"] if e["kind"] == "household")
-    return note.split()[-1]
 
 
 async def wait_for_file(api, household_id: str, predicate, timeout: float = 30) -> dict:

@@ -144,6 +144,10 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     # A client's pool reuses a connection for 5 s (httpx), a proxy's for 60 s (nginx): the API and the
     # simulator keep theirs open longer, else a request sent as the server closes it is reset.
     assert still_answering_after_idle([url, env["ONEDOOR_SIMULATOR_URL"]], idle=6) == [True, True]
+    # While it runs, the databases (with their WAL and shared memory) and the keys: the owner's only, in a folder that is too.
+    files = {path.name: oct(path.stat().st_mode & 0o777) for path in data_dir.iterdir()}
+    assert {"register.db", "register.db-wal", "temporal.db", "codec-keys.json", "admin-key", "simulator-keys.json"} <= set(files)
+    assert files == dict.fromkeys(files, oct(0o600)) and oct(data_dir.stat().st_mode & 0o777) == oct(0o700)
     output = banner + interrupt(stack)
     assert stack.returncode is not None
     assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"http://localhost:{ports['UI']}" in output

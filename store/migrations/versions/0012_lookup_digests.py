@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0008'  # the integrator chains it after the newest revision of the merged branches
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
