@@ -45,10 +45,12 @@ SCHEDULE_TO_START_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000
 workflow.logger.workflow_info_on_message = False
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None, **options) -> Client:
     """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
-    On the SDK's default runtime unless given one (the worker's, which exports its metrics)."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime)
+    On the SDK's default runtime unless given one (the worker's, which exports its metrics);
+    options: Client.connect's (the API's: lazy, with short retries)."""
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime,
+                                **options)
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
