@@ -26,7 +26,8 @@ router = APIRouter(tags=["operations"])
 log = structlog.get_logger("api")
 
 READY_WAIT = 2.0  # seconds each dependency has to answer a readiness probe
-WATCH_EVERY = 1.0  # seconds between the watch's health checks of Temporal (each has as long to answer)
+WATCH_EVERY = 1.0  # seconds between the watch's health checks of Temporal
+DOWN_AFTER = 2  # failed checks in a row that mean Temporal is down
 NAMES = {"temporal": "Temporal", "database": "数据库"}
 
 
@@ -62,14 +63,19 @@ async def temporal_answers(client: Client, wait: float = READY_WAIT, quiet: bool
 
 
 class TemporalWatch:
-    """Whether Temporal answered its latest health check, checked every WATCH_EVERY seconds."""
+    """Whether Temporal answers, as its health checks every WATCH_EVERY seconds show."""
 
     def __init__(self, client: Client):
         self.client = client
-        self.up: bool | None = None  # not checked yet: routes wait for the first check (at start)
+        self.up: bool | None = None  # not checked yet: the API checks once before it serves
+        self.failures = 0
 
     async def check(self) -> None:
-        up = await temporal_answers(self.client, WATCH_EVERY, quiet=True)
+        answered = await temporal_answers(self.client, READY_WAIT, quiet=True)
+        self.failures = 0 if answered else self.failures + 1
+        # Down after DOWN_AFTER checks in a row fail (one slow answer on a loaded host is not an
+        # outage; meanwhile a call to a Temporal that is gone fails within a second anyway).
+        up = answered or (self.up is True and self.failures < DOWN_AFTER)
         if up != self.up:
             (log.info if up else log.warning)("temporal answers" if up else "temporal unreachable: routes that need it answer 503")
         self.up = up
