@@ -38,6 +38,12 @@ MEANING: dict[int, dict] = {
 }
 
 
+# A form a citizen fills in answers its refusals as the page again, saying why (api/lookup.py): such a
+# route documents those statuses with REFUSED_AS_PAGE, and they are left as they are.
+PAGE_MARK = "x-refused-as-page"
+REFUSED_AS_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}, PAGE_MARK: True}
+
+
 def answers(*statuses: int) -> Callable:
     """Mark a dependency with the error statuses it answers, for every route that runs it."""
 
@@ -124,6 +130,8 @@ def document_errors(routes: list, schema: dict) -> None:
                     response["description"] = meaning.get("description", "见 detail (see detail)")
                 if "headers" in meaning:
                     response.setdefault("headers", meaning["headers"])
+                if response.get(PAGE_MARK):
+                    continue
                 content = response.get("content", {}).get("application/json", {}).get("schema", {})
                 if not content or content.get("$ref") == REF + "HTTPValidationError":
                     response["content"] = {"application/json": {"schema": {"$ref": REF + "Problem"}}}

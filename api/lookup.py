@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import party_marks_key, sessions, settings
+from api.errors import REFUSED_AS_PAGE
 from api.views import Problem, in_beijing_time
 from domain.case_number import PATTERN as CASE_NUMBER
 from domain.labels import Stage
@@ -134,7 +135,9 @@ async def lookup_page() -> HTMLResponse:
     return page()
 
 
-@router.post("/lookup", response_class=HTMLResponse, responses={422: {"description": "a malformed case number or digits, named on the page"}, **RESPONSES},
+@router.post("/lookup", response_class=HTMLResponse,
+             responses={422: {"description": "a malformed case number or digits, named on the page", **REFUSED_AS_PAGE},
+                        **{status: {"description": response["description"], **REFUSED_AS_PAGE} for status, response in RESPONSES.items()}},
              summary="便民服务：查询表单提交 the lookup page's form",
              openapi_extra={"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": ProgressQuery.model_json_schema()}}, "required": True}})
 async def lookup_form(request: Request) -> HTMLResponse:
