@@ -45,10 +45,12 @@ SCHEDULE_TO_START_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000
 workflow.logger.workflow_info_on_message = False
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None, refuse_unsealed: bool = False) -> Client:
     """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
-    On the SDK's default runtime unless given one (the worker's, which exports its metrics)."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime)
+    On the SDK's default runtime unless given one (the worker's, which exports its metrics). The
+    worker's refuses unsealed payloads (codec.EncryptionCodec)."""
+    converter = codec.converter_for(settings, refuse_unsealed)
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter, runtime=runtime)
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
@@ -103,7 +105,7 @@ async def main() -> None:
     sys.dont_write_bytecode = False
     settings = Settings()
     logs.configure(settings.log_level)
-    client = await connect(settings, metrics_runtime(settings))
+    client = await connect(settings, metrics_runtime(settings), refuse_unsealed=not settings.codec_accept_unsealed)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with httpx.AsyncClient(timeout=10) as http:
             stop = asyncio.Event()

@@ -2,17 +2,17 @@
 
 from contextlib import asynccontextmanager
 
+import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, users, worklists
+from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, ui, users, worklists
 from api.docs import serve_docs
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         register = metrics.RegisterCollector(app.state.sessions)
         api_metrics.registry.register(register)
         metrics_server = metrics.serve(api_metrics, settings)
+        app.state.ui_http = httpx.AsyncClient(base_url=settings.ui_upstream, timeout=60)  # the Temporal UI server behind /temporal
         log.info("api started", temporal=settings.temporal_address)
         yield
         if metrics_server is not None:
@@ -65,9 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessment.router)
     app.include_router(users.router)
     app.include_router(codec.router)
-    # Only the Temporal UI calls us from a browser page of another origin (the codec endpoint).
-    app.add_middleware(CORSMiddleware, allow_origins=[settings.temporal_ui_origin], allow_credentials=True,
-                       allow_methods=["POST"], allow_headers=["Content-Type", "Authorization", "X-Namespace"])
+    app.include_router(ui.router)
     app.add_middleware(metrics.HttpMetrics, metrics=api_metrics)  # added last: outermost, it sees every answer
 
     @app.exception_handler(RequestValidationError)

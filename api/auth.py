@@ -18,7 +18,7 @@ from store import directory, users
 from store.tables import Case, CaseClock, CaseEvent
 
 bearer = HTTPBearer(auto_error=False, description="API key issued by an admin (`POST /users`); `onedoor up` prints one for the admin")
-SESSION_COOKIE = "onedoor_key"  # set by /codec/session for the Temporal UI's codec calls only
+SESSION_COOKIE = "onedoor_session"  # the Temporal UI's browser session (api/ui.py): a random id, never the API key
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,21 @@ def unauthenticated(message: str) -> HTTPException:
 
 
 async def principal_for_key(make_session: sessionmaker[Session], key: str) -> Principal:
-    def find() -> Principal | None:
-        with make_session() as session:
-            user = users.user_for_key(session, key)
-            return user and Principal(user.id, user.name, Role(user.role), user.jurisdiction_code, user.unit_code, user.mediator_id)
-
-    principal = await run_in_threadpool(find)
+    principal = await run_in_threadpool(find_principal, make_session, users.user_for_key, key)
     if principal is None:
         raise unauthenticated("密钥无效或已停用 (unknown or revoked API key)")
     return principal
+
+
+async def principal_for_session(make_session: sessionmaker[Session], token: str | None) -> Principal | None:
+    """The user a Temporal UI browser session belongs to; None when there is none, or it expired or was closed."""
+    return token and await run_in_threadpool(find_principal, make_session, users.user_for_ui_session, token)
+
+
+def find_principal(make_session: sessionmaker[Session], lookup, secret: str) -> Principal | None:
+    with make_session() as session:
+        user = lookup(session, secret)
+        return user and Principal(user.id, user.name, Role(user.role), user.jurisdiction_code, user.unit_code, user.mediator_id)
 
 
 async def signed_in(

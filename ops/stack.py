@@ -17,7 +17,7 @@ import codec
 from domain.labels import Role
 from ops.schedules import prepare_schedules
 from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes, until_ready
-from settings import Settings
+from settings import UI_PATH, Settings
 from store import users
 from store.db import make_engine, make_sessions, migrate
 from store.directory import SEED, seed_directory
@@ -104,12 +104,12 @@ def local_api(settings: Settings) -> str:
 
 def addresses(settings: Settings) -> dict[str, str]:
     """The pages `onedoor up` shows, by label: each answers once its service is up."""
-    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"http://localhost:{settings.temporal_ui_port}", "simulator": f"{settings.simulator_url}/docs"}
+    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"{local_api(settings)}{UI_PATH}/", "simulator": f"{settings.simulator_url}/docs"}
 
 
 def answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=1).status_code == 200
+        return httpx.get(url, timeout=1, follow_redirects=True).status_code == 200  # the UI sends a stranger to its sign-in page
     except httpx.HTTPError:
         return False
 
@@ -117,7 +117,7 @@ def answers(url: str) -> bool:
 def wait_healthy(settings: Settings, processes: list[subprocess.Popen], timeout: float = 90) -> None:
     """Until the API answers /healthz and every page the banner shows answers (a process started is
     not yet serving: the API takes seconds to import and bind); fails at once if a service has died."""
-    waiting = [f"{local_api(settings)}/healthz", *addresses(settings).values()]
+    waiting = [f"{local_api(settings)}/healthz", f"{settings.ui_upstream}{UI_PATH}/", *addresses(settings).values()]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes):
@@ -147,7 +147,7 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
 
     processes = [
         subprocess.Popen(
-            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port, codec_endpoint=f"http://localhost:{settings.api_port}/codec"),
+            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port),
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             stdout=output("temporal"),
             stderr=subprocess.STDOUT,
@@ -179,6 +179,7 @@ def up(settings: Settings) -> None:
             + "".join(f"    {label:<12} {url}\n" for label, url in addresses(settings).items())
             + f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
             f"    admin key    {settings.admin_key_file.read_text()}  (Authorization: Bearer …; new at every start)\n"
+            "    supervisors  sign in to the Temporal UI with their key (督办人员登录); it reads their jurisdiction's cases, decoded\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )

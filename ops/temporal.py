@@ -17,6 +17,7 @@ from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from settings import UI_PATH
 from workflows.search_attributes import ALL
 
 log = structlog.get_logger("temporal")
@@ -50,8 +51,8 @@ def temporal_cli() -> str:
     return found
 
 
-def dev_server_command(db_file: Path, port: int, ui_port: int, codec_endpoint: str | None = None) -> list[str]:
-    """The UI decodes payloads through codec_endpoint (the API's /codec) when given."""
+def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
+    """The UI under UI_PATH, where the API serves it to signed-in supervisors (api/ui.py)."""
     return [
         temporal_cli(), "server", "start-dev",
         "--db-filename", str(db_file),
@@ -61,9 +62,9 @@ def dev_server_command(db_file: Path, port: int, ui_port: int, codec_endpoint: s
         # WAL doubled the dev server's throughput on a 2-core machine (see FACTS.md).
         "--sqlite-pragma", "journal_mode=wal",
         "--sqlite-pragma", "synchronous=normal",
+        "--ui-public-path", UI_PATH,
         "--ui-disable-news-fetch",
         "--log-level", "warn",
-        *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
     ]
 
 
