@@ -20,11 +20,6 @@ def merged(default: dict, given: dict) -> dict:
     return out
 
 
-# Where the API serves the Temporal UI, and the UI server's public path (--ui-public-path of the dev
-# server, TEMPORAL_UI_PUBLIC_PATH of the temporalio/ui image): one origin for the UI and its codec.
-UI_PATH = "/temporal"
-
-
 class Settings(BaseSettings):
     # extra="ignore": the one .env of a checkout also holds docker compose's variables (POSTGRES_PASSWORD, .env.example).
     model_config = SettingsConfigDict(env_prefix="ONEDOOR_", env_file=".env", env_nested_delimiter="__", extra="ignore")
@@ -101,7 +96,7 @@ class Settings(BaseSettings):
         "histories hold plain payloads); otherwise an update sent straight to Temporal's frontend, around the API, would be applied",
     )
     temporal_ui_url: str | None = Field(
-        None, description="where the API reaches the Temporal UI server it serves under /temporal (the UI's public path); http://127.0.0.1:temporal_ui_port when unset",
+        None, description="where the API reaches the Temporal UI server it serves to signed-in supervisors on its own origin (api/ui.py); http://127.0.0.1:temporal_ui_port when unset",
     )
     notify_channels: Annotated[list[Literal["log", "webhook", "sms"]], NoDecode] = Field(
         ["log"], description="通知渠道 where notices go: log, webhook, sms; comma-separated, e.g. ONEDOOR_NOTIFY_CHANNELS=log,sms"

@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessment.router)
     app.include_router(users.router)
     app.include_router(codec.router)
-    app.include_router(ui.router)
+    app.include_router(ui.router)  # last: every path no route above answers is the Temporal UI's
     app.add_middleware(metrics.HttpMetrics, metrics=api_metrics)  # added last: outermost, it sees every answer
 
     @app.exception_handler(RequestValidationError)

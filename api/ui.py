@@ -1,6 +1,7 @@
-"""The Temporal UI, served by the API under /temporal (the UI server's public path) on the API's own
-origin, for signed-in supervisors: one address, one sign-in, and the codec endpoint same-origin, so
-the UI decodes with no setting in its dialog.
+"""The Temporal UI, served by the API on its own origin for signed-in supervisors: one address, one
+sign-in, and the codec endpoint same-origin, so the UI decodes with no setting in its dialog. Every
+path none of the API's routes answers is the UI's (its pages, /_app, /api/v1, /render); at the root
+rather than under a path, where UI 2.54.1 cannot render a case's summary and details.
 
 What passes to the UI server is narrowed to the reader's scope and to reading: a supervisor's list
 and count queries get their jurisdiction's filter (`Township IN (…)`), a case outside it answers 404
@@ -23,7 +24,6 @@ from starlette.background import BackgroundTask
 from api.auth import SESSION_COOKIE, Principal, allow, principal_for_key, principal_for_session, unauthenticated, visible_case
 from domain.labels import Role
 from store import directory, users
-from settings import UI_PATH
 from store.tables import User
 
 SESSION_LENGTH = timedelta(hours=8)  # a working day
@@ -33,6 +33,8 @@ ONE_WORKFLOW = re.compile(r"^(?:api/v1/)?namespaces/[^/]+/workflows/([^/]+)(/.*)
 LISTS = re.compile(r"^api/v1/namespaces/[^/]+/(?:workflows|workflow-count|archived-workflows)$")
 # The one non-GET the UI reads with: a query (the current details, the stack trace).
 READING_POST = re.compile(r"^api/v1/namespaces/[^/]+/workflows/[^/]+/query/[^/]+$")
+GROUPING = re.compile(r"\s*\b(?:GROUP|ORDER)\s+BY\b", re.IGNORECASE)
+GROUPING_NAMES = re.compile(r"(?:\s*\b(?:GROUP|ORDER)\s+BY\s+[\w`, ]+)?", re.IGNORECASE)
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 router = APIRouter(tags=["temporal-ui 督办界面"])
@@ -71,15 +73,12 @@ async def sign_out(request: Request, response: Response, token: Annotated[str | 
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-@router.get(UI_PATH, include_in_schema=False)
-async def ui_root() -> RedirectResponse:
-    return RedirectResponse(f"{UI_PATH}/")
-
-
-@router.api_route(UI_PATH + "/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def temporal_ui(path: str, request: Request, token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None) -> Response:
     principal = await principal_for_session(request.app.state.sessions, token)
     if principal is None:
+        if "authorization" in request.headers:  # a program calling the API at a path it does not have
+            raise HTTPException(404, "没有这个接口 (no such route)")
         if request.method == "GET" and not path.startswith("api/"):
             return RedirectResponse(f"/ui/signin?next={quote(request.url.path)}", status_code=303)
         raise unauthenticated("需要督办人员登录：/ui/signin")
@@ -97,7 +96,8 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
     cookies = {name: value for name, value in request.cookies.items() if name != SESSION_COOKIE}  # our session never leaves the API
     if cookies:
         headers["cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    sent = upstream.build_request(request.method, f"{UI_PATH}/{path}", params=params, headers=headers, content=request.stream())
+    body = await request.body() if request.method not in ("GET", "HEAD") else None  # the UI's requests are small JSON
+    sent = upstream.build_request(request.method, f"/{path}", params=params, headers=headers, content=body)
     answer = await upstream.send(sent, stream=True)
     if path == "api/v1/settings" and answer.status_code == 200:
         await answer.aread()
@@ -119,8 +119,13 @@ def ui_settings(given: dict, origin: str, principal: Principal) -> dict:
 
 async def scoped_query(request: Request, principal: Principal, query: str) -> str:
     """The list filter the supervisor typed, within their jurisdiction. The typed part must be
-    balanced (parentheses outside quotes): `a) OR (b` would otherwise escape the scope."""
-    if not balanced(query):
+    balanced (parentheses outside quotes): `a) OR (b` would otherwise escape the scope. A trailing
+    GROUP BY or ORDER BY (the UI counts by status) stays after the filter, names only."""
+    clause = GROUPING.search(query)
+    while clause and not balanced(query[:clause.start()]):  # inside a quoted value: not a clause
+        clause = GROUPING.search(query, clause.end())
+    query, grouping = (query[:clause.start()], query[clause.start():]) if clause else (query, "")
+    if not balanced(query) or not GROUPING_NAMES.fullmatch(grouping):
         raise HTTPException(400, "query: 查询条件的括号或引号不匹配 (unbalanced parentheses or quotes)")
     if principal.jurisdiction_code is None:
         raise HTTPException(403, "督办人员没有辖区，不能查看案件清单 (no jurisdiction to list)")
@@ -130,7 +135,7 @@ async def scoped_query(request: Request, principal: Principal, query: str) -> st
             return directory.jurisdiction_and_below(session, principal.jurisdiction_code)
 
     scope = "Township IN ({})".format(", ".join(json.dumps(code) for code in await run_in_threadpool(places)))
-    return f"{scope} AND ({query})" if query.strip() else scope
+    return (f"{scope} AND ({query})" if query.strip() else scope) + grouping
 
 
 def balanced(query: str) -> bool:

@@ -17,7 +17,7 @@ import codec
 from domain.labels import Role
 from ops.schedules import prepare_schedules
 from ops.temporal import dev_server_command, ensure_namespace, ensure_search_attributes, until_ready
-from settings import UI_PATH, Settings
+from settings import Settings
 from store import users
 from store.db import make_engine, make_sessions, migrate
 from store.directory import SEED, seed_directory
@@ -104,7 +104,7 @@ def local_api(settings: Settings) -> str:
 
 def addresses(settings: Settings) -> dict[str, str]:
     """The pages `onedoor up` shows, by label: each answers once its service is up."""
-    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"{local_api(settings)}{UI_PATH}/", "simulator": f"{settings.simulator_url}/docs"}
+    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"{local_api(settings)}/", "simulator": f"{settings.simulator_url}/docs"}
 
 
 def answers(url: str) -> bool:
@@ -117,7 +117,7 @@ def answers(url: str) -> bool:
 def wait_healthy(settings: Settings, processes: list[subprocess.Popen], timeout: float = 90) -> None:
     """Until the API answers /healthz and every page the banner shows answers (a process started is
     not yet serving: the API takes seconds to import and bind); fails at once if a service has died."""
-    waiting = [f"{local_api(settings)}/healthz", f"{settings.ui_upstream}{UI_PATH}/", *addresses(settings).values()]
+    waiting = [f"{local_api(settings)}/healthz", f"{settings.ui_upstream}/", *addresses(settings).values()]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes):

@@ -17,7 +17,6 @@ from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from settings import UI_PATH
 from workflows.search_attributes import ALL
 
 log = structlog.get_logger("temporal")
@@ -52,7 +51,10 @@ def temporal_cli() -> str:
 
 
 def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
-    """The UI under UI_PATH, where the API serves it to signed-in supervisors (api/ui.py)."""
+    """The UI answers only the host: the API serves it to signed-in supervisors (api/ui.py).
+
+    At the root, not under --ui-public-path: UI 2.54.1 under a public path cannot render a case's
+    summary and details (its markdown frame asks {path}/render, which the UI server answers with the app)."""
     return [
         temporal_cli(), "server", "start-dev",
         "--db-filename", str(db_file),
@@ -62,7 +64,6 @@ def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
         # WAL doubled the dev server's throughput on a 2-core machine (see FACTS.md).
         "--sqlite-pragma", "journal_mode=wal",
         "--sqlite-pragma", "synchronous=normal",
-        "--ui-public-path", UI_PATH,
         "--ui-disable-news-fetch",
         "--log-level", "warn",
     ]

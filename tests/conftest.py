@@ -23,7 +23,7 @@ import codec
 from api.app import create_app
 from domain.policy import ClockPolicy, ClockRule, ClockSet
 from ops.temporal import ensure_search_attributes, temporal_cli
-from settings import UI_PATH, Settings
+from settings import Settings
 from simulator.app import create_simulator
 from simulator.units import UnitCredentials
 from store.db import make_engine, make_sessions, throwaway_register
@@ -68,7 +68,7 @@ def temporal_ui_port() -> int:
 
 @pytest.fixture(scope="session")
 async def temporal(temporal_db, temporal_ui_port):
-    """The dev server with its UI under /temporal, as `onedoor up` runs it: the API serves it there (tests/test_ui_browser.py)."""
+    """The dev server with its UI, as `onedoor up` runs it: the API serves it (tests/test_ui_browser.py)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         data_converter=CONVERTER,
@@ -76,7 +76,7 @@ async def temporal(temporal_db, temporal_ui_port):
         ui_port=temporal_ui_port,
         dev_server_extra_args=[
             "--db-filename", str(temporal_db), "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
-            "--ui-public-path", UI_PATH, "--ui-disable-news-fetch",
+            "--ui-disable-news-fetch",
         ],
     )
     await ensure_search_attributes(env.client, "default")
