@@ -9,6 +9,7 @@ as it does in the API, and every write (cancel, terminate, reset, signal, update
 is refused for all but an admin: people's decisions go through the API, its roles and its audit."""
 
 import json
+from html import escape
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +36,9 @@ LISTS = re.compile(r"^api/v1/namespaces/[^/]+/(?:workflows|workflow-count|archiv
 READING_POST = re.compile(r"^api/v1/namespaces/[^/]+/workflows/[^/]+/query/[^/]+$")
 GROUPING = re.compile(r"\s*\b(?:GROUP|ORDER)\s+BY\b", re.IGNORECASE)
 GROUPING_NAMES = re.compile(r"(?:\s*\b(?:GROUP|ORDER)\s+BY\s+[\w`, ]+)?", re.IGNORECASE)
+NOT_IN_SCOPE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>案件不存在</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 4em auto"><h1>案件 {case_no} 不存在或不在您的辖区内</h1>
+<p><a href="/">返回案件清单</a></p></body></html>"""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 router = APIRouter(tags=["temporal-ui 督办界面"])
@@ -83,14 +87,20 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
             return RedirectResponse(f"/ui/signin?next={quote(request.url.path)}", status_code=303)
         raise unauthenticated("需要督办人员登录：/ui/signin")
     await allow(*UI_ROLES)(principal)
-    params = dict(request.query_params)
+    params = request.query_params.multi_items()
     if principal.role != Role.ADMIN:
         if request.method not in ("GET", "HEAD") and not READING_POST.match(path):
             raise HTTPException(403, "督办界面只读：案件的决定请通过 onedoor 接口办理 (the UI is read-only; decisions go through the API)")
         if one := ONE_WORKFLOW.match(path):
-            await visible_case(one.group(1), principal, request.app.state.sessions)
+            try:
+                await visible_case(one.group(1), principal, request.app.state.sessions)
+            except HTTPException as refused:
+                if path.startswith("api/"):
+                    raise
+                return HTMLResponse(NOT_IN_SCOPE.format(case_no=escape(one.group(1))), status_code=refused.status_code)
         if LISTS.match(path):
-            params["query"] = await scoped_query(request, principal, params.get("query", ""))
+            query = await scoped_query(request, principal, request.query_params.get("query", ""))
+            params = [(name, value) for name, value in params if name != "query"] + [("query", query)]
     upstream = request.app.state.ui_http
     headers = {name: value for name, value in request.headers.items() if name not in HOP_BY_HOP and name not in ("cookie", "authorization")}
     cookies = {name: value for name, value in request.cookies.items() if name != SESSION_COOKIE}  # our session never leaves the API

@@ -110,6 +110,7 @@ async def test_a_supervisor_reads_the_cases_of_their_township_decoded_and_nothin
     await page.goto(f"/namespaces/default/workflows/{other_case}")
     await page.wait_for_load_state("networkidle")
     await expect(page.get_by_text("司马青山")).to_have_count(0)
+    await expect(page.get_by_role("heading", name=f"案件 {other_case} 不存在或不在您的辖区内")).to_be_visible()
     await shot(page, "5-other-township")
     described = await page.request.get(f"/api/v1/namespaces/default/workflows/{other_case}")
     assert described.status == 404
