@@ -15,7 +15,8 @@ from api.deps import sessions
 from domain.decisions import SignedIn, applied_to  # the confirmation clock names no court: the step's words do
 from domain.labels import Role
 from store import directory, users
-from store.tables import Case, CaseClock, CaseEvent
+from store.tables import Case, CaseClock, CaseEvent, Household
+from workflows.household import HOUSEHOLD_PREFIX
 
 bearer = HTTPBearer(auto_error=False, description="API key issued by an admin (`POST /users`); `onedoor up` prints one for the admin")
 SESSION_COOKIE = "onedoor_session"  # the Temporal UI's browser session (api/ui.py): a random id, never the API key
@@ -99,6 +100,16 @@ def may_see(session: Session, principal: Principal, case: Case) -> bool:
             | exists().where(CaseEvent.case_no == case.case_no, CaseEvent.kind == "confirmation_applied", CaseEvent.note.contains(applied_to(principal.unit_code), autoescape=True))
         )
     )
+
+
+def may_see_workflow(session: Session, principal: Principal, workflow_id: str) -> bool:
+    """A case's workflow, or a household file's, in the caller's scope (the Temporal UI and its codec);
+    any other (a weekly report's) is an admin's."""
+    if workflow_id.startswith(HOUSEHOLD_PREFIX):
+        household = session.get(Household, workflow_id.removeprefix(HOUSEHOLD_PREFIX))
+        return household is not None and may_see_place(session, principal, household.village_code or household.township_code)
+    case = session.get(Case, workflow_id)
+    return principal.role == Role.ADMIN or (case is not None and may_see(session, principal, case))
 
 
 async def visible_case(case_no: str, principal: Principal, make_session: sessionmaker[Session]) -> None:

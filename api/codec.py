@@ -14,11 +14,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 import codec
-from api.auth import SESSION_COOKIE, Principal, allow, bearer, may_see, principal_for_key, principal_for_session, unauthenticated
+from api.auth import SESSION_COOKIE, Principal, allow, bearer, may_see_workflow, principal_for_key, principal_for_session, unauthenticated
 from domain.labels import Role
 from store.tables import AuditEntry, Case
 
@@ -63,19 +64,20 @@ def wire(payloads: list[Payload]) -> WirePayloads:
 
 
 def cases_in_scope(make_session, principal: Principal, payloads: list[Payload]) -> dict[str, int]:
-    """The cases the sealed payloads belong to, with how many each: 403 unless the reader may see
-    every one. A payload sealed for no case (before cases were bound, or a weekly report's) opens for
-    an admin only."""
+    """The cases (and household files) the sealed payloads belong to, with how many each: 403 unless
+    the reader may see every one. A payload sealed for no case (before cases were bound) opens for an
+    admin only."""
     bound = [codec.sealed_for(payload) for payload in payloads if payload.metadata.get("encoding") == codec.ENCODING]
     with make_session() as session:
-        cases = {case_no: session.get(Case, case_no) for case_no in set(bound) if case_no}
-        if principal.role != Role.ADMIN and (None in bound or any(case is None or not may_see(session, principal, case) for case in cases.values())):
+        if principal.role != Role.ADMIN and (None in bound or not all(may_see_workflow(session, principal, workflow_id) for workflow_id in set(bound))):
             raise HTTPException(403, "payloads: 载荷属于您辖区以外的案件，不能解密 (a payload of a case outside your scope)")
-    return {case_no: bound.count(case_no) for case_no, case in cases.items() if case is not None}
+        cases = set(session.scalars(select(Case.case_no).where(Case.case_no.in_([workflow_id for workflow_id in bound if workflow_id]))))
+    return {case_no: bound.count(case_no) for case_no in cases}
 
 
 def audit_decode(make_session, principal: Principal, opened: dict[str, int]) -> None:
-    """Each case's audit trail records who read its payloads in clear, and when."""
+    """Each case's audit trail records who read its payloads in clear, and when (a household file's
+    decodes are in the API's log: the audit trail is the cases')."""
     now = datetime.now(UTC)
     with make_session() as session:
         for case_no, count in opened.items():

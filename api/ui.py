@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Stre
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
-from api.auth import SESSION_COOKIE, Principal, allow, principal_for_key, principal_for_session, unauthenticated, visible_case
+from api.auth import SESSION_COOKIE, Principal, allow, may_see_workflow, principal_for_key, principal_for_session, unauthenticated
 from domain.labels import Role
 from store import directory, users
 from store.tables import User
@@ -91,13 +91,10 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
     if principal.role != Role.ADMIN:
         if request.method not in ("GET", "HEAD") and not READING_POST.match(path):
             raise HTTPException(403, "督办界面只读：案件的决定请通过 onedoor 接口办理 (the UI is read-only; decisions go through the API)")
-        if one := ONE_WORKFLOW.match(path):
-            try:
-                await visible_case(one.group(1), principal, request.app.state.sessions)
-            except HTTPException as refused:
-                if path.startswith("api/"):
-                    raise
-                return HTMLResponse(NOT_IN_SCOPE.format(case_no=escape(one.group(1))), status_code=refused.status_code)
+        if (one := ONE_WORKFLOW.match(path)) and not await run_in_threadpool(visible_workflow, request.app.state.sessions, principal, one.group(1)):
+            if path.startswith("api/"):
+                raise HTTPException(404, f"案件 {one.group(1)} 不存在 (no such case)")  # as GET /cases/… answers it
+            return HTMLResponse(NOT_IN_SCOPE.format(case_no=escape(one.group(1))), status_code=404)
         if LISTS.match(path):
             query = await scoped_query(request, principal, request.query_params.get("query", ""))
             params = [(name, value) for name, value in params if name != "query"] + [("query", query)]
@@ -116,6 +113,11 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
     response = StreamingResponse(answer.aiter_raw(), status_code=answer.status_code, background=BackgroundTask(answer.aclose))
     response.raw_headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in kept]
     return response
+
+
+def visible_workflow(make_session, principal: Principal, workflow_id: str) -> bool:
+    with make_session() as session:
+        return may_see_workflow(session, principal, workflow_id)
 
 
 def ui_settings(given: dict, origin: str, principal: Principal) -> dict:

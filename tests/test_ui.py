@@ -11,6 +11,8 @@ from sqlalchemy import update
 from store import users
 from store.tables import UiSession
 from tests.cases import register_case, wage_arrears, wait_for
+from tests.test_households import an_address, family_quarrel, household_of, wait_for_file
+from workflows.household import household_workflow_id
 
 PEOPLE = {
     "城关镇": dict(role="supervisor", jurisdiction_code="139001101"),
@@ -106,3 +108,13 @@ async def test_lists_and_counts_hold_only_the_jurisdictions_cases(api, people, s
     hidden = await township.get(f"/api/v1/namespaces/default/workflows/{theirs}")
     assert hidden.status_code == 404
     assert (await township.post(f"/api/v1/namespaces/default/workflows/{theirs}/query/__temporal_workflow_metadata", json={})).status_code == 404
+
+
+async def test_a_household_file_opens_for_its_townships_supervisor(api, people, signed_in):
+    case_no = await register_case(api, family_quarrel(an_address()[0]))
+    workflow_id = household_workflow_id(await household_of(api, case_no))
+    await wait_for_file(api, workflow_id.removeprefix("household-"), lambda file: file["status"])
+    township = await signed_in(people["城关镇"])
+    opened = await township.get(f"/api/v1/namespaces/default/workflows/{workflow_id}")
+    assert opened.status_code == 200, opened.text
+    assert (await township.get("/api/v1/namespaces/default/workflows/household-nobody")).status_code == 404
