@@ -50,7 +50,7 @@ async def principal_for_key(make_session: sessionmaker[Session], key: str) -> Pr
 
 async def principal_for_session(make_session: sessionmaker[Session], token: str | None) -> Principal | None:
     """The user a Temporal UI browser session belongs to; None when there is none, or it expired or was closed."""
-    return token and await run_in_threadpool(find_principal, make_session, users.user_for_ui_session, token)
+    return await run_in_threadpool(find_principal, make_session, users.user_for_ui_session, token) if token else None
 
 
 def find_principal(make_session: sessionmaker[Session], lookup, secret: str) -> Principal | None:

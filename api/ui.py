@@ -9,13 +9,15 @@ as it does in the API, and every write (cancel, terminate, reset, signal, update
 is refused for all but an admin: people's decisions go through the API, its roles and its audit."""
 
 import json
-from html import escape
 import re
 from datetime import timedelta
+from html import escape
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
+import httpx
+import structlog
 from fastapi import APIRouter, Cookie, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
@@ -27,6 +29,7 @@ from domain.labels import Role
 from store import directory, users
 from store.tables import User
 
+log = structlog.get_logger("ui")
 SESSION_LENGTH = timedelta(hours=8)  # a working day
 UI_ROLES = (Role.SUPERVISOR,)  # and admins, who may act in any role
 # The UI's paths that name one workflow (its pages and its API), and the ones that list or count them.
@@ -105,7 +108,11 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
         headers["cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     body = await request.body() if request.method not in ("GET", "HEAD") else None  # the UI's requests are small JSON
     sent = upstream.build_request(request.method, f"/{path}", params=params, headers=headers, content=body)
-    answer = await upstream.send(sent, stream=True)
+    try:
+        answer = await upstream.send(sent, stream=True)
+    except httpx.HTTPError as error:  # the UI server is restarting or down: the API itself is fine
+        log.warning("temporal ui unavailable", error=str(error))
+        return JSONResponse(status_code=503, headers={"Retry-After": "2"}, content={"detail": "督办界面暂时不可用，请稍后重试 (temporal ui unavailable)"})
     if path == "api/v1/settings" and answer.status_code == 200:
         await answer.aread()
         return JSONResponse(ui_settings(json.loads(answer.content), str(request.base_url).rstrip("/"), principal))

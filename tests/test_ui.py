@@ -11,6 +11,7 @@ from sqlalchemy import update
 from store import users
 from store.tables import UiSession
 from tests.cases import register_case, wage_arrears, wait_for
+from tests.conftest import free_port
 from tests.test_households import an_address, family_quarrel, household_of, wait_for_file
 from workflows.household import household_workflow_id
 
@@ -118,3 +119,15 @@ async def test_a_household_file_opens_for_its_townships_supervisor(api, people, 
     opened = await township.get(f"/api/v1/namespaces/default/workflows/{workflow_id}")
     assert opened.status_code == 200, opened.text
     assert (await township.get("/api/v1/namespaces/default/workflows/household-nobody")).status_code == 404
+
+
+async def test_the_ui_server_down_is_a_503_not_a_crash(stack, people, signed_in):
+    township = await signed_in(people["城关镇"])
+    original = stack.state.ui_http
+    stack.state.ui_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    try:
+        down = await township.get("/api/v1/settings")
+    finally:
+        await stack.state.ui_http.aclose()
+        stack.state.ui_http = original
+    assert down.status_code == 503 and "暂时不可用" in down.json()["detail"]
