@@ -154,5 +154,10 @@ async def test_an_update_sent_around_the_api_without_the_codec_is_rejected_not_a
     session = {"mediator_id": before["mediations"][0]["mediator_id"], "held_on": "2026-11-27", "mode": "desk", "notes": "绕过接口"}
     with pytest.raises(WorkflowUpdateFailedError):
         await plain.get_workflow_handle(case_no).execute_update("record_session", session)
-    after = (await api.get(f"/cases/{case_no}")).json()
+    # A signal is dropped: the case takes the next sealed decision as if it had never come.
+    await plain.get_workflow_handle(case_no).signal("supervise", {"supervisor": "冒名督办", "order": "绕过接口的督办"})
+    ordered = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": "县综治中心主任", "order": "请今日内联系当事人"})
+    assert ordered.status_code == 202, ordered.text
+    after = await wait_for(api, case_no, lambda c: c["supervision_orders"])
+    assert [order["order"] for order in after["supervision_orders"]] == ["请今日内联系当事人"]
     assert after["mediations"] == before["mediations"] and after["stage"] == before["stage"]

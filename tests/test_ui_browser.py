@@ -100,7 +100,8 @@ async def test_a_supervisor_reads_the_cases_of_their_township_decoded_and_nothin
     await wait_until(lambda: shown_in_frames(page, "已派单待响应"))
     await shot(page, "4-current-details")
 
-    # No write: the UI offers none, and the API behind it refuses one sent by hand.
+    # No write: the UI's actions are off, and the API behind it refuses one sent by hand.
+    await expect(page.get_by_role("button", name="Request Cancellation")).to_be_disabled()
     await expect(page.get_by_role("button", name="Terminate")).to_have_count(0)
     terminate = await page.request.post(f"/api/v1/namespaces/default/workflows/{own_case}/terminate", data={"reason": "试图终止"})
     assert terminate.status == 403 and "只读" in (await terminate.json())["detail"]
