@@ -115,7 +115,7 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
         return JSONResponse(status_code=503, headers={"Retry-After": "2"}, content={"detail": "督办界面暂时不可用，请稍后重试 (temporal ui unavailable)"})
     if path == "api/v1/settings" and answer.status_code == 200:
         await answer.aread()
-        return JSONResponse(ui_settings(json.loads(answer.content), str(request.base_url).rstrip("/"), principal))
+        return JSONResponse(ui_settings(json.loads(answer.content), principal))
     kept = [(name, value) for name, value in answer.headers.multi_items() if name.lower() not in HOP_BY_HOP]
     response = StreamingResponse(answer.aiter_raw(), status_code=answer.status_code, background=BackgroundTask(answer.aclose))
     response.raw_headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in kept]
@@ -127,10 +127,11 @@ def visible_workflow(make_session, principal: Principal, workflow_id: str) -> bo
         return may_see_workflow(session, principal, workflow_id)
 
 
-def ui_settings(given: dict, origin: str, principal: Principal) -> dict:
-    """The UI's own settings, preconfigured: its codec is this API's /codec (same origin, so the
-    browser sends the session cookie), and for all but an admin its write actions are off."""
-    given["Codec"] = {**given.get("Codec", {}), "Endpoint": f"{origin}/codec", "IncludeCredentials": True, "PassAccessToken": False}
+def ui_settings(given: dict, principal: Principal) -> dict:
+    """The UI's own settings, preconfigured: its codec is this API's /codec (a path: same origin,
+    so the browser sends the session cookie, and right behind a TLS proxy too), and for all but an
+    admin its write actions are off."""
+    given["Codec"] = {**given.get("Codec", {}), "Endpoint": "/codec", "IncludeCredentials": True, "PassAccessToken": False}
     if principal.role != Role.ADMIN:
         given |= {name: True for name in given if name.endswith("Disabled")} | {"DisableWriteActions": True}
     return given
