@@ -122,8 +122,9 @@ class Probed(StrEnum):
 
 @app.command()
 def healthcheck(service: Probed = typer.Argument(help="the service running beside this probe")) -> None:
-    """Exit 0 when the service is healthy (compose's healthcheck): the API and the simulator answer
-    over HTTP; a worker of this host has polled its task queue in the last two minutes."""
+    """Exit 0 when the service is healthy (compose's healthcheck): the API is ready (/readyz: Temporal
+    and the register answer it), the simulator answers over HTTP; a worker of this host has polled
+    its task queue in the last two minutes."""
     from ops import health
 
     settings = Settings()

@@ -6,6 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 from pydantic import AliasChoices, BaseModel, Field, IPvAnyAddress, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -104,6 +105,13 @@ class Settings(BaseSettings):
     notification_webhook_url: str | None = Field(None, description="webhook channel: where each notice is POSTed (onedoor.notification/v1, signed)")
     notification_webhook_secret: SecretStr | None = Field(None, description="webhook channel: the HMAC-SHA256 signing secret shared with the receiver")
     sms_url: str | None = Field(None, description="sms channel: the built-in HTTP SMS gateway's URL (POST {phone, text, key})")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$", description="the address citizens reach the API's public pages at, e.g. https://tiaojie.example.gov.cn: "
+        "the party's registration SMS then names the progress lookup (便民服务) page, public_url/lookup",
+    )
+    lookup_limit_per_client: str = Field("10/minute", description="便民服务: progress lookups one client address may make (limits' notation, e.g. 10/minute)")
+    lookup_limit_per_case: str = Field("5 per 10 minutes", description="便民服务: lookups of one case number from anywhere, right or wrong (limits' notation)")
+    lookup_limit_storage: str = Field("memory://", description="where the lookup limits count: memory:// for one API process, e.g. redis://host:6379 shared by several")
     sms_provider: str | None = Field(
         None, pattern=r"^[\w.]+:\w+$", description='sms channel: a real provider as "module:factory", factory(settings, http) -> SmsProvider; used instead of sms_url'
     )
@@ -127,12 +135,23 @@ class Settings(BaseSettings):
                     out[name] = merged(default.model_dump(), given)
         return out
 
+    @field_validator("lookup_limit_per_client", "lookup_limit_per_case")
+    @classmethod
+    def rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # refused at startup, naming the setting, rather than at the first lookup
+        return value
+
     @field_validator("notify_channels", mode="before")
     @classmethod
     def comma_separated(cls, value):
         if isinstance(value, str):
             return json.loads(value) if value.lstrip().startswith("[") else [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def lookup_url(self) -> str | None:
+        """The progress lookup page (便民服务) as citizens reach it, when the public address is known."""
+        return self.public_url and self.public_url.rstrip("/") + "/lookup"
 
     @property
     def codec_key_file(self) -> Path:

@@ -3,17 +3,18 @@
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import structlog
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-import codec
 import logs
 from activities.department import DepartmentGateway
 from activities.households import HouseholdActivities
@@ -22,6 +23,7 @@ from activities.queue import keep_priority
 from activities.register import RegisterActivities
 from activities.reports import ReportActivities
 from notifications import build_notifiers
+from ops.temporal import connect
 from settings import Settings
 from store.db import make_engine, make_sessions
 from workflows.dispute_case import DisputeCaseWorkflow
@@ -43,14 +45,6 @@ SCHEDULE_TO_START_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000
 
 # The JSON log line carries workflow_id and run_id as fields; no need to repeat them in the message.
 workflow.logger.workflow_info_on_message = False
-
-
-async def connect(settings: Settings, runtime: Runtime | None = None, refuse_unsealed: bool = False) -> Client:
-    """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
-    On the SDK's default runtime unless given one (the worker's, which exports its metrics). The
-    worker's refuses unsealed payloads (codec.EncryptionCodec)."""
-    converter = codec.converter_for(settings, refuse_unsealed)
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter, runtime=runtime)
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
@@ -78,19 +72,25 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
     return runtime
 
 
+WORKFLOWS = [DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow]
+
+
+def activities(settings: Settings, sessions: sessionmaker[Session], http: httpx.AsyncClient) -> list[Callable]:
+    """Every activity the workflows call by name (tests/test_layers.py checks the names match)."""
+    return [
+        *RegisterActivities(sessions).all(), *HouseholdActivities(sessions).all(), DepartmentGateway(sessions, http).dispatch_to_unit,
+        ReportActivities(sessions, settings.cjk_font).build_weekly_report, *NotificationActivities(sessions, build_notifiers(settings, http), settings.lookup_url).all(),
+        keep_priority,
+    ]
+
+
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
-    sessions = make_sessions(make_engine(settings.register_url))
-    register = RegisterActivities(sessions)
-    gateway = DepartmentGateway(sessions, http)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[DisputeCaseWorkflow, WeeklyReportWorkflow, HouseholdWorkflow],
+        workflows=WORKFLOWS,
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
-        activities=[
-            *register.all(), *HouseholdActivities(sessions).all(), gateway.dispatch_to_unit, ReportActivities(sessions, settings.cjk_font).build_weekly_report,
-            *NotificationActivities(sessions, build_notifiers(settings, http)).all(), keep_priority,
-        ],
+        activities=activities(settings, make_sessions(make_engine(settings.register_url)), http),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         max_cached_workflows=settings.worker_cached_cases,

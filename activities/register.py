@@ -62,6 +62,7 @@ class RegisterActivities:
                     route=routed,
                     centers=centers,
                     leaders={j.code: j.leaders or [] for j in chain},
+                    names=directory.names(session, [*centers.values(), routed.lead_unit, *routed.co_units]),
                 )
             except (LookupError, KeyError) as gap:
                 raise directory_gap(str(gap)) from gap

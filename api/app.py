@@ -12,11 +12,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, ui, users, worklists
+from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
 from api.docs import serve_docs
+from ops.temporal import connect
 from settings import Settings
 from store.db import make_engine, make_sessions
-from worker import connect
 
 log = structlog.get_logger("api")
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessment.router)
     app.include_router(users.router)
     app.include_router(codec.router)
+    app.include_router(lookup.router)
     app.include_router(ui.router)  # last: every path no route above answers is the Temporal UI's
     app.add_middleware(metrics.HttpMetrics, metrics=api_metrics)  # added last: outermost, it sees every answer
 

@@ -1,4 +1,4 @@
-"""Who is calling: every route but /healthz and the docs needs a bearer key (`Authorization: Bearer
+"""Who is calling: every route but /healthz, the docs and the citizens' progress lookup (/lookup) needs a bearer key (`Authorization: Bearer
 od_…`). A route names the roles it serves; a case is visible only inside the caller's scope, and
 outside it answers exactly as a case that does not exist (404), so nothing leaks across townships."""
 

@@ -33,7 +33,7 @@ from domain.grading import QUEUE_PRIORITY, grade
 from domain.labels import Role
 from domain.state import CaseState
 from settings import Settings
-from store import directory, incidents, register
+from store import directory, incidents, lookup, register
 from workflows.clock import beijing
 from workflows.dispute_case import DisputeCaseWorkflow
 
@@ -86,7 +86,7 @@ async def create_case(
         if operator.role != Role.ADMIN and operator.jurisdiction_code not in directory.ancestry(session, intake.place.township_code):
             raise HTTPException(403, f"place.township_code: {intake.place.township_code} 不在您的辖区 {operator.jurisdiction_code} 内 (outside your jurisdiction)")
         try:
-            return settle_registration(session, config, new, intake, marks, operator)
+            return settle_registration(session, config, new, intake, marks, marks_key, operator)
         except register.RequestReused as reused:
             raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
 
@@ -138,7 +138,7 @@ class OpenCasesAboutParties(Exception):
         )
 
 
-def settle_registration(session: Session, config: Settings, new: NewCase, intake: Intake, marks: list[str], by: Principal) -> Registration:
+def settle_registration(session: Session, config: Settings, new: NewCase, intake: Intake, marks: list[str], marks_key: bytes, by: Principal) -> Registration:
     """What an operator's registration is, while no other intake about its parties is settled: one
     answered before (the same answer), a repeat visit joining the open case it names, or a new case
     — refused (OpenCasesAboutParties, nothing claimed) while the parties have open cases, unless it
@@ -157,7 +157,7 @@ def settle_registration(session: Session, config: Settings, new: NewCase, intake
         return Registration(CaseCreated(case_no=chosen.case_no, received_at=chosen.received_at, url=f"/cases/{chosen.case_no}", joined=True), join=True)
     elif related and new.separate_reason is None:
         raise OpenCasesAboutParties(related)
-    case, is_new, finished = register_intake(session, config, new.client_request_id, intake, marks, by, related=[c.case_no for c in related])
+    case, is_new, finished = register_intake(session, config, new.client_request_id, intake, marks, marks_key, by, related=[c.case_no for c in related])
     answer = CaseCreated(case_no=case.case_no, received_at=case.received_at, url=f"/cases/{case.case_no}", related_open_cases=related)
     return Registration(answer, is_new=is_new, case=None if finished else case)
 
@@ -181,15 +181,17 @@ class Claim(NamedTuple):
     finished: bool  # a repeat of a registration whose case has settled: its workflow must not run again
 
 
-def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str], by: Principal,
+def register_intake(session: Session, config: Settings, client_request_id: str, intake: Intake, marks: list[str], marks_key: bytes, by: Principal,
                     related: list[str] | None = None) -> Claim:
     """统一受理, whatever the door (operators, the police feed): the case number this request id
     claims, new or the one it got before (register.RequestReused when it came with other content),
-    and the case in the register with its parties' marks — before the answer, so the case can be
+    and the case in the register with its parties' marks and lookup digests (便民服务, keyed by
+    `marks_key` too) — before the answer, so the case can be
     read (and scoped) at once; the workflow's own write of it is then a no-op. `related`: the
     parties' open cases it was registered apart from."""
     number, received_at, is_new = register.claim_case_number(session, client_request_id, intake, config.county_code, datetime.now(UTC))
     case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION, related_open_cases=related or [])
+    lookup.remember(session, number, lookup.digests(marks_key, number, intake.parties))  # committed with the case row
     register.record_intake(session, case, marks, by.signed_in)
     return Claim(case, is_new, finished=not is_new and register.is_settled(session, number))
 

@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from api.deps import sessions, temporal
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations 运维"])
 log = structlog.get_logger("api")
 
 READY_WAIT = 2.0  # seconds each dependency has to answer a readiness probe

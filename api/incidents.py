@@ -84,19 +84,19 @@ async def receive_incident(
     structlog.contextvars.bind_contextvars(incident_id=incident.incident_id)
     intake = incident.intake()
     marks = incidents.party_digests(intake.parties, marks_key)
-    outcome = await settle(incident, intake, marks, make_session, client, config, caller, may_join=True)
+    outcome = await settle(incident, intake, marks, marks_key, make_session, client, config, caller, may_join=True)
     if outcome.join:
         if await join(client, outcome.case_no, incident, caller):
             await run_in_threadpool(record_join, make_session, incident, outcome)
         else:  # it closed after the register said it was open: the incident opens its own case
-            outcome = await settle(incident, intake, marks, make_session, client, config, caller, may_join=False)
+            outcome = await settle(incident, intake, marks, marks_key, make_session, client, config, caller, may_join=False)
     log.info("incident received", case_no=outcome.case_no, linked=outcome.linked, new=outcome.is_new, by=caller.id)
     if not outcome.is_new:
         response.status_code = 200
     return IncidentAccepted(case_no=outcome.case_no, incident_id=incident.incident_id, linked=outcome.linked, url=f"/cases/{outcome.case_no}")
 
 
-async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[str], make_session: sessionmaker[Session], client: Client,
+async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[str], marks_key: bytes, make_session: sessionmaker[Session], client: Client,
                  config: Settings, caller: Principal, may_join: bool) -> Outcome:
     """What the incident is: one seen before, a further one about the parties of an open case, or a
     new case (registered and started while no other incident about these parties is settled)."""
@@ -111,7 +111,7 @@ async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[s
             if open_case is not None:
                 return Outcome(open_case, linked=True, join=True), None
         try:
-            case, is_new, finished = register_intake(session, config, incidents.request_id(incident.incident_id), intake, marks, caller)
+            case, is_new, finished = register_intake(session, config, incidents.request_id(incident.incident_id), intake, marks, marks_key, caller)
         except register.RequestReused as reused:
             raise HTTPException(409, f"incident_id: 该警情已以不同内容流转过（案件 {reused}）(incident sent before with other content)")
         incidents.record(session, incident.incident_id, case.case_no, linked=False, reported_at=incident.reported_at)

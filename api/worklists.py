@@ -1,11 +1,10 @@
 """Worklist routes (工作清单): what each role must act on — a unit's inbox, a level's overdue, red,
-waiting and near-breach cases — as JSON pages, or the whole list as a CSV for Excel."""
+waiting and near-breach cases — and the 台账 of every case, as JSON pages, or the whole list as a
+file for Excel (CSV or .xlsx: api/spreadsheet.py)."""
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -14,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
+from api.spreadsheet import FILE_CONTENT, FORMAT_HELP, Cell, Column, Format, export, wanted
 from api.views import Problem
 from domain.bounds import Day, Offset
-from domain.labels import Category, ClockName, ClockStatus, Level, RiskGrade, Role, Stage
+from domain.labels import Category, ClockName, ClockStatus, Labelled, Level, Result, RiskGrade, Role, Stage
 from domain.timezone import as_shanghai, as_utc
 from store import directory, worklists
 from store.tables import Unit
@@ -38,9 +38,9 @@ class ListQuery(BaseModel):
     level: list[Level] = Field([], description="当前承办层级，可多选")
     received_from: Day | None = Field(None, alias="from", description="受理日期起（北京时间，含） received on or after")
     received_to: Day | None = Field(None, alias="to", description="受理日期止（北京时间，含） received on or before")
-    limit: int = Field(50, ge=1, le=200, description="每页条数 (JSON only: a CSV carries the whole list)")
+    limit: int = Field(50, ge=1, le=200, description="每页条数 (JSON only: a file carries the whole list)")
     offset: Offset = 0
-    format: Literal["json", "csv"] = Field("json", description="csv: 导出全部 (also Accept: text/csv)")
+    format: Format = Field("json", description=FORMAT_HELP)
 
 
 class ClockView(BaseModel):
@@ -49,6 +49,7 @@ class ClockView(BaseModel):
     clock_id: int
     name: ClockName
     unit_code: str | None
+    unit_name: str | None
     due_at: BeijingTime = Field(description="while paused: the due time when it paused; `remaining_seconds` is what is left")
     status: ClockStatus
     remaining_seconds: int | None
@@ -66,12 +67,16 @@ class WorklistRow(BaseModel):
     township_code: str
     township_name: str | None
     village_code: str | None
+    village_name: str | None
     level: Level | None
     jurisdiction_code: str | None
+    jurisdiction_name: str | None
     lead_unit: str | None
     lead_unit_name: str | None
     overdue: bool
+    result: Result | None = Field(description="结案方式, once closed")
     received_at: BeijingTime
+    closed_at: BeijingTime | None
     clock: ClockView | None
 
 
@@ -110,69 +115,74 @@ def beijing_midnight(day: date) -> datetime:
 async def answer(
     request: Request, query: ListQuery, principal: Principal, make_session: sessionmaker[Session], name: str, title: str, read: Reader
 ) -> Worklist | Response:
-    as_csv = query.format == "csv" or "text/csv" in request.headers.get("accept", "")
+    output = wanted(request, query.format)
 
     def load() -> worklists.Page:
         with make_session() as session:
             # A unit's own dispatches are its to see wherever they are; anyone else sees their jurisdiction's cases.
             own_inbox = principal.role == Role.UNIT
             jurisdiction = query.jurisdiction if own_inbox else effective_scope(session, principal, query.jurisdiction, "jurisdiction")
-            limit, offset = (None, 0) if as_csv else (query.limit, query.offset)
+            limit, offset = (query.limit, query.offset) if output == "json" else (None, 0)
             return read(session, filters_from(session, query, jurisdiction), limit, offset)
 
     page = await run_in_threadpool(load)
     rows = [WorklistRow.model_validate(row, from_attributes=True) for row in page.rows]
-    if as_csv:
-        return csv_response(name, rows)
+    if output != "json":
+        # Off the event loop: a county's whole list is thousands of rows to write.
+        return await run_in_threadpool(export, output, f"worklist-{name}-{as_shanghai(datetime.now()):%Y%m%d-%H%M}", title.split()[0], COLUMNS, rows)
     return Worklist(title=title, total=page.total, limit=query.limit, offset=query.offset, rows=rows)
 
 
-def minute(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def remaining(row: WorklistRow) -> str:
+def remaining(row: WorklistRow) -> str | None:
     if row.clock is None or row.clock.status != ClockStatus.PAUSED or row.clock.remaining_seconds is None:
-        return ""
+        return None
     return str(timedelta(seconds=row.clock.remaining_seconds))
 
 
-# Headers in Chinese with the English term beside; cells as operators read them, times in Beijing time.
-CSV_COLUMNS: list[tuple[str, Callable[[WorklistRow], str]]] = [
-    ("案件编号 case_no", lambda r: r.case_no),
-    ("纠纷类型 category", lambda r: r.category.value),
-    ("等级 grade", lambda r: r.grade.label if r.grade else ""),
-    ("阶段 stage", lambda r: r.stage.label),
-    ("乡镇/街道 township", lambda r: r.township_name or r.township_code),
-    ("承办层级 level", lambda r: r.level.label if r.level else ""),
-    ("牵头单位 lead unit", lambda r: r.lead_unit_name or r.lead_unit or ""),
-    ("单位代码 unit code", lambda r: r.lead_unit or ""),
-    ("时限 clock", lambda r: r.clock.name.label if r.clock else ""),
-    ("时限对象 clock unit", lambda r: (r.clock.unit_code or "") if r.clock else ""),
-    ("到期（北京时间）due", lambda r: minute(r.clock.due_at) if r.clock and r.clock.status != ClockStatus.PAUSED else ""),
-    ("暂停剩余 remaining while paused", remaining),
-    ("时限状态 clock status", lambda r: r.clock.status.label if r.clock else ""),
-    ("逾期 overdue", lambda r: "是" if r.overdue else "否"),
-    ("受理时间（北京时间）received", lambda r: minute(r.received_at)),
+def of_clock(read: Callable[[ClockView], Cell]) -> Callable[[WorklistRow], Cell]:
+    return lambda row: read(row.clock) if row.clock else None
+
+
+def label(value: Labelled | None) -> str | None:
+    return value.label if value else None
+
+
+def code(value: Labelled | None) -> str | None:
+    return value.value if value else None
+
+
+# The files' columns: names beside codes, Chinese labels beside the program's values, Beijing time.
+COLUMNS = [
+    Column("案件编号", "case_no", lambda r: r.case_no),
+    Column("纠纷类型", "category", lambda r: r.category.value),
+    Column("等级", "grade", lambda r: label(r.grade)),
+    Column("等级代码", "grade code", lambda r: code(r.grade)),
+    Column("阶段", "stage", lambda r: r.stage.label),
+    Column("阶段代码", "stage code", lambda r: r.stage.value),
+    Column("乡镇/街道", "township", lambda r: r.township_name),
+    Column("乡镇/街道代码", "township code", lambda r: r.township_code),
+    Column("村/社区", "village", lambda r: r.village_name),
+    Column("村/社区代码", "village code", lambda r: r.village_code),
+    Column("承办层级", "level", lambda r: label(r.level)),
+    Column("承办辖区", "jurisdiction", lambda r: r.jurisdiction_name),
+    Column("承办辖区代码", "jurisdiction code", lambda r: r.jurisdiction_code),
+    Column("牵头单位", "lead unit", lambda r: r.lead_unit_name),
+    Column("牵头单位代码", "lead unit code", lambda r: r.lead_unit),
+    Column("时限", "clock", of_clock(lambda c: c.name.label)),
+    Column("时限单位", "clock unit", of_clock(lambda c: c.unit_name)),
+    Column("时限单位代码", "clock unit code", of_clock(lambda c: c.unit_code)),
+    Column("到期（北京时间）", "due", of_clock(lambda c: c.due_at if c.status != ClockStatus.PAUSED else None), "time"),
+    Column("暂停剩余", "remaining while paused", remaining),
+    Column("时限状态", "clock status", of_clock(lambda c: c.status.label)),
+    Column("逾期", "overdue", lambda r: "是" if r.overdue else "否"),
+    Column("结案方式", "result", lambda r: label(r.result)),
+    Column("受理时间（北京时间）", "received", lambda r: r.received_at, "time"),
+    Column("结案时间（北京时间）", "closed", lambda r: r.closed_at, "time"),
 ]
 
 
-def csv_response(name: str, rows: list[WorklistRow]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header for header, _ in CSV_COLUMNS])
-    writer.writerows([[cell(row) for _, cell in CSV_COLUMNS] for row in rows])
-    # The BOM makes Excel on Chinese Windows read the file as UTF-8 instead of GBK.
-    filename = f"worklist-{name}-{as_shanghai(datetime.now()):%Y%m%d-%H%M}.csv"
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 RESPONSES = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "a page of the list (JSON), or the whole list (CSV)"},
+    200: {"content": FILE_CONTENT, "description": "a page of the list (JSON), or the whole list as a file (CSV, Excel .xlsx)"},
     403: {"model": Problem, "description": "the caller's role does not read this list"},
     404: {"model": Problem, "description": "unknown unit or jurisdiction, or outside the caller's scope"},
 }
@@ -212,5 +222,6 @@ for path, read, title, summary in [
     ("red", worklists.red, "红色 red", "红色案件：按下一个到期时限 open red cases by next deadline"),
     ("waiting", worklists.waiting, "等待当事人 waiting on a party", "等待当事人：计时暂停或待申请司法确认 cases waiting on a party"),
     ("near-breach", worklists.near_breach, "临期 near breach", "临期案件：已催办、尚未超时，按到期先后 reminded, not yet breached"),
+    ("ledger", worklists.ledger, "台账 register", "台账：全部案件（含已办结），按受理先后 every case received, open or closed"),
 ]:
     list_route(path, read, title, summary)

@@ -37,7 +37,7 @@ from temporalio.worker import Worker
 from bench.bare import STAMPS, BareCase, BareCaseWorkflow, noop, stamp, stamp_after
 from ops import stack
 from settings import Settings
-from worker import connect
+from ops.temporal import connect
 from store.db import make_engine, throwaway_register
 from store.tables import CaseClock, CaseEvent
 

@@ -126,4 +126,9 @@ class CaseFile(BaseModel):
 # has acted on it; a case made red on its way up alerts the leaders of the level it goes to; every police
 # incident joined to a case hears its statuses; a rotating unit's response and feedback clocks start when it
 # is next on duty (its rota's weekdays in office hours, domain/rota.py), not at dispatch, unless policy says so.
-REVISION = 7
+# Revision 8 arms each clock's point and a red alert's window with one timer: a hand-off timer (named
+# 交接) ends the task that set it, and the point's timer is armed, always, in the task that wakes from
+# it (workflows/clock.py, Arming.HANDOFF) — also when that task already finds the point due, so the
+# commands never depend on workflow.now() (revision 3 armed none then, and such a history could replay
+# with another command sequence).
+REVISION = 8

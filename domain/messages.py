@@ -66,6 +66,7 @@ class Routing(BaseModel):
     route: Route
     centers: dict[Level, str] = Field(description="the centers above the place, by level")
     leaders: dict[str, list[str]] = Field({}, description="each center's leaders, duty leader first")
+    names: dict[str, str] = Field({}, description="the directory's names of the centers and units, by code (what the Temporal UI shows beside codes)")
 
 
 class MediatorRequest(BaseModel):

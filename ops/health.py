@@ -1,5 +1,6 @@
 """Health of a service as its container sees it (`onedoor healthcheck SERVICE`, compose's healthcheck):
-the API and the simulator answer over HTTP; a worker is healthy while it polls its task queue."""
+the API is ready (its /readyz: Temporal and the register answer it), the simulator answers over HTTP; a
+worker is healthy while it polls its task queue."""
 
 import socket
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,8 @@ def answers(url: str) -> bool:
 
 
 def api_answers(settings: Settings) -> bool:
-    return answers(f"http://{local(settings.api_host)}:{settings.api_port}/healthz")
+    """Ready, not only alive: the simulator and a load balancer wait for an API that can do its work."""
+    return answers(f"http://{local(settings.api_host)}:{settings.api_port}/readyz")
 
 
 def simulator_answers(settings: Settings) -> bool:

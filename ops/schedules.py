@@ -16,11 +16,10 @@ from temporalio.client import (
 )
 
 from domain.timezone import SHANGHAI
-from ops.temporal import until_ready
+from ops.temporal import connect, until_ready
 from reports.figures import WeeklyReportRequest
 from reports.weekly import report_scopes
 from settings import Settings
-from worker import connect
 from store.db import make_engine, make_sessions
 from workflows.weekly_report import WeeklyReportWorkflow
 

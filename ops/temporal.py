@@ -1,5 +1,5 @@
-"""The Temporal side of setup: the dev server's command line, search-attribute registration, and
-waiting for a server that is still starting."""
+"""The Temporal side of onedoor: the client every service connects with, the dev server's command
+line, search-attribute registration, and waiting for a server that is still starting."""
 
 import asyncio
 import shutil
@@ -15,8 +15,11 @@ from google.protobuf.duration_pb2 import Duration
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
+import codec
+from settings import Settings
 from workflows.search_attributes import ALL
 
 log = structlog.get_logger("temporal")
@@ -24,6 +27,15 @@ T = TypeVar("T")
 # What a cluster answers while it starts: UNAVAILABLE until its services have joined, NOT_FOUND for a
 # namespace registered a moment ago until every frontend's namespace cache has it (seconds).
 NOT_READY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None, refuse_unsealed: bool = False) -> Client:
+    """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
+    On the SDK's default runtime unless given one (the worker's, which exports its metrics). Here,
+    not in worker.py, so the API does not load every activity (and matplotlib) to reach Temporal.
+    The worker's refuses unsealed payloads (codec.EncryptionCodec)."""
+    converter = codec.converter_for(settings, refuse_unsealed)
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter, runtime=runtime)
 
 
 async def until_ready(step: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:

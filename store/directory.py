@@ -85,6 +85,13 @@ def rotas(session: Session, unit_codes: list[str]) -> dict[str, list[int]]:
     return {unit.code: sorted(set(unit.rota_days)) for unit in units if unit.rota_days}
 
 
+def names(session: Session, codes: list[str]) -> dict[str, str]:
+    """The directory's names of these jurisdictions and units, by code (a code it does not know is left out)."""
+    found = session.execute(select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(codes))).all()
+    found += session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).all()
+    return dict(found)
+
+
 def place_problem(session: Session, township_code: str, village_code: str | None) -> tuple[str, str] | None:
     """(field, message) when the place is not in the directory; None when it is."""
     township = session.get(Jurisdiction, township_code)

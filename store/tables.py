@@ -341,3 +341,13 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     channels: Mapped[list] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc), index=True)
+
+
+class LookupDigest(Base):
+    """便民服务: a keyed digest of a case number with the last four digits of a party's phone, so a
+    citizen can look up their case's progress while the register keeps neither the phone nor its
+    digits in clear (store/lookup.py)."""
+
+    __tablename__ = "lookup_digests"
+    case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -53,9 +53,10 @@ class ClockRow:
     remaining_seconds: int | None  # while paused
     reminded_at: datetime | None
     breached_at: datetime | None
+    unit_name: str | None = None  # the directory's, beside unit_code
 
 
-CLOCK_COLUMNS = [getattr(CaseClock, field.name) for field in fields(ClockRow)]
+CLOCK_COLUMNS = [getattr(CaseClock, field.name) for field in fields(ClockRow) if field.name != "unit_name"]
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,16 @@ class Row:
     township_code: str
     township_name: str | None
     village_code: str | None
+    village_name: str | None
     level: str | None
     jurisdiction_code: str | None
+    jurisdiction_name: str | None
     lead_unit: str | None
     lead_unit_name: str | None
     overdue: bool
+    result: str | None
     received_at: datetime
+    closed_at: datetime | None
     clock: ClockRow | None
 
 
@@ -116,6 +121,12 @@ def near_breach(session: Session, filters: Filters, limit: int | None = 50, offs
     return worklist(session, filters, limit, offset, clocks=clocks)
 
 
+def ledger(session: Session, filters: Filters, limit: int | None = 50, offset: int = 0) -> Page:
+    """台账: every case received, open or closed, in the order received, each with its next live clock."""
+    live = (CaseClock.status.in_(LIVE_CLOCKS),)
+    return worklist(session, filters, limit, offset, clocks=live, clock_required=False, by_due=False, open_only=False)
+
+
 def worklist(
     session: Session,
     filters: Filters,
@@ -126,10 +137,12 @@ def worklist(
     clocks: Sequence[ColumnElement[bool]],
     clock_required: bool = True,
     by_due: bool = True,
+    open_only: bool = True,
 ) -> Page:
-    """One page (`limit` None: all) of open cases meeting `cases`, each with its first-due clock
-    meeting `clocks` — without one, the case is left out unless `clock_required` is False."""
-    listed = select(Case.case_no, Case.received_at).where(Case.stage.in_(OPEN_STAGES), *cases, *narrowed_by(filters))
+    """One page (`limit` None: all) of open cases (`open_only` False: all cases) meeting `cases`, each
+    with its first-due clock meeting `clocks` — without one, the case is left out unless `clock_required` is False."""
+    stages = (Case.stage.in_(OPEN_STAGES),) if open_only else ()
+    listed = select(Case.case_no, Case.received_at).where(*stages, *cases, *narrowed_by(filters))
     # Each clock's case's intake time by its key: a lookup every planner does by the primary key.
     received_at = select(Case.received_at).where(Case.case_no == CaseClock.case_no).scalar_subquery()
     candidates = select(CaseClock.case_no, CaseClock.due_at, CaseClock.clock_id, received_at).where(*clocks, CaseClock.case_no.in_(listed.with_only_columns(Case.case_no)))
@@ -153,18 +166,21 @@ def worklist(
 
 
 def rows(session: Session, case_nos: list[str], clock_ids: dict[str, int]) -> list[Row]:
-    """The page's rows in the page's order, with the township's and the lead unit's names."""
-    township, lead_unit = aliased(Jurisdiction), aliased(Unit)
+    """The page's rows in the page's order, with the names of the places and units beside their codes."""
+    township, village, handling, lead_unit = aliased(Jurisdiction), aliased(Jurisdiction), aliased(Jurisdiction), aliased(Unit)
     columns = [Case.case_no, Case.category, Case.grade, Case.stage, Case.township_code, township.name.label("township_name"), Case.village_code,
-               Case.level, Case.jurisdiction_code, Case.lead_unit, lead_unit.name.label("lead_unit_name"), Case.overdue, Case.received_at]
+               village.name.label("village_name"), Case.level, Case.jurisdiction_code, handling.name.label("jurisdiction_name"), Case.lead_unit,
+               lead_unit.name.label("lead_unit_name"), Case.overdue, Case.result, Case.received_at, Case.closed_at]
     found, clocks = {}, {}
     for chunk in chunks(case_nos):
-        query = select(*columns).outerjoin(township, township.code == Case.township_code).outerjoin(lead_unit, lead_unit.code == Case.lead_unit)
+        query = (select(*columns).outerjoin(township, township.code == Case.township_code).outerjoin(village, village.code == Case.village_code)
+                 .outerjoin(handling, handling.code == Case.jurisdiction_code).outerjoin(lead_unit, lead_unit.code == Case.lead_unit))
         found |= {row.case_no: row._asdict() for row in session.execute(query.where(Case.case_no.in_(chunk)))}
         # The key's two columns apart, not as a (case_no, clock_id) tuple, which SQLite answers with a full scan;
         # plain rows, not ORM objects, which cost more than the query on a whole-list export.
         ids = {clock_ids[no] for no in chunk if no in clock_ids}
-        for case_no, *values in session.execute(select(CaseClock.case_no, *CLOCK_COLUMNS).where(CaseClock.case_no.in_(chunk), CaseClock.clock_id.in_(ids))):
+        query = select(CaseClock.case_no, *CLOCK_COLUMNS, Unit.name).outerjoin(Unit, Unit.code == CaseClock.unit_code)
+        for case_no, *values in session.execute(query.where(CaseClock.case_no.in_(chunk), CaseClock.clock_id.in_(ids))):
             clock = ClockRow(*values)
             if clock_ids.get(case_no) == clock.clock_id:
                 clocks[case_no] = clock

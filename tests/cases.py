@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
-from temporalio.client import WorkflowHandle
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client, WorkflowHandle
 
 from domain.timezone import as_shanghai
 
@@ -106,6 +107,17 @@ async def completed_run(handle: WorkflowHandle) -> str:
             return description.run_id
         await asyncio.sleep(0.1)
     raise AssertionError(f"{handle.id} never completed: {description.status.name}")
+
+
+def without_codec(client: Client) -> Client:
+    """A client of the same server without the codec: what the Temporal UI reads when it has none."""
+    return Client(client.service_client, namespace=client.namespace)
+
+
+async def current_details(client: Client, workflow_id: str) -> str:
+    """The workflow's current details, read as the Temporal UI reads them, without the codec."""
+    metadata = await without_codec(client).get_workflow_handle(workflow_id).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    return metadata.current_details
 
 
 async def queue_priority(handle: WorkflowHandle) -> int:

@@ -32,7 +32,8 @@ from store.directory import seed_directory
 from store.tables import Unit
 from tests.cases import PLATFORM
 from tests.image import installed_wheel  # noqa: F401  the image's wheel in a fresh venv (test_image.py, test_compose.py)
-from worker import ACTIVITY_THREADS, build_worker, connect, metrics_runtime
+from ops.temporal import connect
+from worker import ACTIVITY_THREADS, build_worker, metrics_runtime
 
 HISTORIES = Path(__file__).parent / "histories"
 

@@ -43,7 +43,7 @@ from store.directory import seed_directory
 from store.tables import AuditEntry, Case, CaseClock, CaseEvent, Unit
 from tests.cases import wage_arrears
 from tests.conftest import free_port, serve, sized_clocks
-from worker import connect
+from ops.temporal import connect
 from workflows.dispute_case import DisputeCaseWorkflow
 
 ROOT = Path(__file__).parent.parent

@@ -3,11 +3,13 @@ out by hand from the register's rows below — the check a unit can make of its 
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import delete
 
+from api.spreadsheet import XLSX
 from domain.timezone import SHANGHAI, as_utc
 from store.tables import AuditEntry, Case, CaseClock, DutyLine, SupervisionOrder, Unit
 from tests.cases import mediate, register_case, units_answer, visit, wage_arrears, wait_for
@@ -169,6 +171,28 @@ async def test_the_csv_opens_in_excel_with_the_same_figures(api, march_2031):
     assert (c["收到派单 dispatches"], c["按时响应率% responded on time %"], c["满意率% satisfaction %"]) == ("0", "", "")
 
 
+async def test_the_xlsx_has_the_json_figures_with_chinese_headers_and_codes_as_text(api, march_2031):
+    params = {"period": "2031-03", "jurisdiction": TOWNSHIP}
+    shown = {row["unit_code"]: row for row in (await api.get("/assessment/units", params=params)).json()}
+    response = await api.get("/assessment/units", params={**params, "format": "xlsx"})
+    assert response.status_code == 200 and response.headers["content-type"] == XLSX and ".xlsx" in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.freeze_panes == "A2" and sheet.title == "考核"
+    header, *lines = [[cell for cell in row] for row in sheet.iter_rows()]
+    rows = {line[0].value: dict(zip([h.value for h in header], line)) for line in lines}
+    a = rows["KH-A"]
+    assert (a["单位代码"].data_type, a["所属辖区代码"].data_type) == ("s", "s")
+    assert (a["单位名称"].value, a["所属辖区代码"].value, a["所属辖区"].value) == ("考核甲所", shown["KH-A"]["jurisdiction_code"], shown["KH-A"]["jurisdiction_name"])
+    assert (a["期间起"].value.date(), a["期间止"].value.date()) == (date(2031, 3, 1), date(2031, 3, 31))
+    assert (a["收到派单"].value, a["按时响应率%"].value, a["响应用时中位数(分钟)"].value, a["满意率%"].value) == (5, 66.7, 45.0, 50.0)
+    assert rows["KH-C"]["按时响应率%"].value is None  # an unknown figure is an empty cell
+    assert set(rows) == set(shown)
+    for unit, figures_shown in shown.items():
+        assert (rows[unit]["超时"].value, rows[unit]["督办"].value, rows[unit]["化解"].value) == (figures_shown["breaches"], figures_shown["supervision_orders"], figures_shown["resolved"])
+    one = await api.get("/assessment/units/KH-A", params={"period": "2031-03"}, headers={"Accept": XLSX})
+    assert one.headers["content-type"] == XLSX and load_workbook(io.BytesIO(one.content)).active["A2"].value == "KH-A"
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -180,7 +204,7 @@ async def test_the_csv_opens_in_excel_with_the_same_figures(api, march_2031):
         ({"from": "2031-03-31", "to": "2031-03-01"}, "to"),
         ({"from": "2031-02-30", "to": "2031-03-01"}, "from"),
         ({"from": "0001-01-01", "to": "9999-12-31"}, "from"),
-        ({"period": "2031-03", "format": "xlsx"}, "format"),
+        ({"period": "2031-03", "format": "xls"}, "format"),
     ],
 )
 async def test_a_bad_period_is_refused_naming_the_field(api, params, field):

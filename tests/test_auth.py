@@ -63,6 +63,7 @@ ROUTES = [
     ("GET", "/worklists/red", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/waiting", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/near-breach", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/ledger", (OPERATOR, SUPERVISOR), False),
     ("GET", "/notices", (OPERATOR, SUPERVISOR, UNIT), False),
     ("GET", "/assessment/units", (SUPERVISOR,), False),
     ("GET", "/assessment/units/{unit_code}", (SUPERVISOR, UNIT), False),
@@ -80,8 +81,9 @@ ROUTES = [
     ("POST", "/codec/decode", (SUPERVISOR,), False),
     ("POST", "/codec/encode", (), False),  # the UI's signal and update forms: writes are an admin's alone
 ]
-# The Temporal UI's sign-in (api/ui.py); the UI itself under /temporal is not in the schema (tests/test_ui.py).
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/ui/signin"), ("POST", "/ui/session"), ("POST", "/ui/signout")}
+# The Temporal UI's sign-in (api/ui.py); the UI itself, every path no route answers, is not in the schema (tests/test_ui.py).
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/ui/signin"), ("POST", "/ui/session"), ("POST", "/ui/signout"),
+          ("GET", "/lookup"), ("POST", "/lookup"), ("POST", "/lookup/progress")}  # 便民服务: a citizen's number and phone digits (tests/test_lookup.py)
 # A unit's system authenticates by its signature, not by a key (tests/test_gateway.py tries the signatures).
 SIGNED = {("POST", "/callbacks/{unit_code}")}
 

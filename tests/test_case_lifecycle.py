@@ -57,7 +57,7 @@ async def test_wage_case_three_migrant_workers_joint_units_agreement_and_visit(a
     assert (record["result"], record["mediator_id"], record["escalation_count"]) == ("mediated", mediator, 0)
     assert {c["status"] for c in record["clocks"]} <= {"met", "ended"} and len(record["clocks"]) == 6
 
-    await keep_history(handle(case_no), "wage_case_settled")
+    await keep_history(handle(case_no), "wage_case_settled_read_in_chinese")  # revision 8; wage_case_settled: 1
 
 
 async def test_blue_neighbour_dispute_settled_by_the_village_mediator(api, simulator, handle):

@@ -8,13 +8,15 @@ from cryptography.exceptions import InvalidTag
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
 from sqlalchemy import select
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.converter import WorkflowSerializationContext
 
 from codec import EncryptionCodec, decode_keys, new_key, sealed_for
 from store import users
 from store.tables import AuditEntry
-from tests.cases import mediate, register_case, units_answer, visit, wage_arrears, wait_for
+from tests.cases import current_details, decide, incident, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for, without_codec
+from tests.test_intake import again_about
 from tests.conftest import CONVERTER
 
 OLD, NEW = base64.b64decode(new_key()), base64.b64decode(new_key())
@@ -63,32 +65,74 @@ def test_keys_must_be_aes_256():
         EncryptionCodec({"a": OLD}, "b")
 
 
-async def test_summaries_stay_readable_without_the_codec():
+async def test_summaries_and_the_current_details_stay_readable_without_the_codec():
+    codec = EncryptionCodec({"a": OLD}, "a")
     summary = Payload(metadata={"encoding": b"json/plain"}, data='"139001-2026-000001 · 劳动争议纠纷 · 139001101"'.encode())
-    assert await EncryptionCodec({"a": OLD}, "a").encode([summary]) == [summary]
+    details = CONVERTER.payload_converter.to_payload(WorkflowMetadata(current_details="- **阶段**：已派单待响应"))
+    assert await codec.encode([summary, details]) == [summary, details]
+    other = CONVERTER.payload_converter.to_payload(Payload(data=b"a protobuf that is not the details"))
+    [sealed] = await codec.encode([other])
+    assert sealed.metadata["encoding"] == b"binary/encrypted"
 
 
-async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, temporal, temporal_db, handle):
-    """The party's name, ID number and phone appear nowhere in the server's SQLite file, nor in the
-    history fetched without the codec — but the codec endpoint shows them to a supervisor."""
+async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, police, temporal, temporal_db, handle):
+    """A party's name, ID number and phone — as the party, and typed into every free-text field a case
+    carries, across three cases (settled; declined; lifted, handed over, refused and referred) — appear nowhere in the server's SQLite file, nor in the histories fetched without the codec
+    (as `temporal workflow show` or the UI without the codec reads them), nor in the current details; but
+    the codec endpoint shows them to a supervisor."""
     party = {"name": "欧阳明珠", "role": "applicant", "id_number": "13012319900307442X", "phone": "13912345678", "address": "城关镇幸福路 8 号"}
-    form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}])
+    words = f"{party['name']}（身份证 {party['id_number']}，电话 {party['phone']}）"  # what a person may type anywhere
+    form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}], summary=f"{words}被拖欠工资", household_address=f"{words}家")
     case_no = await register_case(api, form)
+    apart = await register_case(api, again_about(form, separate_reason=f"另一件事：{words}"))
+    lifted = await register_case(api, again_about(form, separate_reason=f"又一件事：{words}"))
+    joined = await api.post("/cases", json=again_about(form, summary=f"再次来访：{words}", join_case=case_no))
+    assert joined.status_code == 200 and joined.json()["joined"], joined.text
+    linked = await police.post("/incidents", json=incident([party], summary=f"警情：{words}"))
+    assert linked.status_code == 200 and linked.json()["case_no"] in (case_no, apart, lifted), linked.text
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
-    await units_answer(api, case)
-    await mediate(api, case_no, "agreement", terms="七日内付清")
-    await visit(api, case_no)
+    await decide(api, case_no, "facts", {"reporter": words, "note": f"新情况：{words}"})
+    await decide(api, case_no, "grade", {"operator": words, "grade": "yellow", "reason": f"复核：{words}"})
+    await decide(api, case_no, "pause", {"actor": words, "reason": f"等待当事人：{words}"})
+    await decide(api, case_no, "resume", {"actor": words, "note": f"已联系：{words}"})
+    await decide(api, case_no, "extensions", {"supervisor": words, "clock": "feedback", "unit_code": "T101-LDS", "by": 60, "reason": f"延长：{words}"})
+    supervised = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": words, "order": f"督办：{words}"})
+    assert supervised.status_code == 202, supervised.text
+    for unit in [a["unit_code"] for a in case["assignments"]]:
+        await decide(api, case_no, "response", {"unit_code": unit, "handler": words, "note": f"已接单：{words}"})
+        await decide(api, case_no, "feedback", {"unit_code": unit, "handler": words, "summary": f"已处理：{words}"})
+    mediator = await mediator_of(api, case_no)
+    await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": today(), "mode": "desk", "notes": f"调解：{words}"})
+    await decide(api, case_no, "mediation/extension", {"mediator_id": mediator, "applicant_consents": True, "respondent_consents": True, "by": 60,
+                                                      "reason": f"双方同意：{words}"})
+    await mediate(api, case_no, "agreement", terms=f"七日内付清：{words}")
+    await visit(api, case_no, visitor=words, notes=f"满意：{words}")
+    await decide(api, apart, "decline", {"operator": words, "reason": f"不予受理：{words}"})
+    await wait_for(api, lifted, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    await decide(api, lifted, "escalation", {"supervisor": words, "reason": f"提级：{words}"})
+    await decide(api, lifted, "handover", {"supervisor": words, "to_level": "township", "reason": f"交办：{words}"})
+    await mediate(api, lifted, "refused", reason=f"拒绝调解：{words}")
+    await wait_for(api, lifted, lambda c: c["stage"] == "referral")
+    await decide(api, lifted, "referral/acceptance", {"body_code": "C-LDZC", "reference": f"仲裁 {party['id_number']} {party['phone']}"})
+    await wait_for(api, lifted, lambda c: c["stage"] == "closed")
     await wait_for(api, case_no, lambda c: c["stage"] == "settled")
+    await wait_for(api, apart, lambda c: c["stage"] == "closed")
 
     secrets = [value.encode() for value in (party["name"], party["id_number"], party["phone"], party["address"])]
     stored = b"".join(path.read_bytes() for path in temporal_db.parent.glob(temporal_db.name + "*"))  # the file and its WAL
     assert b"139001" in stored and case_no.encode() in stored  # the server's data is really in this file
     assert [s for s in secrets if s in stored] == []
-    plain = Client(temporal.client.service_client, namespace="default")  # no codec, like the UI without one
-    history = await plain.get_workflow_handle(case_no).fetch_history()
-    raw = b"".join(event.SerializeToString() for event in history.events)
-    assert [s for s in secrets if s in raw] == [] and b"binary/encrypted" in raw
+    plain = without_codec(temporal.client)
+    households = [w.id async for w in plain.list_workflows('WorkflowType="HouseholdWorkflow"')]  # the family's file among them
+    assert households
+    for workflow_id in (case_no, apart, lifted, *households):
+        history = await plain.get_workflow_handle(workflow_id).fetch_history()
+        raw = b"".join(event.SerializeToString() for event in history.events)
+        assert [s for s in secrets if s in raw] == [] and b"binary/encrypted" in raw
+        details = await current_details(temporal.client, workflow_id)
+        assert details and [s for s in secrets if s in details.encode()] == []
 
+    history = await plain.get_workflow_handle(case_no).fetch_history()
     first_input = MessageToDict(history.events[0].workflow_execution_started_event_attributes.input)
     response = await api.post("/codec/decode", json=first_input, headers={"X-Namespace": "default"})
     assert response.status_code == 200

@@ -31,7 +31,9 @@ from tests.conftest import CODEC_KEYS, free_port
 ROOT = Path(__file__).parent.parent
 COMPOSE_FILE, ENV_EXAMPLE = ROOT / "docker-compose.yml", ROOT / ".env.example"
 COMPOSE = yaml.safe_load(COMPOSE_FILE.read_text())
-SERVICES: dict[str, dict] = COMPOSE["services"]
+INCLUDED = [ROOT / (entry if isinstance(entry, str) else entry["path"]) for entry in COMPOSE.get("include", [])]
+# Every service compose knows, the included files' (monitoring) with the main file's: each rule holds for all.
+SERVICES: dict[str, dict] = {name: service for path in INCLUDED for name, service in yaml.safe_load(path.read_text())["services"].items()} | COMPOSE["services"]
 SECRET = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|KEYS?$")
 # $$, ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+other}, $NAME
 VARIABLE = re.compile(r"\$(?:(\$)|\{(\w+)(?:(:?[-?+])([^}]*))?\}|(\w+))")
@@ -130,7 +132,7 @@ def test_images_are_exact_releases_and_temporal_is_the_version_the_tests_run():
         if "build" in service:
             continue  # our own image, built from this repository
         repository, _, tag = service["image"].rpartition(":")
-        exact = r"\d+\.\d+" if repository == "postgres" else r"\d+\.\d+\.\d+"  # PostgreSQL numbers its releases major.minor
+        exact = r"\d+\.\d+" if repository == "postgres" else r"v?\d+\.\d+\.\d+"  # PostgreSQL numbers its releases major.minor
         assert repository and re.fullmatch(exact, tag), f"{name}: {service['image']} floats (latest, 1.29, 16): pin the release"
     tested = versions_under_test()
     images = {service["image"] for service in SERVICES.values() if "image" in service}
@@ -165,8 +167,20 @@ def test_every_dependency_waits_for_a_condition_the_dependency_can_meet():
             assert set(SERVICES[needed].get("profiles", [])) <= set(service.get("profiles", [])), f"{name} needs {needed} of another profile"
 
 
+def test_the_monitoring_profile_is_part_of_the_compose_file_and_scrapes_ports_that_listen_beyond_the_container():
+    assert ROOT / "docker-compose.monitoring.yml" in INCLUDED
+    monitoring = {name for name, service in SERVICES.items() if "monitoring" in service.get("profiles", [])}
+    assert monitoring == {"prometheus", "grafana"}
+    scraped = yaml.safe_load((ROOT / "deploy/monitoring/prometheus.yml").read_text())["scrape_configs"]
+    targets = {(name, config["port"]) for job in scraped for config in job["dns_sd_configs"] for name in config["names"]}
+    defaults = Settings.model_fields
+    assert targets == {("api", defaults["api_metrics_port"].default), ("worker", defaults["worker_metrics_port"].default)}
+    for name in ("api", "worker"):  # bound to loopback, a port in a container is unreachable from Prometheus's
+        assert environment(SERVICES[name]).get("ONEDOOR_METRICS_HOST") == "0.0.0.0", name
+
+
 def test_secrets_come_from_the_env_file_without_defaults():
-    text = COMPOSE_FILE.read_text()
+    text = "".join(path.read_text() for path in [COMPOSE_FILE, *INCLUDED])
     defaulted = {name for name, operator in re.findall(r"\$\{(\w+)(:?[-?+])?", text) if operator and operator.lstrip(":") == "-" and SECRET.search(name)}
     assert not defaulted, f"default values for secrets: {defaulted}"
     for name, service in SERVICES.items():
@@ -182,7 +196,7 @@ def test_secrets_come_from_the_env_file_without_defaults():
 
 def filled_in(example: dict[str, str]) -> dict[str, str]:
     """.env.example as an operator fills it in."""
-    return {**example, "POSTGRES_PASSWORD": "0e9c5b7ad61f4d2b8c3a", "ONEDOOR_CODEC_KEYS": json.dumps(CODEC_KEYS)}
+    return {**example, "POSTGRES_PASSWORD": "0e9c5b7ad61f4d2b8c3a", "GRAFANA_ADMIN_PASSWORD": "7f1d2c9e4b", "ONEDOOR_CODEC_KEYS": json.dumps(CODEC_KEYS)}
 
 
 def test_the_env_file_a_county_fills_in_is_read_by_onedoor_as_well(tmp_path):

@@ -5,9 +5,11 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 import psycopg
+from temporalio.api.enums.v1 import EventType
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -91,13 +93,13 @@ async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, 
     breach_task = breach_tasks.pop()
     upserts = [e.upsert_workflow_search_attributes_event_attributes.workflow_task_completed_event_id for e in events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
     assert breach_task not in upserts and max(upserts) > breach_task  # published a task later (test_a_co_units_breach_reaches_the_supervisors_overdue_filter)
-    handoffs = [e for e in events if e.timer_started_event_attributes.timer_id and summary_of(e).startswith("超时已登记")]
+    handoffs = [e for e in events if e.timer_started_event_attributes.timer_id and summary_of(e).startswith("交接：超时已登记")]
     assert len(handoffs) == 2 and all(e.timer_started_event_attributes.workflow_task_completed_event_id == breach_task for e in handoffs)
     # Then, in later tasks: the unit and the leader told, the case routed up to the county.
     later = [summary for task, summary in markers if task > breach_task]
-    assert later.count("通知承办单位：breach") == 2 and "通知领导：breach" in later
+    assert later.count("通知承办单位：超时督办") == 2 and "通知领导：超时督办" in later
     assert any(summary.startswith("按职责清单分流") for summary in later)
-    await keep_history(handle(case_no), "breach_task_writes_the_register_only")
+    await keep_history(handle(case_no), "breach_recorded_alone_after_handoffs")  # revision 8; breach_task_writes_the_register_only: 6
 
 
 async def test_a_co_units_breach_reaches_the_supervisors_overdue_filter(api, clocks, temporal):
@@ -132,8 +134,9 @@ def hold_register(database_url: str, seconds: float) -> None:
 
 async def test_a_deadline_set_while_the_register_is_slow_still_falls_due_on_time(api, clocks, database_url, handle):
     """Temporal starts a timer when the workflow task that set it completes. An extension whose
-    register write waits 5 s would fire that much late; the clock arms its exact rest in a task of
-    its own (revision 3), so the reminder and the breach come on their new times."""
+    register write waits 5 s would fire that much late; the clock ends that task with a hand-off
+    timer and arms the deadline in a task of its own (revision 8; revision 3 armed it in two steps),
+    so the reminder and the breach come on their new times."""
     clocks(response=16)
     case_no = await register_case(api)
     await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
@@ -146,13 +149,23 @@ async def test_a_deadline_set_while_the_register_is_slow_still_falls_due_on_time
     first = next(c for c in breached["clocks"] if c["name"] == "response" and c["unit_code"] == "T101-LDS")
     assert 0 <= (at(first["reminded_at"]) - at(lead["remind_at"])).total_seconds() < 1.5
     assert 0 <= (at(first["breached_at"]) - at(lead["due_at"])).total_seconds() < 1.5
-    # The exact rest was armed by a task that wrote nothing (no local activity marker).
+    # One timer for the deadline, armed by the task that woke from a hand-off timer named as such (the
+    # slow task only armed the hand-off).
     events = (await handle(case_no).fetch_history()).events
-    summary = f"响应时限到期 {beijing(at(lead['due_at']))} · T101-LDS"
-    armed = [e.timer_started_event_attributes.workflow_task_completed_event_id for e in events if e.timer_started_event_attributes.timer_id and e.user_metadata.summary.data == f'"{summary}"'.encode()]
-    busy = {e.marker_recorded_event_attributes.workflow_task_completed_event_id for e in events if e.marker_recorded_event_attributes.marker_name}
-    assert len(armed) == 1 and armed[0] not in busy
-    await keep_history(handle(case_no), "deadline_armed_in_two_steps")
+    timers = {e.timer_started_event_attributes.timer_id: (e.timer_started_event_attributes.workflow_task_completed_event_id, summary_of(e))
+              for e in events if e.timer_started_event_attributes.timer_id}
+    summary = f"响应时限到期 {beijing(at(lead['due_at']))} · 城关镇劳动保障所（T101-LDS）"
+    [armed] = [task for task, name in timers.values() if name == summary]
+    [handoff] = [timer for timer, (_, name) in timers.items() if name == f"交接：随后计时至 {summary}"]
+    [fired] = [e.event_id for e in events if e.timer_fired_event_attributes.timer_id == handoff]
+    woke = min(e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and e.event_id > fired)
+    assert armed == woke
+    # Each arming of a point is one hand-off and at most one timer to the point (none when the clock was
+    # answered, ended or changed meanwhile); revision 3 armed two per point, `临近…` and the rest.
+    names = [name for _, name in timers.values()]
+    points = Counter(name for name in names if not name.startswith("交接："))
+    assert not points - Counter(name.removeprefix("交接：随后计时至 ") for name in names if name.startswith("交接：随后计时至 "))
+    await keep_history(handle(case_no), "deadline_armed_after_a_handoff")  # revision 8; deadline_armed_in_two_steps: 3
 
 
 async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the_deadline(api, clocks, handle):
@@ -177,7 +190,7 @@ async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the
     assert at(change["new_due"]) - at(change["old_due"]) == timedelta(hours=1) and at(feedback["due_at"]) == at(change["new_due"])
     refused = await decide(api, case_no, "extensions", {"supervisor": "x", "clock": "mediation", "by": 60, "reason": "y"}, expect=409)
     assert "双方当事人同意" in refused["detail"]
-    await keep_history(handle(case_no), "paused_resumed_extended")
+    await keep_history(handle(case_no), "paused_resumed_extended_rearmed_after_handoffs")  # revision 8; paused_resumed_extended: 1
 
 
 async def test_working_time_clock_uses_the_holiday_calendar(api, clocks):

@@ -15,8 +15,9 @@ from domain.labels import RiskGrade
 from domain.messages import PriorityChange
 from domain.policy import LadderPolicy
 from store.tables import CaseSequence
-from tests.cases import clock, decide, supervision_documents, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
+from tests.cases import clock, current_details, decide, supervision_documents, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
+from workflows.clock import beijing
 
 @contextmanager
 def register_held(sessions):
@@ -38,7 +39,7 @@ def contract() -> dict:
     return wage_arrears(category="合同", summary="装修合同尾款纠纷", factors={"amount_at_stake": 8000, "people_involved": 2})
 
 
-async def test_red_land_requisition_alerts_the_county_and_its_leader_acknowledges(api, simulator, clocks, handle):
+async def test_red_land_requisition_alerts_the_county_and_its_leader_acknowledges(api, simulator, clocks, handle, temporal):
     """Scenario 3: 40 people → red → county level; the duty leader does not answer in time, so
     the alert goes one leader up, who acknowledges."""
     clocks(emergency_ack=2)
@@ -53,14 +54,20 @@ async def test_red_land_requisition_alerts_the_county_and_its_leader_acknowledge
     second = up["alerts"][1]
     assert second["leader"] == "县委政法委副书记 高建军" and up["alerts"][0]["acknowledged_at"] is None
     late = datetime.fromisoformat(second["at"]) - datetime.fromisoformat(up["alerts"][0]["due_at"])
-    assert 0 <= late.total_seconds() < 1.5  # the window armed exactly (revision 3), not late by its task's writes
+    assert 0 <= late.total_seconds() < 1.5  # the window armed exactly (revisions 3 and 8), not late by its task's writes
     wrong = await decide(api, case_no, "alert/ack", {"center_code": "139001", "leader": "县综治中心值班领导 刘志强"}, expect=403)
     assert "高建军" in wrong["detail"]
     acked = await decide(api, case_no, "alert/ack", {"center_code": "139001", "leader": "县委政法委副书记 高建军"})
     assert acked["alerts"][1]["acknowledged_by"] == "县委政法委副书记 高建军"
     record = await wait_for(api, case_no, lambda r: "alert_ack" in [e["kind"] for e in r["timeline"]], view="/register")
     assert [e["kind"] for e in record["timeline"]].count("alert") == 2
-    await keep_history(handle(case_no), "red_alert_window_in_two_steps")  # revision 3; red_case_alert_acknowledged is revision 2
+    # The Temporal UI's details say whom each alert went to, who acknowledged it and when.
+    details = await current_details(temporal.client, case_no)
+    alerts = [line for line in details.splitlines() if line.startswith("- **红色预警**：")]
+    assert len(alerts) == 2 and "县/区级 示范县（139001） 县综治中心值班领导 刘志强，未在" in alerts[0]
+    acked_at = beijing(datetime.fromisoformat(acked["alerts"][1]["acknowledged_at"]))
+    assert alerts[1].endswith(f"县委政法委副书记 高建军，县委政法委副书记 高建军 已于 {acked_at} 确认")
+    await keep_history(handle(case_no), "red_alert_window_after_a_handoff")  # revision 8; red_alert_window_in_two_steps 3, red_case_alert_acknowledged 2
 
 
 async def test_mediation_fails_up_the_ladder_then_labour_arbitration_accepts(api, simulator, handle):

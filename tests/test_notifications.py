@@ -123,10 +123,10 @@ async def http():
 def notify(temporal, sessions):
     """Run NotifyTimes on a worker whose notify activity tells these notifiers."""
 
-    async def run(notifiers, notice: Notice, times: int = 1) -> None:
+    async def run(notifiers, notice: Notice, times: int = 1, lookup_url: str | None = None) -> None:
         queue = f"notify-{uuid.uuid4().hex[:8]}"
         async with Worker(temporal.client, task_queue=queue, workflows=[NotifyTimes], workflow_runner=UnsandboxedWorkflowRunner(),
-                          activities=NotificationActivities(sessions, notifiers).all()):
+                          activities=NotificationActivities(sessions, notifiers, lookup_url).all()):
             await temporal.client.execute_workflow(NotifyTimes.run, args=[notice, times], id=f"notify-{notice.key}", task_queue=queue)
 
     return run
@@ -211,6 +211,17 @@ async def test_sms_goes_only_to_notices_with_a_phone(receiver, http, notify, ses
     assert receiver.accepted[party.key] == [{"phone": PHONE, "text": party.text, "key": party.key}]
     assert receiver.attempts[party.key] == 2 and unit.key not in receiver.attempts
     assert recorded(sessions, party.key).channels == ["log", "sms"] and recorded(sessions, unit.key).channels == ["log"]
+
+
+async def test_the_registration_sms_names_the_lookup_page_when_the_public_address_is_set(receiver, http, notify, sessions):
+    notifiers = build_notifiers(Settings(notify_channels="sms", sms_url=f"{receiver.url}/sms"), http)
+    lookup_url = Settings(public_url="https://tiaojie.example.gov.cn/").lookup_url
+    registered, reminded = party_notice(kind="received"), party_notice(kind="closed")
+    for notice in (registered, reminded):
+        await notify(notifiers, notice, lookup_url=lookup_url)
+    told = registered.text + "查询网址：https://tiaojie.example.gov.cn/lookup（输入案件编号和手机号后四位）"
+    assert [sent["text"] for sent in receiver.accepted[registered.key]] == [told] and recorded(sessions, registered.key).text == told
+    assert [sent["text"] for sent in receiver.accepted[reminded.key]] == [reminded.text]  # only the registration's promise names it
 
 
 class RecordingProvider:

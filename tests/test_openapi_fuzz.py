@@ -37,11 +37,14 @@ def fuzzed(settings, tmp_path_factory):
 @fuzzing(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_gets_a_server_error_and_every_refusal_says_why(case, fuzzed):
     request = case.as_transport_kwargs(base_url=str(fuzzed.base_url), headers=dict(fuzzed.headers))
-    body = {"json": request.pop("json")} if "json" in request else {"content": request.pop("data", None)}
+    data = request.pop("data", None)
+    body = {"json": request.pop("json")} if "json" in request else {"data": data} if isinstance(data, dict) else {"content": data}  # a dict: a form's fields
     if request.get("cookies"):
         fuzzed.cookies = request["cookies"]
     response = fuzzed.request(request.pop("method"), request.pop("url"), params=request.get("params"), headers=request.get("headers"), **body)
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
-    if 400 <= response.status_code < 500 and response.status_code != 405:
+    if 400 <= response.status_code < 500 and response.headers.get("content-type", "").startswith("text/html"):
+        assert 'role="alert"' in response.text, f"{case.method} {case.formatted_path}: a page refused without saying why"  # the citizens' lookup page
+    elif 400 <= response.status_code < 500 and response.status_code != 405:
         detail = response.json().get("detail")
         assert isinstance(detail, str) and detail.strip(), f"{case.method} {case.formatted_path}: {response.status_code} without a message: {response.text[:300]}"

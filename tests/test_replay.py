@@ -27,6 +27,9 @@ def test_histories_cover_every_path_of_the_lifecycle():
         # revision 7: lateness supervised, answers after their effect, alerts where the case goes, every incident told
         "top_of_the_ladder_supervised", "breach_supervised_in_place", "breach_ordered_to_the_units_system", "regraded_red_alerts_where_it_goes",
         "declined_answered_closed", "refused_answered_on_referral", "reopened_visits_answered_after", "police_incidents_each_hear_the_case",
+        # revision 8: each clock point and alert window armed with one timer after a named hand-off
+        "deadline_armed_after_a_handoff", "breach_recorded_alone_after_handoffs", "paused_resumed_extended_rearmed_after_handoffs",
+        "red_alert_window_after_a_handoff", "wage_case_settled_read_in_chinese",
     } <= names
 
 

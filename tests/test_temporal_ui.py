@@ -2,13 +2,16 @@
 details. Read back through the Temporal client the way the UI reads them."""
 
 import asyncio
+import base64
 import json
+import re
 import time
 from pathlib import Path
 
-from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowHistory
 
-from tests.cases import register_case, wage_arrears, wait_for
+from tests.cases import current_details, register_case, wage_arrears, wait_for
+from tests.conftest import CONVERTER
 from workflows import search_attributes as sa
 
 
@@ -25,9 +28,12 @@ async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
 
     summary = await description.static_summary()
     assert case_no in summary and "劳动争议" in summary
-    metadata = await handle(case_no).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-    details = metadata.current_details
-    assert "已派单待响应" in details and "响应时限" in details and "T101-LDS" in details
+    details = await current_details(temporal.client, case_no)
+    assert "**阶段**：已派单待响应" in details and "**等级**：黄色 — " in details
+    assert "**办理**：乡镇/街道级综治中心 城关镇（139001101）" in details and "**承办单位**：城关镇劳动保障所（T101-LDS）" in details
+    assert "\n- 响应时限 · 城关镇劳动保障所（T101-LDS） · " in details and "\n- 反馈时限 · 城关镇劳动保障所（T101-LDS） · " in details
+    assert "**调解员**：" in details and "**最近一步**：" in details
+    assert english(details) == []  # Chinese throughout: codes only beside names
     applicant = form["parties"][0]
     for personal in (applicant["name"], applicant["id_number"], applicant["phone"]):  # no personal data where the UI lists cases
         assert personal not in summary and personal not in details and personal not in str(attributes)
@@ -40,16 +46,67 @@ async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
         await asyncio.sleep(0.2)
 
 
-def test_every_timer_and_activity_of_every_recorded_path_reads_as_a_step_in_chinese():
-    """The history is the case's story: each timer, activity and register write carries a summary."""
-    unnamed = []
-    for path in sorted((Path(__file__).parent / "histories").glob("*.json")):
-        for event in json.loads(path.read_text(encoding="utf-8"))["events"]:
+def english(text: str) -> list[str]:
+    """The English words in a text a supervisor reads (codes are upper case: T101-LDS, C-LDZC)."""
+    return re.findall(r"[a-z]{2,}", text)
+
+
+# The fields of a case's input and of its decisions that hold what a person typed.
+FREE_TEXT = {"summary", "note", "notes", "reason", "terms", "order", "separate_reason", "household_address", "address", "name",
+             "handler", "visitor", "operator", "reporter", "actor", "supervisor", "applicant", "reference", "mediator"}
+
+
+async def typed_words(history: WorkflowHistory) -> set[str]:
+    """Every free text typed into the case's input and its decisions (opened with the test key)."""
+    payloads = []
+    for event in history.events:
+        if event.HasField("workflow_execution_started_event_attributes"):
+            payloads += event.workflow_execution_started_event_attributes.input.payloads
+        if event.HasField("workflow_execution_update_accepted_event_attributes"):
+            payloads += event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads
+        if event.HasField("workflow_execution_signaled_event_attributes"):
+            payloads += event.workflow_execution_signaled_event_attributes.input.payloads
+
+    def walk(value, key=None):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                yield from walk(v, key)
+        elif isinstance(value, str) and key in FREE_TEXT and len(value) >= 4:
+            yield value
+
+    opened = await CONVERTER.payload_codec.decode(payloads)
+    return {words for payload in opened for words in walk(json.loads(payload.data))}
+
+
+async def test_every_timer_and_activity_of_every_recorded_path_reads_as_a_step_in_chinese():
+    """The history is the case's story: each timer, activity and register write carries a summary;
+    from revision 8 each in Chinese only, and none holds what a person typed into the case."""
+    unnamed, foreign, leaked = [], [], []
+    for path in sorted((Path(__file__).parent / "histories").rglob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        history = WorkflowHistory.from_json(path.stem, text)
+        first = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+        [opened] = await CONVERTER.payload_codec.decode([first])
+        revision = json.loads(opened.data).get("revision", 1)
+        words = await typed_words(history) if revision >= 8 else set()
+        for event in json.loads(text)["events"]:
             kind = event["eventType"].removeprefix("EVENT_TYPE_")
             local_activity = kind == "MARKER_RECORDED" and event["markerRecordedEventAttributes"]["markerName"] == "core_local_activity"
-            if (kind in ("TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED") or local_activity) and not event.get("userMetadata", {}).get("summary"):
+            if not (kind in ("TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED") or local_activity):
+                continue
+            summary = event.get("userMetadata", {}).get("summary")
+            if not summary:
                 unnamed.append(f"{path.stem}#{event['eventId']} {kind}")
-    assert unnamed == []
+                continue
+            if path.parent.name != "histories" or revision < 8:
+                continue  # household files, and cases recorded before revision 8, named their steps with English glosses and notes
+            shown = json.loads(base64.b64decode(summary["data"]))
+            foreign += [f"{path.stem}#{event['eventId']} {shown}"] if english(shown) else []
+            leaked += [f"{path.stem}#{event['eventId']} {shown}" for typed in words if typed in shown]
+    assert unnamed == [] and foreign == [] and leaked == []
 
 
 async def test_the_supervisor_queries_in_the_readme_run(temporal):

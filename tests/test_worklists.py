@@ -176,7 +176,7 @@ async def test_filters_paging_and_the_excel_export(api, clocks):
     first = next(r for r in whole["rows"] if r["case_no"] == cases[0])
     row = exported[cases[0]]
     assert (row["阶段 stage"], row["时限 clock"], row["时限状态 clock status"], row["乡镇/街道 township"]) == ("已派单待响应", "响应时限", "计时中", "城关镇")
-    assert row["受理时间（北京时间）received"] == first["received_at"][:16].replace("T", " ")
+    assert row["受理时间（北京时间） received"] == first["received_at"][:16].replace("T", " ")
 
 
 async def test_unknown_names_and_bad_filters_are_refused_with_the_field_named(api):

@@ -5,6 +5,7 @@ reminder, then the due time) and re-reads the clock whenever it is paused, resum
 """
 
 import asyncio
+from enum import IntEnum
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -21,27 +22,52 @@ Callback = Callable[["ClockRunner"], Awaitable[None]]
 
 # Temporal starts a timer when the workflow task that asked for it completes, and a task that also
 # writes the register (local activities) can take seconds to complete under load: a deadline armed
-# in it would fire that much late. From revision 3 a clock first sleeps to a point before its
-# target (APPROACH before, or halfway when nearer), then arms the exact rest in a task of its own.
+# in it would fire that much late. Revision 3 let a clock first sleep to a point before its target
+# (APPROACH before, or halfway when nearer), then arm the exact rest in a task of its own: two timers
+# per deadline. Revision 8 ends the task first with a hand-off timer (HANDOFF, named as such) and arms
+# the deadline's one timer in the task that wakes from it.
 APPROACH = timedelta(minutes=5)
+HANDOFF = timedelta(milliseconds=1)  # the shortest timer, only to end a task: revision 8's arming, revision 4's recorded breach
 
 
-async def wait_until(due: datetime, condition: Callable[[], bool], summary: str, approach: bool) -> bool:
-    """Wait until the condition holds (True) or the due time comes (False); with `approach`, in
-    two steps (APPROACH), so the exact rest is armed by a task of its own."""
-    while (wait := due - workflow.now()) > timedelta(0):
-        try:
-            await workflow.wait_condition(
-                condition,
-                timeout=wait - min(APPROACH, wait / 2) if approach else wait,
-                timeout_summary=f"临近 approaching {summary}" if approach else summary,
-            )
+class Arming(IntEnum):
+    """How a deadline's timer is armed: by the case's revision (domain.case.REVISION)."""
+
+    AT_ONCE = 1  # revisions 1–2: one timer, started with whatever task asked for it
+    APPROACH = 3  # revisions 3–7: a timer to APPROACH before the deadline, then one for the rest
+    HANDOFF = 8  # revision 8: a hand-off timer ends the asking task, then one timer to the deadline
+
+    @classmethod
+    def of(cls, revision: int) -> "Arming":
+        return max(arming for arming in cls if arming <= revision)
+
+
+async def wait_until(due: datetime, condition: Callable[[], bool], summary: str, arming: Arming) -> bool:
+    """Wait until the condition holds (True) or the due time comes (False)."""
+    if arming == Arming.HANDOFF:
+        # The same commands whatever the clock says: a point already due still gets its (shortest)
+        # timer. Revision 3's loop armed none when a slow local activity had carried workflow.now()
+        # past the point, and such a history replayed with another command sequence.
+        if await within(condition, HANDOFF, f"交接：随后计时至 {summary}"):
             return True
-        except asyncio.TimeoutError:
-            if not approach:
-                return False
-            approach = False
+        return await within(condition, max(due - workflow.now(), HANDOFF), summary)
+    approach = arming == Arming.APPROACH
+    while (wait := due - workflow.now()) > timedelta(0):
+        if await within(condition, wait - min(APPROACH, wait / 2) if approach else wait, f"临近{summary}" if approach else summary):
+            return True
+        if not approach:
+            return False
+        approach = False
     return condition()
+
+
+async def within(condition: Callable[[], bool], timeout: timedelta, summary: str) -> bool:
+    """The condition held within the timeout (True), or the timer named `summary` fired (False)."""
+    try:
+        await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
+        return True
+    except asyncio.TimeoutError:
+        return False
 
 
 def beijing(moment: datetime) -> str:
@@ -49,9 +75,11 @@ def beijing(moment: datetime) -> str:
 
 
 class ClockRunner:
-    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback, approach: bool = False):
+    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback, arming: Arming,
+                 named: Callable[[str], str]):
         self.clock = clock
-        self.approach = approach  # revision 3: arm each point in two steps (APPROACH)
+        self.arming = arming
+        self.named = named  # a unit's name beside its code, for the timers' summaries
         self.done = done
         self.hours = policy.office_hours
         self.on_remind = on_remind
@@ -71,8 +99,8 @@ class ClockRunner:
             reminding = clock.remind_at is not None and clock.reminded_at is None
             target = clock.remind_at if reminding else clock.due_at
             version = self.version
-            point = f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}" + (f" · {clock.unit_code}" if clock.unit_code else "")
-            if await wait_until(target, lambda: self.done() or self.stopped or self.version != version, point, self.approach):
+            point = f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}" + (f" · {self.named(clock.unit_code)}" if clock.unit_code else "")
+            if await wait_until(target, lambda: self.done() or self.stopped or self.version != version, point, self.arming):
                 continue  # answered, stopped, or the clock changed: look again
             if reminding:
                 clock.reminded_at = workflow.now()

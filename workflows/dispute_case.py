@@ -33,7 +33,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
     from domain.household import HouseholdLink
     from domain.labels import (
-        Role, Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, PoliceStatus, Result, RiskGrade, Stage, UnitKind,
+        Role, Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, NoticeKind, PoliceStatus, Result, RiskGrade, Stage,
+        StepKind, UnitKind,
     )
     from domain.messages import (
         AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
@@ -48,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         Referral, Session, Step, SupervisionOrder, Visit,
     )
     from workflows import search_attributes as sa
-    from workflows.clock import ClockRunner, beijing, wait_until
+    from workflows.clock import HANDOFF, Arming, ClockRunner, beijing, wait_until
 
 # Register reads and writes are quick, idempotent and local to the worker: local activities, one
 # marker event each and no task-queue round trip. Retried patiently (the database may be restarting).
@@ -63,14 +64,12 @@ DELIVERY_ATTEMPT = timedelta(seconds=15)
 # activity, three events and a workflow task more per notice); retried until sent, stale after a day.
 NOTICE = dict(start_to_close_timeout=DELIVERY_ATTEMPT, schedule_to_close_timeout=timedelta(days=1), retry_policy=DELIVERY_RETRY)
 SYSTEM = "系统"  # the actor of what the clocks decide
-# Revision 4: the shortest timer, only to end the task that recorded a breach (notify_clock).
-HANDOFF = timedelta(milliseconds=1)
 
 
 async def send_notice(notice: Notice, **about: str) -> None:
     """A notice through the notify local activity (the notification port), for cases and household files."""
     try:
-        await workflow.execute_local_activity("notify", notice, summary=f"通知{notice.audience.label}：{notice.kind}", **NOTICE)
+        await workflow.execute_local_activity("notify", notice, summary=f"通知{notice.audience.label}：{NoticeKind(notice.kind).label}", **NOTICE)
     except ActivityError as failure:  # a notice is not worth holding the workflow for: the log says why
         workflow.logger.warning("notice not sent", extra={**about, "notice": notice.key, "error": str(failure.cause or failure)})
 
@@ -123,6 +122,11 @@ class DisputeCaseWorkflow:
             received_at=case.received_at,
         )
         self.route: Route | None = None
+        # What the Temporal UI shows beside codes and as the last step (current details): the directory's
+        # names from routing, and a step's label, never its note (which may hold a person's words).
+        self.names: dict[str, str] = {}
+        self.last_step = ""
+        self.reasons_shown: list[str] = []  # the grade's reasons as the UI shows them: an override's own words left out
         self.runners: list[ClockRunner] = []
         self.level_end: LevelEnd | None = None
         self.visit: Visit | None = None
@@ -172,10 +176,10 @@ class DisputeCaseWorkflow:
     # ── the process ──────────────────────────────────────────────────────────────────────
 
     async def intake(self) -> None:
-        await workflow.execute_local_activity("record_intake", self.case, summary="登记受理 register the case", **REGISTER)
+        await workflow.execute_local_activity("record_intake", self.case, summary="登记受理", **REGISTER)
         note = f"{self.case.intake.source.label}受理：{self.case.intake.category}纠纷{self.case.separation()}"
         self.note_step(Stage.RECEIVED, note, self.case.received_at)
-        self.publish()
+        self.publish(StepKind.RECEIVED.label)
         if self.background:
             self.tell_parties("received", f"您反映的{self.case.intake.category}纠纷已登记受理，案件编号 {self.case.case_no}，可凭编号查询办理进度。")
             await self.report_to_police(PoliceStatus.RECEIVED, note)
@@ -204,7 +208,7 @@ class DisputeCaseWorkflow:
             HouseholdLink(case_no=self.case.case_no, grade=self.state.grade, at=self.case.received_at, place=self.case.intake.place,
                           address=address, policy=self.case.policy.household),
             result_type=str,
-            summary="纳入家庭和谐服务档案 link to the household file",
+            summary="纳入家庭和谐服务档案",
             **REGISTER,
         )
         await self.record("household", None, f"纳入家庭和谐服务档案 {household_id}")
@@ -292,7 +296,7 @@ class DisputeCaseWorkflow:
                 "dispatch_to_unit",
                 order,
                 result_type=DispatchReceipt,
-                summary=f"投递至 {order.recipient} 的系统",
+                summary=f"投递至 {self.named(order.recipient)} 的系统",
                 start_to_close_timeout=min(DELIVERY_ATTEMPT, give_up),
                 schedule_to_close_timeout=give_up,
                 retry_policy=retry,
@@ -323,7 +327,7 @@ class DisputeCaseWorkflow:
                 exclude=[m.mediator_id for m in self.state.mediations],
             ),
             result_type=MediatorPick,
-            summary=f"指派{route.level.label}级调解员 assign a mediator",
+            summary=f"指派{route.level.label}级调解员",
             **REGISTER,
         )
         mediation = Mediation(level=route.level, mediator_id=pick.mediator_id, mediator_name=pick.name, gold=pick.gold, started_at=workflow.now())
@@ -581,9 +585,10 @@ class DisputeCaseWorkflow:
                 summary=f"应急处置：通知指挥中心和 {leader}",
                 **REGISTER,
             )
-            self.publish(last=text)
+            self.publish(f"红色预警：已通知{level.label}级 {self.named(center)} {leader}")
             self.tell(Audience.LEADER, leader, "alert", text)
-            if await wait_until(alert.due_at, lambda: alert.acknowledged_at is not None, f"{leader} 确认时限 {beijing(alert.due_at)}", self.case.revision >= 3):
+            if await wait_until(alert.due_at, lambda: alert.acknowledged_at is not None, f"{leader} 确认时限 {beijing(alert.due_at)}",
+                                Arming.of(self.case.revision)):
                 return
             workflow.logger.warning("alert not acknowledged, going one leader up", extra={"case_no": self.case.case_no, "center": center})
 
@@ -601,7 +606,7 @@ class DisputeCaseWorkflow:
         if due.calendar_note:
             workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
         self.state.clocks.append(clock)
-        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach, approach=self.case.revision >= 3))
+        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach, Arming.of(self.case.revision), self.named))
         return clock
 
     def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
@@ -659,7 +664,8 @@ class DisputeCaseWorkflow:
         # A search-attribute upsert costs the server a visibility write, which in a storm of
         # deadlines every breach waited for: from revision 6 a breach's follows with its notices.
         quiet = kind == "breach" and self.quiet_breach
-        self.publish(last=text, search=not quiet)
+        shown = f"{NoticeKind(kind).label}：{clock.name.label}" + (f" · {self.named(clock.unit_code)}" if clock.unit_code else "")
+        self.publish(shown, search=not quiet)
         if not self.breach_first:
             self.tell_clock(kind, clock, to_level, text)
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
@@ -673,9 +679,9 @@ class DisputeCaseWorkflow:
             if kind == "breach":
                 # A task holds its worker slot until its last local activity: ending it here lets the
                 # other deadlines due now be recorded before this case's notices and escalation.
-                await workflow.sleep(HANDOFF, summary="超时已登记，随后通知并升级 breach on record, escalation follows")
+                await workflow.sleep(HANDOFF, summary="交接：超时已登记，随后通知并升级")
                 if quiet:
-                    self.publish(last=text)
+                    self.publish(shown)
             self.tell_clock(kind, clock, to_level, text)
 
     def tell_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
@@ -727,7 +733,8 @@ class DisputeCaseWorkflow:
 
     @workflow.update
     async def override_grade(self, override: GradeOverride) -> CaseState:
-        await self.taken_up(await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator", user=override.signed_in))
+        await self.taken_up(await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator", user=override.signed_in,
+                                               shown=["人工调整"]))
         return self.status()
 
     @override_grade.validator
@@ -1103,15 +1110,17 @@ class DisputeCaseWorkflow:
 
     # ── grading and routing ──────────────────────────────────────────────────────────────
 
-    def set_grade(self, new: RiskGrade, reasons: list[str], by: str) -> None:
+    def set_grade(self, new: RiskGrade, reasons: list[str], by: str, shown: list[str] | None = None) -> None:
         self.state.grade, self.state.grade_reasons = new, reasons
+        self.reasons_shown = shown or reasons
         self.state.grade_history.append(GradeChange(at=workflow.now(), grade=new, reasons=reasons, by=by))
 
-    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, role: str, note: str | None = None, user: SignedIn | None = None) -> int | None:
+    async def regrade(self, new: RiskGrade, reasons: list[str], by: str, role: str, note: str | None = None, user: SignedIn | None = None,
+                      shown: list[str] | None = None) -> int | None:
         """Grade the case again; when the new grade belongs to a higher level, the handling here ends
         (the number the process acts on, for taken_up)."""
         old = self.state.grade
-        self.set_grade(new, reasons, by)
+        self.set_grade(new, reasons, by, shown)
         await self.keep_priority()
         await self.record("graded", None, f"{by} {'调整' if new != old else '复核'}等级：{old.label}→{new.label}（{'；'.join(reasons)}）" + (f"。{note}" if note else ""),
                           by=by, role=role, user=user)
@@ -1133,7 +1142,7 @@ class DisputeCaseWorkflow:
         try:
             changed = await workflow.execute_local_activity(
                 "keep_priority", PriorityChange(case_no=self.case.case_no, priority_key=wanted), result_type=bool,
-                summary=f"排队优先级 queue priority {wanted} ({self.state.grade.label}色)",
+                summary=f"排队优先级 {wanted}（{self.state.grade.label}色）",
                 start_to_close_timeout=timedelta(seconds=10), retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except ActivityError as error:
@@ -1147,11 +1156,12 @@ class DisputeCaseWorkflow:
             "route_case",
             RouteRequest(case_no=self.case.case_no, grade=self.state.grade, category=self.case.intake.category, place=self.case.intake.place, level=level),
             result_type=Routing,
-            summary=f"按职责清单分流 route by the duty list ({self.state.grade.label}色)",
+            summary=f"按职责清单分流（{self.state.grade.label}色）",
             **REGISTER,
         )
         self.route = routing.route
         self.state.centers, self.state.leaders = routing.centers, routing.leaders
+        self.names |= routing.names
         self.state.level, self.state.jurisdiction_code, self.state.lead_unit = self.route.level, self.route.jurisdiction_code, self.route.lead_unit
 
     def now_handled_by(self) -> str:
@@ -1170,7 +1180,7 @@ class DisputeCaseWorkflow:
         self.settle_answered_clocks()
         self.state.stage = stage
         self.note_step(stage, note, workflow.now())
-        self.publish()
+        self.publish(StepKind(stage.value).label)
         await self.record(stage.value, stage, note, by, role, user)
 
     async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None) -> None:
@@ -1179,9 +1189,10 @@ class DisputeCaseWorkflow:
         decision to), in which role, and the fields it changed."""
         self.recorded += 1
         state = self.state
+        step = StepKind(kind)
         if stage is None:
             self.settle_answered_clocks()
-            self.publish(last=note)
+            self.publish(step.label)
         now = self.audit_fields()
         changed = [name for name, value in now.items() if self.audited[name] != value]
         before, self.audited = self.audited, now
@@ -1195,7 +1206,7 @@ class DisputeCaseWorkflow:
                 satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role, signed_in=user,
                 before={name: before[name] for name in changed}, after={name: now[name] for name in changed},
             ),
-            summary=f"登记：{note[:60]}",
+            summary=f"登记步骤：{step.label}",  # never the note: it may hold a person's words
             **REGISTER,
         )
 
@@ -1221,11 +1232,12 @@ class DisputeCaseWorkflow:
         self.state.steps.append(Step(at=at, stage=stage, note=note))
         workflow.logger.info(note, extra={"case_no": self.case.case_no, "stage": stage.value})
 
-    def publish(self, last: str | None = None, search: bool = True) -> None:
+    def publish(self, last: str, search: bool = True) -> None:
         """Search attributes and current details: what the Temporal UI shows a supervisor
-        (without `search`, the details only)."""
+        (without `search`, the details only). `last`: the step just taken, in fixed words."""
         state = self.state
-        workflow.set_current_details(self.details(last or state.steps[-1].note))
+        self.last_step = f"{last}（{beijing(workflow.now())}）"
+        workflow.set_current_details(self.details())
         if not search:
             return
         updates = [
@@ -1246,31 +1258,53 @@ class DisputeCaseWorkflow:
             ]
         workflow.upsert_search_attributes(updates)
 
-    def details(self, last: str) -> str:
-        state = self.state
-        mediation = state.mediation
+    def named(self, code: str) -> str:
+        """A center's or unit's name beside its code, when routing brought it from the directory."""
+        return f"{self.names[code]}（{code}）" if code in self.names else code
+
+    def details(self) -> str:
+        """The current details the Temporal UI shows, plain (no codec needed): codes with their names,
+        labels and times (Asia/Shanghai), never a party's data nor a person's own words. Markdown: the case's
+        facts as a list, then each open clock on a line of its own, then the last step."""
+        state, named = self.state, self.named
         lines = [
-            f"**阶段 stage**：{state.stage.label}" + ("（计时暂停）" if state.paused else ""),
-            f"**等级 grade**：{state.grade.label + '色 — ' + '；'.join(state.grade_reasons) if state.grade else '待研判'}",
-            f"**承办 unit**：{state.lead_unit or '待分流'}" + (f"（{state.level.label}级 {state.jurisdiction_code}）" if state.level else ""),
+            f"- **阶段**：{state.stage.label}" + ("（计时暂停）" if state.paused else ""),
+            f"- **等级**：{state.grade.label + '色 — ' + '；'.join(self.reasons_shown) if state.grade else '待研判'}",
         ]
-        if mediation:
-            lines.append(f"**调解员 mediator**：{mediation.mediator_name}{'（金牌）' if mediation.gold else ''}")
+        if state.level:
+            lines.append(f"- **办理**：{state.level.label}级综治中心 {named(state.jurisdiction_code)}")
+        lines.append(f"- **承办单位**：{named(state.lead_unit) if state.lead_unit else '待分流'}")
+        co = [a.unit_code for a in state.assignments if not a.lead and a.level == state.level]
+        if co:
+            lines.append(f"- **协办单位**：{'、'.join(named(code) for code in co)}")
+        if state.mediation:
+            mediation = state.mediation
+            lines.append(f"- **调解员**：{mediation.mediator_name}（{mediation.mediator_id}{'，金牌' if mediation.gold else ''}）")
+        for alert in state.alerts:
+            answer = (f"{alert.acknowledged_by} 已于 {beijing(alert.acknowledged_at)} 确认" if alert.acknowledged_at
+                      else f"待确认，限 {beijing(alert.due_at)} 前" if alert.due_at > workflow.now() else f"未在 {beijing(alert.due_at)} 前确认")
+            lines.append(f"- **红色预警**：{beijing(alert.at)} 通知{alert.level.label}级 {named(alert.center_code)} {alert.leader}，{answer}")
+        for order in state.supervision_orders:
+            why = f"{order.clock.label}超时" if order.clock else "上级综治中心"
+            lines.append(f"- **督办**：{beijing(order.at)} {why}，督办 {named(order.unit_code) if order.unit_code else '本级'}")
         if state.incident_id:
             linked = f"，另关联 {'、'.join(state.linked_incidents)}" if state.linked_incidents else ""
-            lines.append(f"**警情 incident**：{state.incident_id}{linked}（状态回传 {self.police_sent}/{len(self.police_feed)}）")
+            lines.append(f"- **警情**：{state.incident_id}{linked}（状态回传 {self.police_sent}/{len(self.police_feed)}）")
         if state.handovers:
             handover = state.handovers[-1]
-            lines.append(f"**交办 handover**：{handover.watched_by} 交办至{handover.to_level.label}级，跟踪督办")
+            lines.append(f"- **交办**：{named(handover.watched_by)} 交办至{handover.to_level.label}级，跟踪督办")
         if state.partner:
             partner = state.partner
             answer = ("参加联合调解" if partner.joint_mediation else "已回复") if partner.replied_at else "待回复"
-            lines.append(f"**跨省协作 partner**：{partner.partner_code}（{partner.province_code}）{answer}")
+            lines.append(f"- **跨省协作**：{partner.partner_code}（省级代码 {partner.province_code}）{answer}")
+        if state.referral:
+            referral = state.referral
+            lines.append(f"- **转介**：{referral.kind.label} {referral.body_code}，{'已于 ' + beijing(referral.accepted_at) + ' 受理' if referral.accepted_at else '待受理'}")
         if state.result:
-            lines.append(f"**结果 result**：{state.result.label}")
+            lines.append(f"- **结果**：{state.result.label}")
         open_clocks = [c for c in state.clocks if c.is_open or c.status == ClockStatus.BREACHED]
         if open_clocks:
-            lines += ["", "| 时限 clock | 对象 | 到期（北京时间） | 状态 |", "|---|---|---|---|"]
-            lines += [f"| {c.name.label} | {c.unit_code or '—'} | {beijing(c.due_at)} | {c.status.label} |" for c in open_clocks]
-        lines += ["", f"**最近 last**：{last}"]
+            lines += ["", "**时限**（北京时间）：", ""]
+            lines += [f"- {c.name.label} · {named(c.unit_code) if c.unit_code else '本案'} · {beijing(c.due_at)} 到期 · {c.status.label}" for c in open_clocks]
+        lines += ["", f"**最近一步**：{self.last_step}"]
         return "\n".join(lines)

@@ -55,7 +55,7 @@ class HouseholdWorkflow:
     @workflow.run
     async def run(self, file: HouseholdFile) -> HouseholdState:
         if workflow.info().continued_run_id:
-            workflow.set_current_details(self.details("档案续存（continue-as-new），状态原样带入"))
+            workflow.set_current_details(self.details("档案续存，状态原样带入"))
         await workflow.wait_condition(lambda: bool(self.inbox) or self.state.risk is not None)  # a file opens with a case
         while True:
             await self.take_links()
@@ -114,7 +114,7 @@ class HouseholdWorkflow:
         if new is None:
             state.status, state.closed_at, state.next_visit_at = HouseholdStatus.CLOSED, workflow.now(), None
             self.set_risk(None, "平稳期内无新纠纷，销档")
-            await self.write("平稳期内无新纠纷，家庭和谐服务档案销档 (file closed)")
+            await self.write("平稳期内无新纠纷，家庭和谐服务档案销档")
         else:
             self.set_risk(new, f"平稳期内无新纠纷，由{old.label}色降为{new.label}色")
             await self.write(f"{state.risk_reason}，下次走访 {beijing(state.next_visit_at)} 前")
@@ -184,7 +184,8 @@ class HouseholdWorkflow:
                               visitor=report.visitor, notes=report.notes, risk=state.risk)
         state.visits.append(visit)
         state.next_visit_at = next_visit(self.policy, state)
-        await self.write(f"{report.visitor} 第 {visit.seq} 次走访，下次走访 {beijing(state.next_visit_at)} 前", visit)
+        # The note is what the Temporal UI shows: the visit by its number, not the visitor's name as typed.
+        await self.write(f"第 {visit.seq} 次走访已登记，下次走访 {beijing(state.next_visit_at)} 前", visit)
         return self.status()
 
     @record_visit.validator
@@ -209,7 +210,7 @@ class HouseholdWorkflow:
             state = self.state  # read under the lock: a write that waited sends the newest state
             record = HouseholdRecord(household_id=state.household_id, risk=state.risk, status=state.status, next_visit_at=state.next_visit_at,
                                      case_count=len(state.cases), closed_at=state.closed_at, visit=visit)
-            await workflow.execute_local_activity("record_household", record, summary=f"登记档案：{note[:60]}", **REGISTER)
+            await workflow.execute_local_activity("record_household", record, summary="登记档案", **REGISTER)
 
     def publish(self, last: str) -> None:
         """Search attributes and current details for the Temporal UI: codes and grades, no personal data."""
@@ -225,13 +226,13 @@ class HouseholdWorkflow:
     def details(self, last: str) -> str:
         state = self.state
         lines = [
-            f"**档案 household**：{state.household_id}（{state.village_code or state.township_code}）{state.status.label}",
-            f"**风险 risk**：{state.risk.label + '色 — ' + state.risk_reason if state.risk else '—'}",
-            f"**网格员 grid worker**：{state.grid_worker_name or '未配备'}",
-            f"**纠纷 cases**：{len(state.cases)} 件（{'、'.join(c.case_no for c in state.cases[-5:])}）",
-            f"**走访 visits**：{len(state.visits)} 次" + (f"，下次 {beijing(state.next_visit_at)} 前" if state.next_visit_at else ""),
+            f"**档案**：{state.household_id}（{state.village_code or state.township_code}）{state.status.label}",
+            f"**风险**：{state.risk.label + '色 — ' + state.risk_reason if state.risk else '—'}",
+            f"**网格员**：{state.grid_worker_name or '未配备'}",
+            f"**纠纷**：{len(state.cases)} 件（{'、'.join(c.case_no for c in state.cases[-5:])}）",
+            f"**走访**：{len(state.visits)} 次" + (f"，下次 {beijing(state.next_visit_at)} 前" if state.next_visit_at else ""),
         ]
         if state.status == HouseholdStatus.OPEN and state.calm_from:
-            lines.append(f"**平稳期 calm until**：{beijing(calm_until(self.policy, state))}（无新纠纷则降级）")
-        lines += ["", f"**最近 last**：{last}"]
+            lines.append(f"**平稳期至**：{beijing(calm_until(self.policy, state))}（无新纠纷则降级）")
+        lines += ["", f"**最近一步**：{last}"]
         return "\n".join(lines)

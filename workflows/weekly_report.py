@@ -27,7 +27,7 @@ class WeeklyReportWorkflow:
             "build_weekly_report",
             WeeklyReportRequest(scope_code=request.scope_code, week_start=week),
             result_type=WeeklyReportSummary,
-            summary=f"生成研判周报 build the weekly report · {request.scope_code} · {week} 起一周",
+            summary=f"生成研判周报 · {request.scope_code} · {week} 起一周",
             start_to_close_timeout=timedelta(minutes=5),
             # The register may be restarting: retry, but give up within the hour so the schedule's
             # next run is never skipped behind a stuck one.
