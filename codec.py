@@ -14,12 +14,16 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import ActivitySerializationContext, DataConverter, PayloadCodec, SerializationContext, WithSerializationContext, WorkflowSerializationContext
 
 from settings import Settings
 
 ENCODING = b"binary/encrypted"
 NONCE_BYTES = 12
+CASE = "case"  # metadata naming the case a payload was sealed for: the codec endpoint checks it against the reader's scope
+# What an unsealed payload from outside becomes in a worker that refuses them: no converter knows this
+# encoding, so the SDK drops such a signal (with a warning) and rejects such an update, unapplied.
+REFUSED = b"onedoor/unsealed-refused"
 
 
 # The Temporal UI reads a case's current details through this query: its answer holds the details
@@ -38,12 +42,27 @@ def is_plain_text(payload: Payload) -> bool:
     return payload.metadata.get("encoding") == b"json/plain" and payload.data[:1] == b'"'
 
 
-class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: Mapping[str, bytes], current: str):
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
+    """Seals with the current key and the case the payload belongs to (the workflow id the SDK gives as
+    serialization context) bound in as associated data; opens with any configured key.
+
+    `refuse_unsealed` is the worker's: a payload that reaches a case unsealed (not encrypted, not a
+    bare string) was sent straight to Temporal's frontend, around the API and its roles, and is
+    refused. Histories recorded before payloads were sealed replay only where it is off (the
+    replay tests, and ONEDOOR_CODEC_ACCEPT_UNSEALED for a deployment whose open cases predate it)."""
+
+    def __init__(self, keys: Mapping[str, bytes], current: str, refuse_unsealed: bool = False, case_no: str | None = None):
         if current not in keys:
             raise ValueError(f"payload key {current!r} is not among the configured keys {sorted(keys)}")
+        self.keys = keys
         self.ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
+        self.refuse_unsealed = refuse_unsealed
+        self.case_no = case_no
+
+    def with_context(self, context: SerializationContext) -> "EncryptionCodec":
+        case_no = context.workflow_id if isinstance(context, (WorkflowSerializationContext, ActivitySerializationContext)) else None
+        return EncryptionCodec(self.keys, self.current, self.refuse_unsealed, case_no)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.seal(payload) for payload in payloads]
@@ -55,18 +74,35 @@ class EncryptionCodec(PayloadCodec):
         if is_plain_text(payload):
             return payload
         nonce = os.urandom(NONCE_BYTES)
-        # The key id is bound in as associated data: a payload cannot be passed off under another key.
-        sealed = self.ciphers[self.current].encrypt(nonce, payload.SerializeToString(), self.current.encode())
-        return Payload(metadata={"encoding": ENCODING, "encryption-key-id": self.current.encode()}, data=nonce + sealed)
+        metadata = {"encoding": ENCODING, "encryption-key-id": self.current.encode()}
+        if self.case_no:
+            metadata[CASE] = self.case_no.encode()
+        sealed = self.ciphers[self.current].encrypt(nonce, payload.SerializeToString(), associated_data(metadata))
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def open(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
+            if self.refuse_unsealed and not is_plain_text(payload):
+                return Payload(metadata={"encoding": REFUSED})
             return payload  # written before encryption was on (old histories replay as they are)
         key_id = payload.metadata["encryption-key-id"].decode()
         if key_id not in self.ciphers:
             raise ValueError(f"payload sealed with key {key_id!r}, which is no longer configured")
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
-        return Payload.FromString(self.ciphers[key_id].decrypt(nonce, sealed, key_id.encode()))
+        return Payload.FromString(self.ciphers[key_id].decrypt(nonce, sealed, associated_data(payload.metadata)))
+
+
+def associated_data(metadata: Mapping[str, bytes]) -> bytes:
+    """The key id, and the case when one is named: a payload cannot be passed off under another key,
+    nor relabelled as another case's. Payloads sealed before cases were bound carry the key id only."""
+    key_id = metadata["encryption-key-id"]
+    return key_id + b"\x00" + metadata[CASE] if CASE in metadata else key_id
+
+
+def sealed_for(payload: Payload) -> str | None:
+    """The case a sealed payload was bound to (None: sealed before binding, or for no case)."""
+    case_no = payload.metadata.get(CASE)
+    return case_no.decode() if case_no else None
 
 
 FIELD_PREFIX = "sealed:"
@@ -133,8 +169,8 @@ def ensure_key_file(path: Path) -> None:
         path.write_text(json.dumps({"current": "local-1", "keys": {"local-1": new_key()}}, indent=2))
 
 
-def data_converter(keys: Mapping[str, bytes], current: str) -> DataConverter:
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current))
+def data_converter(keys: Mapping[str, bytes], current: str, refuse_unsealed: bool = False) -> DataConverter:
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current, refuse_unsealed))
 
 
 def configured_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
@@ -155,6 +191,6 @@ def field_sealer(settings: Settings) -> FieldSealer:
     return FieldSealer(*configured_keys(settings))
 
 
-def converter_for(settings: Settings) -> DataConverter:
+def converter_for(settings: Settings, refuse_unsealed: bool = False) -> DataConverter:
     """The data converter of every Temporal client of ours: configured keys, or the key file."""
-    return data_converter(*configured_keys(settings))
+    return data_converter(*configured_keys(settings), refuse_unsealed=refuse_unsealed)

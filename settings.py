@@ -92,7 +92,13 @@ class Settings(BaseSettings):
         {}, description='payload encryption keys by id, base64 of 32 bytes (AES-256-GCM), e.g. {"2026-11": "…"}; unset: the embedded stack\'s key file'
     )
     codec_key_id: str | None = Field(None, description="the key that seals new payloads; the last of codec_keys when unset")
-    temporal_ui_origin: str = Field("http://localhost:8233", description="the Temporal UI's origin: the only one the codec endpoint answers (CORS)")
+    codec_accept_unsealed: bool = Field(
+        False, description="the worker applies unsealed signals and updates: only while cases started before payloads were sealed are still open (their "
+        "histories hold plain payloads); otherwise an update sent straight to Temporal's frontend, around the API, would be applied",
+    )
+    temporal_ui_url: str | None = Field(
+        None, description="where the API reaches the Temporal UI server it serves to signed-in supervisors on its own origin (api/ui.py); http://127.0.0.1:temporal_ui_port when unset",
+    )
     notify_channels: Annotated[list[Literal["log", "webhook", "sms"]], NoDecode] = Field(
         ["log"], description="通知渠道 where notices go: log, webhook, sms; comma-separated, e.g. ONEDOOR_NOTIFY_CHANNELS=log,sms"
     )
@@ -169,6 +175,10 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return "postgresql+psycopg://" + url[len(plain):]
         return url
+
+    @property
+    def ui_upstream(self) -> str:
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
 
     @property
     def public_api_url(self) -> str:

@@ -108,7 +108,7 @@ async def main() -> None:
     sys.dont_write_bytecode = False
     settings = Settings()
     logs.configure(settings.log_level)
-    client = await connect(settings, metrics_runtime(settings))
+    client = await connect(settings, metrics_runtime(settings), refuse_unsealed=not settings.codec_accept_unsealed)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with httpx.AsyncClient(timeout=10) as http:
             stop = asyncio.Event()

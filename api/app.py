@@ -3,15 +3,15 @@
 import asyncio
 from contextlib import asynccontextmanager
 
+import httpx
 import structlog
 from fastapi import Depends, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RetryConfig, RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, users, worklists
+from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
 from api.docs import serve_docs
 from api.errors import handle_errors, no_nul_in_parameters
 from codec import field_sealer
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         register = metrics.RegisterCollector(app.state.sessions)
         api_metrics.registry.register(register)
         metrics_server = metrics.serve(api_metrics, settings)
+        app.state.ui_http = httpx.AsyncClient(base_url=settings.ui_upstream, timeout=60)  # the Temporal UI server behind /temporal
         log.info("api started", temporal=settings.temporal_address)
         yield
         watching.cancel()
@@ -65,13 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_docs(app)
     routers = [health.router, cases.router, incidents.router, callbacks.router, supervision.router, directory.router, reports.router,
                households.router, records.router, worklists.router, notices.router, assessment.router, users.router, codec.router,
-               lookup.router]
+               lookup.router, ui.router]  # ui last: every path no route above answers is the Temporal UI's
     for router in routers:
         app.include_router(router)
     handle_errors(app, routers)
-    # Only the Temporal UI calls us from a browser page of another origin (the codec endpoint).
-    app.add_middleware(CORSMiddleware, allow_origins=[settings.temporal_ui_origin], allow_credentials=True,
-                       allow_methods=["POST"], allow_headers=["Content-Type", "Authorization", "X-Namespace"])
     app.add_middleware(metrics.HttpMetrics, metrics=api_metrics)  # added last: outermost, it sees every answer
 
 

@@ -16,10 +16,11 @@ from api.errors import answers
 from domain.decisions import SignedIn, applied_to  # the confirmation clock names no court: the step's words do
 from domain.labels import Role
 from store import directory, users
-from store.tables import Case, CaseClock, CaseEvent
+from store.tables import Case, CaseClock, CaseEvent, Household
+from workflows.household import HOUSEHOLD_PREFIX
 
 bearer = HTTPBearer(auto_error=False, description="API key issued by an admin (`POST /users`); `onedoor up` prints one for the admin")
-SESSION_COOKIE = "onedoor_key"  # set by /codec/session for the Temporal UI's codec calls only
+SESSION_COOKIE = "onedoor_session"  # the Temporal UI's browser session (api/ui.py): a random id, never the API key
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,21 @@ def unauthenticated(message: str) -> HTTPException:
 
 
 async def principal_for_key(make_session: sessionmaker[Session], key: str) -> Principal:
-    def find() -> Principal | None:
-        with make_session() as session:
-            user = users.user_for_key(session, key)
-            return user and Principal(user.id, user.name, Role(user.role), user.jurisdiction_code, user.unit_code, user.mediator_id)
-
-    principal = await run_in_threadpool(find)
+    principal = await run_in_threadpool(find_principal, make_session, users.user_for_key, key)
     if principal is None:
         raise unauthenticated("密钥无效或已停用 (unknown or revoked API key)")
     return principal
+
+
+async def principal_for_session(make_session: sessionmaker[Session], token: str | None) -> Principal | None:
+    """The user a Temporal UI browser session belongs to; None when there is none, or it expired or was closed."""
+    return await run_in_threadpool(find_principal, make_session, users.user_for_ui_session, token) if token else None
+
+
+def find_principal(make_session: sessionmaker[Session], lookup, secret: str) -> Principal | None:
+    with make_session() as session:
+        user = lookup(session, secret)
+        return user and Principal(user.id, user.name, Role(user.role), user.jurisdiction_code, user.unit_code, user.mediator_id)
 
 
 @answers(401)
@@ -96,6 +103,16 @@ def may_see(session: Session, principal: Principal, case: Case) -> bool:
             | exists().where(CaseEvent.case_no == case.case_no, CaseEvent.kind == "confirmation_applied", CaseEvent.note.contains(applied_to(principal.unit_code), autoescape=True))
         )
     )
+
+
+def may_see_workflow(session: Session, principal: Principal, workflow_id: str) -> bool:
+    """A case's workflow, or a household file's, in the caller's scope (the Temporal UI and its codec);
+    any other (a weekly report's) is an admin's."""
+    if workflow_id.startswith(HOUSEHOLD_PREFIX):
+        household = session.get(Household, workflow_id.removeprefix(HOUSEHOLD_PREFIX))
+        return household is not None and may_see_place(session, principal, household.village_code or household.township_code)
+    case = session.get(Case, workflow_id)
+    return principal.role == Role.ADMIN or (case is not None and may_see(session, principal, case))
 
 
 async def visible_case(case_no: str, principal: Principal, make_session: sessionmaker[Session]) -> None:

@@ -106,7 +106,7 @@ def local_api(settings: Settings) -> str:
 
 def addresses(settings: Settings) -> dict[str, str]:
     """The pages `onedoor up` shows, by label: each answers once its service is up."""
-    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"http://localhost:{settings.temporal_ui_port}", "simulator": f"{settings.simulator_url}/docs"}
+    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"{local_api(settings)}/ui/signin", "simulator": f"{settings.simulator_url}/docs"}
 
 
 def answers(url: str) -> bool:
@@ -119,7 +119,7 @@ def answers(url: str) -> bool:
 def wait_healthy(settings: Settings, processes: list[subprocess.Popen], timeout: float = 90) -> None:
     """Until the API answers /healthz and every page the banner shows answers (a process started is
     not yet serving: the API takes seconds to import and bind); fails at once if a service has died."""
-    waiting = [f"{local_api(settings)}/healthz", *addresses(settings).values()]
+    waiting = [f"{local_api(settings)}/healthz", f"{settings.ui_upstream}/", *addresses(settings).values()]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes):
@@ -151,7 +151,7 @@ def start(settings: Settings, env: dict | None = None, log_dir: Path | None = No
 
     processes = [
         subprocess.Popen(
-            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port, codec_endpoint=f"http://localhost:{settings.api_port}/codec"),
+            dev_server_command(settings.data_dir / "temporal.db", port, settings.temporal_ui_port),
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             stdout=output("temporal"),
             stderr=subprocess.STDOUT,
@@ -184,6 +184,7 @@ def up(settings: Settings) -> None:
             + "".join(f"    {label:<12} {url}\n" for label, url in addresses(settings).items())
             + f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
             f"    admin key    {settings.admin_key_file.read_text()}  (Authorization: Bearer …; new at every start)\n"
+            "    supervisors  sign in there with their key (督办人员登录): the Temporal UI, their jurisdiction's cases, decoded and read-only\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -29,13 +29,14 @@ T = TypeVar("T")
 NOT_READY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None, **options) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None, refuse_unsealed: bool = False, **options) -> Client:
     """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
-    On the SDK's default runtime unless given one (the worker's, which exports its metrics);
-    options: Client.connect's (the API's: lazy, with short retries). Here, not in worker.py, so the
-    API does not load every activity (and matplotlib) to reach Temporal."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime,
-                                **options)
+    On the SDK's default runtime unless given one (the worker's, which exports its metrics); the
+    worker's refuses unsealed payloads (codec.EncryptionCodec); options: Client.connect's (the API's:
+    lazy, with short retries). Here, not in worker.py, so the API does not load every activity (and
+    matplotlib) to reach Temporal."""
+    converter = codec.converter_for(settings, refuse_unsealed)
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter, runtime=runtime, **options)
 
 
 async def until_ready(step: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:
@@ -62,8 +63,11 @@ def temporal_cli() -> str:
     return found
 
 
-def dev_server_command(db_file: Path, port: int, ui_port: int, codec_endpoint: str | None = None) -> list[str]:
-    """The UI decodes payloads through codec_endpoint (the API's /codec) when given."""
+def dev_server_command(db_file: Path, port: int, ui_port: int) -> list[str]:
+    """The UI answers only the host: the API serves it to signed-in supervisors (api/ui.py).
+
+    At the root, not under --ui-public-path: UI 2.54.1 under a public path cannot render a case's
+    summary and details (its markdown frame asks {path}/render, which the UI server answers with the app)."""
     return [
         temporal_cli(), "server", "start-dev",
         "--db-filename", str(db_file),
@@ -75,7 +79,6 @@ def dev_server_command(db_file: Path, port: int, ui_port: int, codec_endpoint: s
         "--sqlite-pragma", "synchronous=normal",
         "--ui-disable-news-fetch",
         "--log-level", "warn",
-        *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
     ]
 
 

@@ -279,6 +279,18 @@ class User(Base):
     created_at: Mapped[datetime]
 
 
+class UiSession(Base):
+    """A signed-in browser of the Temporal UI served under /temporal: the cookie carries a random
+    session id, the register only its SHA-256, never the user's API key. Kept in the register, not in
+    memory, so any API replica answers the browser and a sign-out holds everywhere at once."""
+
+    __tablename__ = "ui_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class CallbackReceipt(Base):
     """A unit's signed callback, by its idempotency key: the same callback sent twice is refused."""
 

@@ -3,12 +3,12 @@
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from store.tables import User
+from store.tables import UiSession, User
 
 KEY_PREFIX = "od_"
 
@@ -53,3 +53,26 @@ def issue_system_keys(session: Session, unit_codes: list[str]) -> dict[str, str]
         user = ensure_user(session, f"sys-{code}"[:32], name=f"{code} 系统", role="unit", unit_code=code, jurisdiction_code=None, mediator_id=None, active=True)
         keys[code] = issue_key(session, user)
     return keys
+
+
+def open_ui_session(session: Session, user: User, lasts: timedelta) -> str:
+    """A new session id for the user's browser (shown once, in its cookie); expired ones are cleared."""
+    now = datetime.now(UTC)
+    session.execute(delete(UiSession).where(UiSession.expires_at < now))
+    token = secrets.token_urlsafe(32)
+    session.add(UiSession(id_hash=key_hash(token), user_id=user.id, created_at=now, expires_at=now + lasts))
+    session.commit()
+    return token
+
+
+def user_for_ui_session(session: Session, token: str) -> User | None:
+    """The active user of an unexpired session."""
+    return session.scalar(
+        select(User).join(UiSession, UiSession.user_id == User.id)
+        .where(UiSession.id_hash == key_hash(token), UiSession.expires_at > datetime.now(UTC), User.active.is_(True))
+    )
+
+
+def close_ui_session(session: Session, token: str) -> None:
+    session.execute(delete(UiSession).where(UiSession.id_hash == key_hash(token)))
+    session.commit()

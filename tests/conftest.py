@@ -64,11 +64,22 @@ def temporal_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-async def temporal(temporal_db):
+def temporal_ui_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+async def temporal(temporal_db, temporal_ui_port):
+    """The dev server with its UI, as `onedoor up` runs it: the API serves it (tests/test_ui_browser.py)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         data_converter=CONVERTER,
-        dev_server_extra_args=["--db-filename", str(temporal_db), "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
+        ui=True,
+        ui_port=temporal_ui_port,
+        dev_server_extra_args=[
+            "--db-filename", str(temporal_db), "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+            "--ui-disable-news-fetch",
+        ],
     )
     await ensure_search_attributes(env.client, "default")
     yield env
@@ -102,13 +113,14 @@ async def serve(app, port: int):
 
 
 @pytest.fixture(scope="session")
-async def settings(temporal, database_url):
+async def settings(temporal, database_url, temporal_ui_port):
     api_port, simulator_port = free_port(), free_port()
     return Settings(
         temporal_address=temporal.client.service_client.config.target_host,
         database_url=database_url,
         api_port=api_port,
         api_metrics_port=free_port(),
+        temporal_ui_port=temporal_ui_port,
         worker_metrics_port=free_port(),
         simulator_port=simulator_port,
         simulator_url=f"http://127.0.0.1:{simulator_port}",
@@ -154,7 +166,7 @@ async def stack(temporal, settings, sessions, unit_credentials):
     simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", unit_credentials, notification_secret), settings.simulator_port)
     api_app = create_app(settings)
     api = await serve(api_app, settings.api_port)
-    async with running_worker(await connect(settings, metrics_runtime(settings)), settings):
+    async with running_worker(await connect(settings, metrics_runtime(settings), refuse_unsealed=True), settings):
         yield api_app
     for server, task in (api, simulator):
         server.should_exit = True

@@ -7,10 +7,14 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
+from sqlalchemy import select
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.converter import WorkflowSerializationContext
 
-from codec import EncryptionCodec, decode_keys, new_key
+from codec import EncryptionCodec, decode_keys, new_key, sealed_for
 from store import users
+from store.tables import AuditEntry
 from tests.cases import current_details, decide, incident, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for, without_codec
 from tests.test_intake import again_about
 from tests.conftest import CONVERTER
@@ -136,31 +140,68 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     assert party["id_number"] in decoded and party["name"] in decoded
 
 
-async def test_the_codec_endpoint_opens_payloads_for_supervisors_of_the_ui_origin_only(api, settings, sessions):
-    sealed = await CONVERTER.payload_codec.encode([PARTY])
+async def test_the_codec_endpoint_opens_a_cases_payloads_for_supervisors_of_its_scope_and_audits_it(api, sessions):
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    sealed = await CONVERTER.payload_codec.with_context(WorkflowSerializationContext(namespace="default", workflow_id=case_no)).encode([PARTY])
     body = {"payloads": [MessageToDict(p) for p in sealed]}
+    unbound = {"payloads": [MessageToDict(p) for p in await CONVERTER.payload_codec.encode([PARTY])]}
+    people = {"operator": ("operator", "139001101"), "supervisor": ("supervisor", "139001101"), "河东乡": ("supervisor", "139001102")}
     with sessions() as session:
-        operator = users.ensure_user(session, "codec-operator", name="受理员", role="operator", jurisdiction_code="139001101", active=True)
-        operator_key = users.issue_key(session, operator)
+        keys = {name: users.issue_key(session, users.ensure_user(session, f"codec-{name}"[:32], name=name, role=role, jurisdiction_code=place, active=True))
+                for name, (role, place) in people.items()}
     async with httpx.AsyncClient(base_url=str(api.base_url)) as anonymous:
+        def as_(name: str) -> dict:
+            return {"Authorization": f"Bearer {keys[name]}"}
+
         assert (await anonymous.post("/codec/decode", json=body)).status_code == 401
-        refused = await anonymous.post("/codec/decode", json=body, headers={"Authorization": f"Bearer {operator_key}"})
-        assert refused.status_code == 403
-        # The UI cannot send our key: a supervisor signs in once and the cookie does it.
-        assert (await anonymous.post("/codec/session", json={"api_key": operator_key})).status_code == 403
-        admin_key = api.headers["Authorization"].removeprefix("Bearer ")
-        assert (await anonymous.post("/codec/session", json={"api_key": admin_key})).status_code == 204
-        opened = await anonymous.post("/codec/decode", json=body)
+        assert (await anonymous.post("/codec/decode", json=body, headers=as_("operator"))).status_code == 403
+        elsewhere = await anonymous.post("/codec/decode", json=body, headers=as_("河东乡"))
+        assert elsewhere.status_code == 403 and "辖区以外" in elsewhere.json()["detail"]
+        # A payload sealed before cases were bound names no case: only an admin opens it.
+        assert (await anonymous.post("/codec/decode", json=unbound, headers=as_("supervisor"))).status_code == 403
+        assert (await api.post("/codec/decode", json=unbound)).json()["payloads"][0] == MessageToDict(PARTY)
+        opened = await anonymous.post("/codec/decode", json=body, headers=as_("supervisor"))
         assert opened.status_code == 200 and opened.json()["payloads"][0] == MessageToDict(PARTY)
+        assert (await anonymous.post("/codec/encode", json=body, headers=as_("supervisor"))).status_code == 403  # the UI's write forms
         altered = {"payloads": [{**body["payloads"][0], "data": base64.b64encode(b"x" * 40).decode()}]}
         for bad in (altered, {"payloads": [{"metadata": "not a map"}]}):
-            refused = await anonymous.post("/codec/decode", json=bad)
+            refused = await anonymous.post("/codec/decode", json=bad, headers=as_("supervisor"))
             assert refused.status_code == 422 and refused.json()["detail"].startswith("payloads")
+    with sessions() as session:
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.case_no == case_no, AuditEntry.action == "payloads_decoded")).all()
+    assert [(entry.user_id, entry.actor, entry.after) for entry in audited] == [("codec-supervisor", "supervisor", {"payloads": 1})]
 
-        ui = settings.temporal_ui_origin
-        preflight = {"Origin": ui, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-namespace"}
-        allowed = await anonymous.options("/codec/decode", headers=preflight)
-        assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == ui
-        assert allowed.headers["access-control-allow-credentials"] == "true"
-        elsewhere = await anonymous.options("/codec/decode", headers={**preflight, "Origin": "http://evil.example"})
-        assert "access-control-allow-origin" not in elsewhere.headers
+
+async def test_a_payload_is_bound_to_its_case_and_cannot_be_relabelled_as_another():
+    codec = EncryptionCodec({"a": OLD}, "a")
+    [sealed] = await codec.with_context(WorkflowSerializationContext(namespace="default", workflow_id="139001-2026-000001")).encode([PARTY])
+    assert sealed_for(sealed) == "139001-2026-000001"
+    assert await codec.decode([sealed]) == [PARTY]
+    relabelled = Payload(metadata={**sealed.metadata, "case": b"139001-2026-000002"}, data=sealed.data)
+    with pytest.raises(InvalidTag):
+        await codec.decode([relabelled])
+
+
+async def test_a_worker_refuses_unsealed_payloads_but_keeps_bare_strings():
+    strict = EncryptionCodec({"a": OLD}, "a", refuse_unsealed=True)
+    summary = Payload(metadata={"encoding": b"json/plain"}, data='"已派单"'.encode())
+    [refused, kept] = await strict.decode([PARTY, summary])
+    assert refused.metadata["encoding"] == b"onedoor/unsealed-refused" and not refused.data and kept == summary
+
+
+async def test_an_update_sent_around_the_api_without_the_codec_is_rejected_not_applied(api, temporal):
+    """Someone who reaches Temporal's frontend but holds no payload key cannot decide for a case."""
+    case_no = await register_case(api)
+    before = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    plain = Client(temporal.client.service_client, namespace="default")  # no codec: its payloads go unsealed
+    session = {"mediator_id": before["mediations"][0]["mediator_id"], "held_on": "2026-11-27", "mode": "desk", "notes": "绕过接口"}
+    with pytest.raises(WorkflowUpdateFailedError):
+        await plain.get_workflow_handle(case_no).execute_update("record_session", session)
+    # A signal is dropped: the case takes the next sealed decision as if it had never come.
+    await plain.get_workflow_handle(case_no).signal("supervise", {"supervisor": "冒名督办", "order": "绕过接口的督办"})
+    ordered = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": "县综治中心主任", "order": "请今日内联系当事人"})
+    assert ordered.status_code == 202, ordered.text
+    after = await wait_for(api, case_no, lambda c: c["supervision_orders"])
+    assert [order["order"] for order in after["supervision_orders"]] == ["请今日内联系当事人"]
+    assert after["mediations"] == before["mediations"] and after["stage"] == before["stage"]

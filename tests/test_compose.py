@@ -142,11 +142,12 @@ def test_images_are_exact_releases_and_temporal_is_the_version_the_tests_run():
     assert f"temporalio/ui:{tested['UI']}" in images
 
 
-def test_only_the_api_is_published_and_the_temporal_ui_only_on_this_machine():
+def test_only_the_api_is_published_and_it_serves_the_temporal_ui():
     published = {name: ports(service) for name, service in SERVICES.items() if ports(service)}
     open_to_all = {name for name, found in published.items() if any(host != "127.0.0.1" for host, _ in found)}
     assert open_to_all == {"api"}, published
-    assert published["temporal-ui"] == [("127.0.0.1", 8080)]
+    assert "temporal-ui" not in published, published  # reached only through the API's sign-in
+    assert environment(SERVICES["api"])["ONEDOOR_TEMPORAL_UI_URL"] == "http://temporal-ui:8080"
     inner = {7233, 7243, 5432}  # Temporal's frontend (gRPC and HTTP) and PostgreSQL: not even on localhost
     assert not {(name, port) for name, found in published.items() for _, port in found if port in inner}
 
@@ -252,12 +253,12 @@ class Compose:
         database = make_url(env.pop("DATABASE_URL"))
         assert (database.host, database.port, database.database) == ("postgresql", 5432, "onedoor")
         here = {"temporal:7233": f"127.0.0.1:{self.ports['temporal']}", "http://simulator:8100": f"http://127.0.0.1:{self.ports['simulator']}",
-                "http://api:8000": f"http://127.0.0.1:{self.ports['api']}", "0.0.0.0": "127.0.0.1"}
+                "http://api:8000": f"http://127.0.0.1:{self.ports['api']}", "http://temporal-ui:8080": f"http://127.0.0.1:{self.ports['ui']}", "0.0.0.0": "127.0.0.1"}
         for key, value in env.items():
             for there, local in here.items():
                 value = value.replace(there, local)
             env[key] = value
-        unmapped = {key: value for key, value in env.items() if re.search(r"\b(postgresql|temporal|simulator|api):\d+", value)}
+        unmapped = {key: value for key, value in env.items() if re.search(r"\b(postgresql|temporal|temporal-ui|simulator|api):\d+", value)}
         assert not unmapped, f"{name} reaches a compose service this test does not map: {unmapped}"
         # In a container each service has its own port 8000/8100 and its own data folder (the image's
         # ONEDOOR_DATA_DIR, or the volume it mounts there); here they share one machine.

@@ -140,7 +140,8 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     case_no = created.json()["case_no"]
     case_when(api, case_no, "dispatched")
     assert weekly_report_time_zones(f"127.0.0.1:{ports['TEMPORAL']}", ["139001", "139001101", "139001102"]) == {"Asia/Shanghai"}
-    assert httpx.get(f"http://127.0.0.1:{ports['UI']}/", timeout=5).status_code == 200  # the Temporal Web UI
+    assert httpx.get(f"http://127.0.0.1:{ports['UI']}/", timeout=5).status_code == 200  # the Temporal Web UI, which the API serves
+    assert httpx.get(f"{url}/namespaces/default/workflows", timeout=5).headers["location"].startswith("/ui/signin")  # to a signed-in supervisor
     # A client's pool reuses a connection for 5 s (httpx), a proxy's for 60 s (nginx): the API and the
     # simulator keep theirs open longer, else a request sent as the server closes it is reset.
     assert still_answering_after_idle([url, env["ONEDOOR_SIMULATOR_URL"]], idle=6) == [True, True]
@@ -150,7 +151,7 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     assert files == dict.fromkeys(files, oct(0o600)) and oct(data_dir.stat().st_mode & 0o777) == oct(0o700)
     output = banner + interrupt(stack)
     assert stack.returncode is not None
-    assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"http://localhost:{ports['UI']}" in output
+    assert f"http://127.0.0.1:{ports['API']}/docs" in output and f"{url}/ui/signin" in output
     assert f"admin key    {first_key}" in output
     assert (data_dir / "temporal.db").exists() and (data_dir / "register.db").exists()
     with pytest.raises(httpx.HTTPError):  # everything stopped with it

@@ -28,8 +28,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.clock import beijing
 
 
+HOUSEHOLD_PREFIX = "household-"
+
+
 def household_workflow_id(household_id: str) -> str:
-    return f"household-{household_id}"
+    return HOUSEHOLD_PREFIX + household_id
 
 
 def household_summary(state: HouseholdState) -> str:

@@ -5,7 +5,7 @@ check needs neither the phone in clear nor the parties' row (which may be sealed
 Cases registered before this revision have none and cannot be looked up.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
