@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import ActivitySerializationContext, DataConverter, PayloadCodec, SerializationContext, WithSerializationContext, WorkflowSerializationContext
+from temporalio.converter import ActivitySerializationContext, DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec, SerializationContext, WithSerializationContext, WorkflowSerializationContext
 
 from settings import Settings
 
@@ -170,7 +170,10 @@ def ensure_key_file(path: Path) -> None:
 
 
 def data_converter(keys: Mapping[str, bytes], current: str, refuse_unsealed: bool = False) -> DataConverter:
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current, refuse_unsealed))
+    # A failure's message and stack trace go into a payload too, and so are sealed: a unit system's
+    # refusal may echo the document it refused, a party's name in it (README › Security).
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current, refuse_unsealed),
+                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
 def configured_keys(settings: Settings) -> tuple[dict[str, bytes], str]:

@@ -56,7 +56,8 @@ async def sign_in_page() -> HTMLResponse:
     return HTMLResponse((Path(__file__).parent / "templates" / "ui_signin.html").read_text(encoding="utf-8"))
 
 
-@router.post("/ui/session", status_code=204, summary="督办人员登录 sign in to the Temporal UI (a session cookie, not the key)")
+@router.post("/ui/session", status_code=204, responses=dict.fromkeys((401, 403, 503), {}),  # a wrong key, a role without the UI, the register down
+             summary="督办人员登录 sign in to the Temporal UI (a session cookie, not the key)")
 async def sign_in(form: SignIn, request: Request, response: Response) -> None:
     principal = await allow(*UI_ROLES)(await principal_for_key(request.app.state.sessions, form.api_key))
 

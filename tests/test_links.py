@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from domain.policy import DeliveryPolicy
 from store.tables import Notice
-from tests.cases import clock, decide, register_case, wage_arrears, wait_for, wait_for_delivery
+from tests.cases import clock, decide, register_case, wage_arrears, wait_for, wait_for_delivery, without_codec
 from tests.conftest import keep_history
 
 
@@ -85,7 +85,7 @@ async def test_a_unit_system_down_past_the_outage_window_falls_back_to_the_inbox
     await keep_history(handle(case_no), "delivery_outage_inbox_fallback")
 
 
-async def test_a_unit_that_refuses_the_document_is_not_retried_and_the_operator_is_told(api, simulator, clocks, delivery, sessions):
+async def test_a_unit_that_refuses_the_document_is_not_retried_and_the_operator_is_told(api, simulator, clocks, delivery, sessions, temporal):
     clocks()
     delivery(outage_window=60)
     await simulator.put("/units/T101-LDS/script", json={"reject": 422})
@@ -99,6 +99,11 @@ async def test_a_unit_that_refuses_the_document_is_not_retried_and_the_operator_
     assert [d["attempts"] for d in ours] == [1]
     with sessions() as session:
         assert session.scalars(select(Notice.audience).where(Notice.case_no == case_no, Notice.kind == "fallback")).all() == ["operator"]
+    # The refusal's words (a unit's system may echo the document, a party's name in it) are sealed in the
+    # history's failure like any payload: read without the codec, the failure says nothing of them.
+    failures = [event.activity_task_failed_event_attributes.failure async for event in without_codec(temporal.client).get_workflow_handle(case_no).fetch_history_events()
+                if event.HasField("activity_task_failed_event_attributes")]
+    assert failures and all("拒收" not in failure.message and failure.encoded_attributes.metadata["encoding"] == b"binary/encrypted" for failure in failures)
 
 
 def cross_province(**changes) -> dict:
