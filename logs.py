@@ -13,11 +13,19 @@ from domain.case_number import is_case_number
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{14}(\d{3}[\dXx])(?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{5}(\d{4})(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{3,4}(\d{4})(?!\d)")
+# A URL's query values (the access log's `GET /notices?recipient=<a party's name>`): only the names stay.
+QUERY_VALUE = re.compile(r"(?<=[?&])([^=&?#\s\"']+)=[^&#\s\"']*")
+
+
+def mask_name(name: str) -> str:
+    """A person's name shown by its first character only, as a public list writes 王**."""
+    return name[:1] + "**"
 
 
 def mask(value):
-    """The value with every ID number and phone number in it masked, however deeply nested."""
+    """The value with every ID number, phone number and URL query value in it masked, however deeply nested."""
     if isinstance(value, str):
+        value = QUERY_VALUE.sub(r"\1=*", value)
         value = ID_NUMBER.sub(lambda m: "*" * 14 + m[1], value)
         value = MOBILE.sub(lambda m: "1**-****-" + m[1], value)
         return LANDLINE.sub(lambda m: "0***-****" + m[1], value)
@@ -29,7 +37,8 @@ def mask(value):
 
 
 def mask_personal_data(_logger, _name, event: dict) -> dict:
-    """Logs never carry a party's ID or phone number, whoever wrote the line (ours or a library's)."""
+    """Logs never carry a party's ID or phone number, or what a URL's query held, whoever wrote the
+    line (ours or a library's: uvicorn's access log, httpx's requests)."""
     return mask(event)
 
 

@@ -1,19 +1,19 @@
 """The FastAPI application: its lifespan holds the Temporal client and the register's sessions."""
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from temporalio.service import RPCError
+from temporalio.service import RetryConfig, RPCError
 
 import logs
 from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, users, worklists
 from api.docs import serve_docs
+from api.errors import handle_errors, no_nul_in_parameters
 from codec import field_sealer
 from ops.temporal import connect
 from settings import Settings
@@ -21,6 +21,9 @@ from store.db import make_engine, make_sessions
 from store.sealed import Keys
 
 log = structlog.get_logger("api")
+# A call to Temporal that fails is retried for about half a second, not the SDK's ten: a request
+# caught by an outage answers 503 with Retry-After (the client sends it again) instead of hanging.
+RETRIES = RetryConfig(max_retries=3, max_elapsed_time_millis=1000)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,7 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.party_marks_key = cases.party_mark_key(settings)  # not per request: it reads the key file
         Keys.use(field_sealer(settings))  # the register's personal fields, sealed with the payload keys
-        app.state.temporal = await connect(settings)
+        # Lazily: the API starts while Temporal does not answer yet, and answers 503 until it does.
+        app.state.temporal = await connect(settings, lazy=True, retry_config=RETRIES)
+        app.state.temporal_watch = health.TemporalWatch(app.state.temporal)
+        await app.state.temporal_watch.check()
+        watching = asyncio.create_task(app.state.temporal_watch.run())
         engine = make_engine(settings.register_url)
         app.state.sessions = make_sessions(engine)
         register = metrics.RegisterCollector(app.state.sessions)
@@ -40,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics_server = metrics.serve(api_metrics, settings)
         log.info("api started", temporal=settings.temporal_address)
         yield
+        watching.cancel()
         if metrics_server is not None:
             metrics_server.shutdown()
             metrics_server.server_close()
@@ -51,38 +59,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="只进一扇门，最多跑一地 — register disputes, follow them, answer dispatches.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(no_nul_in_parameters)],
         docs_url=None, redoc_url=None,  # served from the package by serve_docs: FastAPI's load from a CDN
     )
     serve_docs(app)
-    app.include_router(health.router)
-    app.include_router(cases.router)
-    app.include_router(incidents.router)
-    app.include_router(callbacks.router)
-    app.include_router(supervision.router)
-    app.include_router(directory.router)
-    app.include_router(reports.router)
-    app.include_router(households.router)
-    app.include_router(records.router)
-    app.include_router(worklists.router)
-    app.include_router(notices.router)
-    app.include_router(assessment.router)
-    app.include_router(users.router)
-    app.include_router(codec.router)
-    app.include_router(lookup.router)
+    routers = [health.router, cases.router, incidents.router, callbacks.router, supervision.router, directory.router, reports.router,
+               households.router, records.router, worklists.router, notices.router, assessment.router, users.router, codec.router,
+               lookup.router]
+    for router in routers:
+        app.include_router(router)
+    handle_errors(app, routers)
     # Only the Temporal UI calls us from a browser page of another origin (the codec endpoint).
     app.add_middleware(CORSMiddleware, allow_origins=[settings.temporal_ui_origin], allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["Content-Type", "Authorization", "X-Namespace"])
     app.add_middleware(metrics.HttpMetrics, metrics=api_metrics)  # added last: outermost, it sees every answer
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_input(_request: Request, error: RequestValidationError) -> JSONResponse:
-        # One readable sentence naming every bad field, plus the structured list for programs
-        # (without the echoed input, which may hold a party's personal data).
-        problems = ["{}: {}".format(".".join(str(p) for p in e["loc"] if p != "body") or "body", e["msg"]) for e in error.errors()]
-        return JSONResponse(
-            status_code=422,
-            content={"detail": "输入有误 invalid input — " + "; ".join(problems), "errors": jsonable_encoder([{k: v for k, v in e.items() if k != "input"} for e in error.errors()])},
-        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -12,6 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import sessions
+from api.errors import answers
 from domain.decisions import SignedIn
 from domain.labels import Role
 from store import directory, users
@@ -52,6 +53,7 @@ async def principal_for_key(make_session: sessionmaker[Session], key: str) -> Pr
     return principal
 
 
+@answers(401)
 async def signed_in(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     make_session: Annotated[sessionmaker[Session], Depends(sessions)],
@@ -64,6 +66,7 @@ async def signed_in(
 def allow(*roles: Role):
     """A dependency: the caller, if their role is one of these (an admin may act in any role)."""
 
+    @answers(403)
     async def check(principal: Annotated[Principal, Depends(signed_in)]) -> Principal:
         if principal.role != Role.ADMIN and principal.role not in roles:
             allowed = "、".join(f"{role.label}({role.value})" for role in roles)
@@ -110,6 +113,7 @@ async def visible_case(case_no: str, principal: Principal, make_session: session
 def case_reader(*roles: Role):
     """A dependency for /cases/{case_no}/…: the caller, if their role is allowed and the case is theirs to see."""
 
+    @answers(404)
     async def check(case_no: str, request: Request, principal: Annotated[Principal, Depends(allow(*roles))]) -> Principal:
         await visible_case(case_no, principal, request.app.state.sessions)
         return principal

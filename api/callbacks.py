@@ -48,7 +48,7 @@ LANDS_AS: dict[str, tuple[tuple[str, ...], object, Callable[[str, UnitCallback],
 }
 SIGNED = {
     **REFUSED,
-    401: {"model": Problem, "description": "signature missing, not matching the body, or its timestamp too old"},
+    401: {"model": Problem, "description": "signature, timestamp or Idempotency-Key missing, the signature not matching them and the body, or the timestamp too old"},
     404: {"model": Problem, "description": "no such unit, or no such case"},
     409: {"model": Problem, "description": "a callback with this Idempotency-Key was received before, its signature was used before, or the case is not at this stage"},
 }
@@ -68,11 +68,12 @@ def signing_secret(make_session: sessionmaker[Session], unit_code: str) -> str |
 async def unit_callback(
     unit_code: str,
     request: Request,
-    idempotency_key: Annotated[str, Header(alias=signing.IDEMPOTENCY_KEY, min_length=1, max_length=128, description="the callback's own key: sent twice, refused")],
     client: Annotated[Client, Depends(temporal)],
     make_session: Annotated[sessionmaker[Session], Depends(sessions)],
     timestamp: Annotated[str | None, Header(alias=signing.TIMESTAMP, description="Unix seconds, signed with the body")] = None,
     signature: Annotated[str | None, Header(alias=signing.SIGNATURE, description="v1=HMAC-SHA256(secret, timestamp.key.body), hex")] = None,
+    # Signed with the body: without it nothing can be verified, so its absence is a 401 like a missing signature's.
+    idempotency_key: Annotated[str | None, Header(alias=signing.IDEMPOTENCY_KEY, max_length=128, description="the callback's own key, signed with the body: sent twice, refused")] = None,
 ) -> CaseState:
     body = await request.body()
     secret = await run_in_threadpool(signing_secret, make_session, unit_code)

@@ -16,11 +16,13 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from api.auth import SESSION_COOKIE, Principal, allow, bearer, principal_for_key, unauthenticated
+from api.errors import answers
 from domain.labels import Role
 
 SESSION_HOURS = 8  # a working day
 
 
+@answers(401, 403, 503)  # 503: the register, read through app.state
 async def supervisor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -77,7 +79,7 @@ async def sign_in_page() -> HTMLResponse:
     return HTMLResponse((Path(__file__).parent / "templates" / "codec_session.html").read_text(encoding="utf-8"))
 
 
-@router.post("/session", status_code=204, summary="督办人员登录 sign in for the UI's codec calls")
+@router.post("/session", status_code=204, responses=dict.fromkeys((401, 403, 503), {}), summary="督办人员登录 sign in for the UI's codec calls")
 async def sign_in(form: SignIn, request: Request, response: Response) -> None:
     await allow(Role.SUPERVISOR)(await principal_for_key(request.app.state.sessions, form.api_key))
     response.set_cookie(SESSION_COOKIE, form.api_key, max_age=SESSION_HOURS * 3600, path="/codec", httponly=True, samesite="lax",

@@ -219,7 +219,7 @@ async def patch_unit(code: Code, request: Request, make_session: Sessions):
     return await run_in_threadpool(write)
 
 
-@router.post("/units/{code}/secret", response_model=NewSecret, summary="更换单位签名密钥 rotate a unit's signing secret", dependencies=ADMIN)
+@router.post("/units/{code}/secret", response_model=NewSecret, responses={404: {"description": "no such unit"}}, summary="更换单位签名密钥 rotate a unit's signing secret", dependencies=ADMIN)
 async def rotate_secret(code: Code, make_session: Sessions):
     def write():
         with make_session() as session:

@@ -153,6 +153,7 @@ async def report_chart(row: Stored, name: str) -> Response:
     responses={
         **NOT_FOUND,
         202: {"model": Problem, "description": "still being built after a minute: read it later at the Location"},
+        502: {"description": "the report's workflow failed (the detail says why)"},
         503: {"model": Problem, "description": "Temporal is busy or restarting: send it again"},
     },
     summary="生成（或重新生成）一周的研判报告 build or rebuild the report of a week",

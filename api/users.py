@@ -91,7 +91,7 @@ async def put_user(user_id: Code, form: UserForm, make_session: Sessions) -> Iss
     return await run_in_threadpool(write)
 
 
-@router.delete("/{user_id}", status_code=204, responses={409: {"model": Problem, "description": "the last active admin"}}, summary="停用用户 revoke a user's key")
+@router.delete("/{user_id}", status_code=204, responses={404: {"description": "no such user"}, 409: {"model": Problem, "description": "the last active admin"}}, summary="停用用户 revoke a user's key")
 async def revoke_user(user_id: Code, make_session: Sessions) -> None:
     def write() -> None:
         with make_session() as session:

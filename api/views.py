@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from domain.case import Intake, Text
 from domain.case_number import PATTERN as CASE_NUMBER
@@ -20,6 +20,25 @@ def in_beijing_time(value):
     if isinstance(value, list):
         return [in_beijing_time(item) for item in value]
     return value
+
+
+class InputError(BaseModel):
+    """One bad input, as FastAPI's validation names it, without the input it echoed (it may hold a
+    party's personal data)."""
+
+    model_config = ConfigDict(extra="allow")  # ctx: the bound the value broke (max_length, pattern…)
+
+    loc: list[str | int] = Field(description="where: path, query, header or body, then the field's path")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every refusal and failure the API answers (4xx, 5xx): one sentence in Chinese naming the
+    field, English beside; a 422 also lists each bad input."""
+
+    detail: str = Field(description="说明：中文，点名出错的字段 (what is wrong, naming the field)")
+    errors: list[InputError] | None = Field(None, description="422 only: each bad input (FastAPI's list without the echoed input)")
 
 
 class NewCase(Intake):
@@ -72,7 +91,7 @@ class CaseCreated(BaseModel):
     )
 
 
-class RegistrationConflict(BaseModel):
+class RegistrationConflict(Problem):
     """409 on a registration: its client_request_id was used for another; or the parties have open
     cases (listed) and it says neither join_case nor separate_reason."""
 
@@ -124,10 +143,6 @@ class RegisterRecord(BaseModel):
     escalation_count: int
     clocks: list[RegisterClock]
     timeline: list[TimelineEntry]
-
-
-class Problem(BaseModel):
-    detail: str
 
 
 class Pending(BaseModel):

@@ -29,11 +29,13 @@ T = TypeVar("T")
 NOT_READY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.NOT_FOUND, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None, **options) -> Client:
     """A Temporal client whose payloads are sealed (codec.py): the worker's, the API's, setup's.
-    On the SDK's default runtime unless given one (the worker's, which exports its metrics). Here,
-    not in worker.py, so the API does not load every activity (and matplotlib) to reach Temporal."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime)
+    On the SDK's default runtime unless given one (the worker's, which exports its metrics);
+    options: Client.connect's (the API's: lazy, with short retries). Here, not in worker.py, so the
+    API does not load every activity (and matplotlib) to reach Temporal."""
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=codec.converter_for(settings), runtime=runtime,
+                                **options)
 
 
 async def until_ready(step: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:

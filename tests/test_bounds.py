@@ -55,3 +55,25 @@ async def test_free_text_is_bounded_and_a_nul_character_refused_naming_the_field
             response = await api.request(method, path, json=body)
             assert response.status_code == 422 and field in response.json()["detail"], (path, field, response.text)
     assert (await api.get("/users")).status_code == 200 and "bounds-clerk" not in (await api.get("/users")).text
+
+
+async def test_a_nul_character_in_a_path_or_query_parameter_is_refused_naming_it(api):
+    """On PostgreSQL (DATABASE_URL) a NUL reaching a query was a server error: it cannot hold one."""
+    nul, sent = "T101\x00LDS", "T101%00LDS"  # a URL's path carries it percent-encoded
+    in_path = {
+        ("GET", f"/worklists/units/{sent}/inbox"): "unit_code",
+        ("GET", f"/assessment/units/{sent}"): "unit_code",
+        ("POST", f"/directory/units/{sent}/secret"): "code",
+        ("DELETE", f"/users/{sent}"): "user_id",
+        ("GET", f"/households/{sent}"): "household_id",
+        ("GET", f"/directory/duty-list/{sent}"): "jurisdiction_code",
+        ("POST", f"/callbacks/{sent}"): "unit_code",
+    }
+    for (method, path), name in in_path.items():
+        response = await api.request(method, path, params={"period": "2026-01"} if "assessment" in path else None)
+        assert response.status_code == 422 and f"path.{name}" in response.json()["detail"], (path, response.text)
+    in_query = {"/directory/units": "jurisdiction_code", "/worklists/red": "jurisdiction", "/notices": "case_no", "/reports": "scope"}
+    for path, name in in_query.items():
+        response = await api.get(path, params={name: nul})
+        assert response.status_code == 422 and f"query.{name}" in response.json()["detail"], (path, response.text)
+        assert response.json()["errors"][0]["loc"] == ["query", name]

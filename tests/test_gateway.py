@@ -131,11 +131,16 @@ async def test_a_forged_or_stale_callback_is_refused_and_changes_nothing(api, ou
         # Headers may carry any byte: neither is a server error.
         "a non-ASCII byte in the signature": await outside.post("/callbacks/T101-LDS", content=content, headers={**headers, signing.SIGNATURE: b"v1=\xff\xfe"}),
         "a timestamp beyond any float": await outside.post("/callbacks/T101-LDS", content=content, headers={**headers, signing.TIMESTAMP: "9" * 400}),
+        # The key is signed with the body: without it nothing can be verified, signature or not.
+        "signed, without its Idempotency-Key": await outside.post("/callbacks/T101-LDS", content=content, headers={k: v for k, v in headers.items() if k != signing.IDEMPOTENCY_KEY}),
+        "signed over an empty Idempotency-Key": await outside.post("/callbacks/T101-LDS", content=content, headers={**signed(secret, answer, "")[1], signing.IDEMPOTENCY_KEY: ""}),
+        "nothing at all": await outside.post("/callbacks/T101-LDS", json=answer),
     }
     for why, response in refusals.items():
         assert response.status_code == 401, (why, response.text)
     assert "过期" in refusals["an hour old"].json()["detail"]
     assert "签名不符" in refusals["a non-ASCII byte in the signature"].json()["detail"]
+    assert signing.IDEMPOTENCY_KEY in refusals["signed, without its Idempotency-Key"].json()["detail"]
     unknown = await call_back(outside, "NO-SUCH-UNIT", secret, answer, f"{case_no}:x")
     assert unknown.status_code == 404
 

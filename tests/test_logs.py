@@ -1,19 +1,25 @@
-"""Logs never print a party's ID number or phone, from our code or from Temporal's loggers."""
+"""Logs never print a party's ID number, phone or name, from our code, Temporal's loggers or the
+access log."""
 
+import asyncio
 import io
 import json
 import logging
+from urllib.parse import quote
 
 import pytest
 import structlog
 
 import logs
+from tests.cases import register_case, someone, wage_arrears
 
 
 @pytest.fixture
 def lines():
     stream = io.StringIO()
     logs.configure("INFO")
+    # Not cached: the modules' loggers this test uses must follow later tests' configuration (capture_logs).
+    structlog.configure(cache_logger_on_first_use=False)
     logging.getLogger().handlers[0].stream = stream
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     logging.getLogger().handlers.clear()
@@ -40,3 +46,27 @@ def test_id_numbers_and_phones_are_masked_in_messages_fields_and_tracebacks(line
 def test_case_numbers_amounts_and_dates_are_left_alone():
     text = "案件 139001-2026-000001 金额 24000 元，2026-11-27 09:30，单位 T101-LDS"
     assert logs.mask(text) == text
+
+
+def test_query_values_are_masked_and_their_names_kept():
+    line = '127.0.0.1:5000 - "GET /notices?recipient=%E6%AC%A7%E9%98%B3&limit=5 HTTP/1.1" 200'
+    assert logs.mask(line) == '127.0.0.1:5000 - "GET /notices?recipient=*&limit=* HTTP/1.1" 200'
+
+
+async def test_a_partys_name_reaches_no_log_line_from_its_notice_or_a_search_for_it(lines, api):
+    """A whole case: registered with the party 欧阳测试, who is told (the log channel), and whose
+    notices an operator looks up by name (the access log keeps the path, not the query's values)."""
+    name = "欧阳测试"
+    form = wage_arrears(parties=[{**someone(name), "role": "applicant"}, {"name": "某建筑公司", "role": "respondent"}])
+    case_no = await register_case(api, form)
+    for _ in range(100):
+        found = (await api.get("/notices", params={"recipient": name, "case_no": case_no})).json()
+        if found["rows"]:
+            break
+        await asyncio.sleep(0.2)
+    assert found["rows"][0]["recipient"] == name  # the register keeps it, for those who may read it
+    text = json.dumps(lines(), ensure_ascii=False)
+    for secret in (name, quote(name), quote(name).lower(), form["parties"][0]["id_number"], form["parties"][0]["phone"]):
+        assert secret not in text, secret
+    assert any(line["event"] == "notice" and line["recipient"] == "欧**" and line["case_no"] == case_no for line in lines())
+    assert any("GET /notices?recipient=*&case_no=*" in line["event"] for line in lines())

@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from settings import Settings
-from tests.cases import decide, register_case, wait_for
+from store.tables import IntakeRequest
+from tests.cases import decide, register_case, wage_arrears, wait_for
 from tests.conftest import CODEC_KEYS, free_port, serve
 
 ROOT = Path(__file__).parent.parent
@@ -147,6 +148,34 @@ async def test_not_ready_names_the_register_it_cannot_reach(stack, settings):
     body = answer.json()
     assert body["checks"] == {"temporal": "ok", "database": "unreachable"}
     assert "数据库" in body["detail"] and "database" in body["detail"]
+
+
+async def test_while_temporal_does_not_answer_the_api_says_retry_at_once(stack, settings, keys, sessions):
+    """An API whose Temporal is a port nothing listens on starts all the same (it connects lazily);
+    its watch of Temporal's health sees it down, so a registration is answered 503 with Retry-After
+    at once — not after the client's retries (6–10 s an answer, an operator's window frozen) — and
+    nothing is registered; /readyz names Temporal."""
+    port = free_port()
+    away = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}", "api_port": port, "api_metrics_port": 0})
+    app = create_app(away)
+    form = wage_arrears()
+    server, task = await serve(app, port)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {keys['admin']}"}, timeout=30) as client:
+            started = time.monotonic()
+            answer = await client.post("/cases", json=form)
+            took = time.monotonic() - started
+            ready = await client.get("/readyz")
+        watched = app.state.temporal_watch.up
+    finally:
+        server.should_exit = True
+        await task
+    assert watched is False
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1" and "temporal" in answer.json()["detail"], answer.text
+    assert took < 5, took  # a loose guard only: the mechanism is the watch above
+    with sessions() as session:
+        assert session.get(IntakeRequest, form["client_request_id"]) is None
+    assert ready.status_code == 503 and ready.json()["checks"]["temporal"] == "unreachable", ready.text
 
 
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "or", "and", "unless", "bool", "offset"}
