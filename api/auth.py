@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import sessions
 from api.errors import answers
-from domain.decisions import SignedIn, applied_to  # the confirmation clock names no court: the step's words do
+from domain.decisions import SignedIn
 from domain.labels import Role
 from store import directory, users
 from store.tables import Case, CaseClock, CaseEvent, Household
@@ -100,7 +100,7 @@ def may_see(session: Session, principal: Principal, case: Case) -> bool:
     return principal.unit_code is not None and session.scalar(
         select(
             exists().where(CaseClock.case_no == case.case_no, CaseClock.unit_code == principal.unit_code)
-            | exists().where(CaseEvent.case_no == case.case_no, CaseEvent.kind == "confirmation_applied", CaseEvent.note.contains(applied_to(principal.unit_code), autoescape=True))
+            | exists().where(CaseEvent.case_no == case.case_no, CaseEvent.kind == "confirmation_applied", CaseEvent.body_code == principal.unit_code)
         )
     )
 

@@ -132,8 +132,9 @@ class ConfirmationApplication(Decision):
 
 
 def applied_to(court_code: str) -> str:
-    """The words of the step that records an application for judicial confirmation: written once by the
-    case (workflows/dispute_case.py), read by the register's scope for the court (api/auth.py)."""
+    """The words of the step that records an application for judicial confirmation (workflows/dispute_case.py).
+    The register's scope for the court reads the step's body_code, not these (the note is sealed);
+    migration 0013 read them once, to fill body_code for the steps written before."""
     return f"已向 {court_code} 申请司法确认"
 
 

@@ -48,6 +48,7 @@ class StepRecord(BaseModel):
     signed_in: SignedIn | None = Field(None, description="the signed-in user who took the decision (None: the system, or a history before it)")
     before: dict = Field({}, description="the case's fields this step changed, as they were")
     after: dict = Field({}, description="the same fields as they are now")
+    body_code: str | None = Field(None, description="the backstop body the step was addressed to (the court a confirmation was applied to)")
 
     @property
     def key(self) -> str:

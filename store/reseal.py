@@ -1,14 +1,20 @@
 """Sealed values written again: under the current key after a rotation (`onedoor reseal`), and the
-clear rows of an older register sealed for the first time (migration 0009)."""
+clear rows of an older register sealed for the first time (migrations 0009 and 0013, with the helpers
+below)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from functools import cache
 
-from sqlalchemy import Connection, Row, TableClause, bindparam, select
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy import Connection, Row, TableClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from codec import FieldSealer, field_sealer
 from domain.household import address_key
 from store.sealed import Keys, SealedText
-from store.tables import Base, Household, Notice
+from store.tables import AuditEntry, Base, Household, Notice
 
 BATCH = 1000
 
@@ -30,10 +36,65 @@ def rewrite(connection: Connection | Session, table: TableClause, key: str, read
         last, count = batch[-1][0], count + len(values)
 
 
+@contextmanager
+def audit_rewritable(connection: Connection | Session) -> Iterator[None]:
+    """The audit log's append-only guard (migration 0002's triggers) lifted while its names are sealed
+    (again): the one rewrite it allows, which changes no value, only the key sealing it. On SQLite the
+    triggers are made again afterwards, so a migration's table rebuild (which drops them) may run inside."""
+    if (connection.get_bind() if isinstance(connection, Session) else connection).dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        yield
+        connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+        return
+    for change in ("update", "delete"):
+        connection.execute(text(f"DROP TRIGGER IF EXISTS audit_log_no_{change}"))
+    yield
+    for change in ("UPDATE", "DELETE"):
+        connection.execute(text(f"CREATE TRIGGER audit_log_no_{change.lower()} BEFORE {change} ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"))
+
+
+def migration_keys() -> Callable[[], FieldSealer]:
+    """The payload keys of a migration, asked for only when there is a row to seal: an empty register
+    (a new deployment, a test's) migrates before any key exists."""
+    return cache(op.get_context().config.attributes.get("field_sealer") or keys_of_settings)
+
+
+def keys_of_settings() -> FieldSealer:
+    """The `alembic` command line's: the keys settings give, as env.py reads the URL from them."""
+    from settings import Settings
+
+    return field_sealer(Settings())
+
+
+def text_columns(name: str, *columns: str) -> TableClause:
+    return sa.table(name, *(sa.column(column, sa.Text) for column in columns))
+
+
+def numbered_rows(name: str, *columns: str) -> TableClause:
+    """A table keyed by an integer id, with these text columns."""
+    return sa.table(name, sa.column("id", sa.Integer), *(sa.column(column, sa.Text) for column in columns))
+
+
+def each(transform: Callable[[str], str], *columns: str) -> Callable[[Row], dict]:
+    """The columns read, each as `transform` gives it."""
+    return lambda row: {name: transform(value) for name, value in zip(columns, row[1:])}
+
+
+def forget_clear_copies(*tables: str) -> None:
+    """After a migration sealed these tables: the clear values' old copies stay in the database's free
+    pages (SQLite) or dead rows (PostgreSQL) until they are rewritten, and a stolen file would still show them."""
+    with op.get_context().autocommit_block():
+        if op.get_bind().dialect.name == 'sqlite':
+            op.execute('VACUUM')
+            op.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+        else:
+            op.execute(f'VACUUM FULL {", ".join(tables)}')
+
+
 def reseal(session: Session) -> int:
     """Every sealed value of the register sealed again under the current key, and the digests beside
     them made under it; the rows rewritten. Safe beside a running stack: a sealed value is written
-    once (at intake, with a notice, a visit, a household's opening) and never changed, so rewriting
+    once (at intake, with a step, a notice, a visit, a household's opening) and never changed, so rewriting
     it loses no one's update."""
     sealer = Keys.get()
     digests: dict[str, tuple[list[str], Callable[[Row], dict]]] = {  # the columns a digest is made from, and how
@@ -53,6 +114,7 @@ def reseal(session: Session) -> int:
         def change(row: Row) -> dict:
             return {name: getattr(row, name) for name in sealed} | digest(row)
 
-        rewritten += rewrite(session, table, key.name, read, change)
+        with audit_rewritable(session) if table.name == AuditEntry.__tablename__ else nullcontext():
+            rewritten += rewrite(session, table, key.name, read, change)
         session.commit()
     return rewritten

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -150,7 +150,10 @@ class CaseEvent(Base):
     key: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
-    note: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(SealedText)  # the step's words, which may be a person's: sealed
+    # The backstop body the step was addressed to (a confirmation_applied step's court): what the
+    # body's scope finds its cases by, the note being sealed.
+    body_code: Mapped[str | None] = mapped_column(String(32), index=True)
     recorded_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc))  # when it was written
 
 
@@ -187,7 +190,7 @@ class SupervisionOrder(Base):
     to_level: Mapped[str | None] = mapped_column(String(16))
     due_at: Mapped[datetime]
     issued_at: Mapped[datetime]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText)
 
 
 class AuditEntry(Base):
@@ -199,7 +202,7 @@ class AuditEntry(Base):
     case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), index=True)
     key: Mapped[str] = mapped_column(String(64))  # the step's key: a retried write is a no-op
     at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(64))  # the name given: a person's, a unit's code, the channel, or the system
+    actor: Mapped[str] = mapped_column(SealedText)  # the name given: a person's (sealed), a unit's code, the channel, or the system
     role: Mapped[str] = mapped_column(String(16))  # the part they acted in on the case
     # The signed-in user the API bound the change to (None: the system's own steps).
     user_id: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -246,7 +249,7 @@ class HouseholdVisit(Base):
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
-    visitor: Mapped[str] = mapped_column(String(64))
+    visitor: Mapped[str] = mapped_column(SealedText)  # a person's name: sealed
     risk: Mapped[str | None] = mapped_column(String(8))
     notes: Mapped[str] = mapped_column(SealedText)  # what the family said: sealed
 

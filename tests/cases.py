@@ -177,3 +177,31 @@ async def household_of(api: httpx.AsyncClient, case_no: str) -> str:
     record = await wait_for(api, case_no, lambda r: any(e["kind"] == "household" for e in r.get("timeline", [])), view="/register")
     note = next(e["note"] for e in record["timeline"] if e["kind"] == "household")
     return note.split()[-1]
+
+
+async def typed_everywhere(api: httpx.AsyncClient, case_no: str, words: str, court: str | None = None) -> None:
+    """A person's words (a name, an ID number, a phone) typed into every free-text field and name of
+    one case, from its dispatch to its return visit: new facts, a grade's reason, a pause and its
+    resume, an extension, a supervision order, the units' answers, a mediation session, its
+    extension and its terms; with `court`, the judicial confirmation applied to it and decided."""
+    case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    await decide(api, case_no, "facts", {"reporter": words, "note": f"新情况：{words}"})
+    await decide(api, case_no, "grade", {"operator": words, "grade": "yellow", "reason": f"复核：{words}"})
+    await decide(api, case_no, "pause", {"actor": words, "reason": f"等待当事人：{words}"})
+    await decide(api, case_no, "resume", {"actor": words, "note": f"已联系：{words}"})
+    await decide(api, case_no, "extensions", {"supervisor": words, "clock": "feedback", "unit_code": "T101-LDS", "by": 60, "reason": f"延长：{words}"})
+    supervised = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": words, "order": f"督办：{words}"})
+    assert supervised.status_code == 202, supervised.text
+    for unit in [a["unit_code"] for a in case["assignments"]]:
+        await decide(api, case_no, "response", {"unit_code": unit, "handler": words, "note": f"已接单：{words}"})
+        await decide(api, case_no, "feedback", {"unit_code": unit, "handler": words, "summary": f"已处理：{words}"})
+    mediator = await mediator_of(api, case_no)
+    await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": today(), "mode": "desk", "notes": f"调解：{words}"})
+    await decide(api, case_no, "mediation/extension", {"mediator_id": mediator, "applicant_consents": True, "respondent_consents": True, "by": 60,
+                                                      "reason": f"双方同意：{words}"})
+    await mediate(api, case_no, "agreement", terms=f"七日内付清：{words}", seek_confirmation=court is not None)
+    if court:
+        await wait_for(api, case_no, lambda c: c["stage"] == "confirmation")
+        await decide(api, case_no, "confirmation/application", {"applicant": words, "court_code": court})
+        await decide(api, case_no, "confirmation/decision", {"court_code": court, "confirmed": True, "reference": "（2026）示 0101 民特 60 号", "reason": f"确认：{words}"})
+    await visit(api, case_no, visitor=words, notes=f"满意：{words}")

@@ -15,7 +15,7 @@ from temporalio.converter import WorkflowSerializationContext
 from codec import EncryptionCodec, decode_keys, new_key, sealed_for
 from store import users
 from store.tables import AuditEntry
-from tests.cases import current_details, decide, incident, mediate, mediator_of, register_case, today, visit, wage_arrears, wait_for, without_codec
+from tests.cases import current_details, decide, incident, mediate, register_case, typed_everywhere, wage_arrears, wait_for, without_codec
 from tests.test_intake import again_about
 from tests.conftest import CONVERTER
 
@@ -90,23 +90,7 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     assert joined.status_code == 200 and joined.json()["joined"], joined.text
     linked = await police.post("/incidents", json=incident([party], summary=f"警情：{words}"))
     assert linked.status_code == 200 and linked.json()["case_no"] in (case_no, apart, lifted), linked.text
-    case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
-    await decide(api, case_no, "facts", {"reporter": words, "note": f"新情况：{words}"})
-    await decide(api, case_no, "grade", {"operator": words, "grade": "yellow", "reason": f"复核：{words}"})
-    await decide(api, case_no, "pause", {"actor": words, "reason": f"等待当事人：{words}"})
-    await decide(api, case_no, "resume", {"actor": words, "note": f"已联系：{words}"})
-    await decide(api, case_no, "extensions", {"supervisor": words, "clock": "feedback", "unit_code": "T101-LDS", "by": 60, "reason": f"延长：{words}"})
-    supervised = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": words, "order": f"督办：{words}"})
-    assert supervised.status_code == 202, supervised.text
-    for unit in [a["unit_code"] for a in case["assignments"]]:
-        await decide(api, case_no, "response", {"unit_code": unit, "handler": words, "note": f"已接单：{words}"})
-        await decide(api, case_no, "feedback", {"unit_code": unit, "handler": words, "summary": f"已处理：{words}"})
-    mediator = await mediator_of(api, case_no)
-    await decide(api, case_no, "mediation/sessions", {"mediator_id": mediator, "held_on": today(), "mode": "desk", "notes": f"调解：{words}"})
-    await decide(api, case_no, "mediation/extension", {"mediator_id": mediator, "applicant_consents": True, "respondent_consents": True, "by": 60,
-                                                      "reason": f"双方同意：{words}"})
-    await mediate(api, case_no, "agreement", terms=f"七日内付清：{words}")
-    await visit(api, case_no, visitor=words, notes=f"满意：{words}")
+    await typed_everywhere(api, case_no, words)
     await decide(api, apart, "decline", {"operator": words, "reason": f"不予受理：{words}"})
     await wait_for(api, lifted, lambda c: c["stage"] == "dispatched" and c["mediations"])
     await decide(api, lifted, "escalation", {"supervisor": words, "reason": f"提级：{words}"})

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 import codec
@@ -19,12 +20,12 @@ from cli import app as cli_app
 from domain.household import address_key
 from reports.week import week_of
 from settings import Settings
-from store import households, notices
+from store import households, notices, register
 from store.db import alembic_config, make_engine, make_sessions, migrate, owner_only, sqlite_file, throwaway_register
 from store.reseal import reseal
 from store.sealed import Keys
-from store.tables import Case, Household, HouseholdVisit, WeeklyReport
-from tests.cases import household_of, register_case, settle, wage_arrears
+from store.tables import Case, Household, HouseholdVisit, SupervisionOrder, WeeklyReport
+from tests.cases import household_of, register_case, settle, typed_everywhere, wage_arrears, wait_for
 from tests.conftest import CODEC_KEYS
 
 OLD = codec.decode_keys(CODEC_KEYS)
@@ -102,6 +103,33 @@ async def test_a_whole_case_leaves_no_personal_data_in_the_register_yet_staff_se
     assert found([party["name"], party["id_number"], party["phone"], party["address"], home, summary, notes, spouse["name"], spouse["id_number"]], stored) == []
 
 
+async def test_words_typed_into_every_free_text_field_and_name_are_sealed_in_the_register_yet_staff_read_them(api, database_url):
+    """A name, an 18-digit ID number and a phone typed into every free-text field and name of a whole
+    case (its steps' notes, their audit's names, its household's visit) are nowhere in the register's
+    storage; the case, its archive with the timeline and the audit, and the household's file show them."""
+    party = person("上官秀梅")
+    words = f"{party['name']}（身份证 {party['id_number']}，电话 {party['phone']}）"
+    case_no = await register_case(api, wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}], household_address=a_home()))
+    household_id = await household_of(api, case_no)
+    await typed_everywhere(api, case_no, words, court="C-FY")
+    assert (await api.post(f"/households/{household_id}/visits", json={"visitor": words, "notes": f"走访：{words}"})).status_code == 201
+    await wait_for(api, case_no, lambda c: c["stage"] == "settled")
+
+    case = (await api.get(f"/cases/{case_no}")).json()
+    mediation = case["mediations"][-1]
+    assert (mediation["terms"], mediation["sessions"][-1]["notes"], case["confirmation"]["applicant"]) == (f"七日内付清：{words}", f"调解：{words}", words)
+    archive = (await api.get(f"/cases/{case_no}/archive")).json()  # the register's record: every step's words, every name
+    assert {e["kind"] for e in archive["timeline"] if words in e["note"]} == {
+        "graded", "paused", "resumed", "extended", "supervised", "handling", "responded", "fed_back", "session", "mediation", "confirmation_applied", "visit", "settled"}
+    assert {a["action"] for a in archive["audit"] if words in a["actor"]} == {
+        "graded", "paused", "resumed", "extended", "supervised", "handling", "responded", "fed_back", "confirmation_applied", "visit"}
+    assert (await api.get(f"/households/{household_id}")).json()["visits"][-1]["visitor"] == words
+
+    stored = raw_register(database_url)
+    assert case_no.encode() in stored and household_id.encode() in stored
+    assert found([party["name"], party["id_number"], party["phone"]], stored) == []
+
+
 @pytest.fixture
 def rotation(sessions):
     """Changes the register's keys as a restart with new settings would (the API and the worker of
@@ -150,6 +178,8 @@ async def test_after_a_rotation_new_rows_use_the_new_key_old_ones_are_read_and_f
     resealed = CliRunner().invoke(cli_app, ["reseal"], env={"DATABASE_URL": database_url, "ONEDOOR_CODEC_KEYS": json.dumps(keys), "ONEDOOR_CODEC_KEY_ID": "test-2"})
     assert resealed.exit_code == 0 and "sealed under key test-2" in resealed.output, resealed.output
     assert sealed_with() == {before: "test-2", after: "test-2"}
+    with sessions() as session, pytest.raises(DBAPIError, match="append-only"):  # resealing its names left the audit log append-only
+        session.execute(text("UPDATE audit_log SET role = 'x' WHERE case_no = :case_no"), {"case_no": before})
     rotation(NEW, "test-2")  # now the old key can go
     assert (await api.get(f"/cases/{before}/archive")).json()["parties"][0]["id_number"] == party["id_number"]
     await notices_to_both(api, party["name"], {before, after})
@@ -158,7 +188,8 @@ async def test_after_a_rotation_new_rows_use_the_new_key_old_ones_are_read_and_f
 
 
 def clear_rows(connection) -> None:
-    """A register as 0008 left it: a case, a household with a visit, a notice, a weekly report, all in clear."""
+    """A register as 0008 left it, all in clear: a case with its steps (one applying to the court
+    C-FY) and their audit entries and a supervision order, a household with a visit, a notice, a weekly report."""
     connection.execute(text("INSERT INTO jurisdictions (code, name, level, has_center) VALUES ('139001101', '城关镇', 'township', true)"))
     connection.execute(text(
         "INSERT INTO cases (case_no, source, category, township_code, summary, parties, stage, received_at, overdue, escalation_count, last_step) "
@@ -176,10 +207,20 @@ def clear_rows(connection) -> None:
     connection.execute(text(
         "INSERT INTO weekly_reports (scope_code, week_start, generated_at, figures, charts) VALUES ('139001101', '2026-11-02', '2026-11-09 01:00:00+00', :figures, '{}')"
     ), {"figures": '{"repeat_households": [{"household_id": "HH-139001101-000001", "address": "东关社区3号楼301"}]}'})
+    for seq, kind, note, actor in ((1, "mediation", "调解员 孙丽：达成协议。王建国（电话 13912345678）七日内收款", "孙丽"),
+                                   (2, "confirmation_applied", "王建国 已向 C-FY 申请司法确认", "王建国")):
+        values = {"key": f"{seq:04d}-{kind}", "kind": kind, "note": note, "actor": actor}
+        connection.execute(text("INSERT INTO case_events (case_no, key, kind, at, note, recorded_at) "
+                                "VALUES ('139001-2026-000001', :key, :kind, '2026-11-04 08:00:00+00', :note, '2026-11-04 08:00:00+00')"), values)
+        connection.execute(text("INSERT INTO audit_log (case_no, key, at, actor, role, action, before, after) "
+                                "VALUES ('139001-2026-000001', :key, '2026-11-04 08:00:00+00', :actor, 'party', :kind, '{}', '{}')"), values)
+    connection.execute(text(
+        "INSERT INTO supervision_orders (case_no, clock_id, clock, from_level, due_at, issued_at, text) "
+        "VALUES ('139001-2026-000001', 1, 'response', 'township', '2026-11-03 08:00:00+00', '2026-11-03 08:00:00+00', '督办：王建国一案逾期')"))
 
 
 def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_downgrade(tmp_path, sessions):
-    """0009 on a register with clear rows (SQLite, or PostgreSQL with DATABASE_URL), with the keys setup passes it."""
+    """0009 and 0013 on a register with clear rows (SQLite, or PostgreSQL with DATABASE_URL), with the keys setup passes it."""
     given = os.environ.get("DATABASE_URL")
     asked = []
 
@@ -194,7 +235,7 @@ def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_dow
             clear_rows(connection)
         migrate(url, keys)
         assert asked  # the keys were asked for: there were rows to seal
-        secrets = ["王建国", "13012319800101123X", "13912345678", "东关社区3号楼301", "您的纠纷已受理"]
+        secrets = ["王建国", "13012319800101123X", "13912345678", "东关社区3号楼301", "您的纠纷已受理", "孙丽", "赵敏"]
         engine.dispose()  # no connection of ours holds the old pages
         assert found(secrets, raw_register(url)) == []
 
@@ -205,11 +246,18 @@ def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_dow
             assert session.scalar(select(WeeklyReport.figures))["repeat_households"][0]["address"] == "东关社区3号楼301"
             assert households.household_for(session, "139001101", None, "东关社区 3号楼301", case.received_at).id == "HH-139001101-000001"
             assert [n.text for n in notices.listed(session, notices.Filters(recipient="王建国")).rows] == ["您的纠纷已受理"]
+            steps = register.timeline(session, case.case_no)
+            assert [(e.note, e.body_code) for e in steps] == [("调解员 孙丽：达成协议。王建国（电话 13912345678）七日内收款", None), ("王建国 已向 C-FY 申请司法确认", "C-FY")]
+            assert [a.actor for a in register.audit_trail(session, case.case_no)] == ["孙丽", "王建国"]
+            assert session.scalar(select(SupervisionOrder.text)) == "督办：王建国一案逾期"
+            assert session.get(HouseholdVisit, 1).visitor == "赵敏"
 
         command.downgrade(alembic_config(url, keys), "0008")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT address FROM households")).scalar_one() == "东关社区3号楼301"
             assert connection.execute(text("SELECT recipient FROM notices")).scalar_one() == "王建国"
+            assert connection.execute(text("SELECT note FROM case_events WHERE kind = 'confirmation_applied'")).scalar_one() == "王建国 已向 C-FY 申请司法确认"
+            assert connection.execute(text("SELECT visitor FROM household_visits")).scalar_one() == "赵敏"
         engine.dispose()
 
 

@@ -931,7 +931,7 @@ class DisputeCaseWorkflow:
         confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
         handed = self.handing()
         await self.record("confirmation_applied", None, f"{application.applicant} {applied_to(application.court_code)}", by=application.applicant, role="party",
-                          user=application.signed_in)
+                          user=application.signed_in, body=application.court_code)
         await self.taken_up(handed)
         return self.status()
 
@@ -1183,10 +1183,13 @@ class DisputeCaseWorkflow:
         self.publish(StepKind(stage.value).label)
         await self.record(stage.value, stage, note, by, role, user)
 
-    async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None) -> None:
+    async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None,
+                     body: str | None = None) -> None:
         """Write the step to the register, keyed by case and step number so a retry writes once,
         with its audit entry: who did it (the name they gave, and the signed-in user the API bound the
-        decision to), in which role, and the fields it changed."""
+        decision to), in which role, and the fields it changed; `body`, the backstop body it was
+        addressed to (the register's scope for that body). A local activity's input is not compared
+        on replay: a new field changes no recorded history."""
         self.recorded += 1
         state = self.state
         step = StepKind(kind)
@@ -1204,7 +1207,7 @@ class DisputeCaseWorkflow:
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
                 satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role, signed_in=user,
-                before={name: before[name] for name in changed}, after={name: now[name] for name in changed},
+                before={name: before[name] for name in changed}, after={name: now[name] for name in changed}, body_code=body,
             ),
             summary=f"登记步骤：{step.label}",  # never the note: it may hold a person's words
             **REGISTER,

@@ -11,15 +11,11 @@ Revision ID: 0009
 Revises: 0008
 """
 
-from collections.abc import Callable
-from functools import cache
-
 import sqlalchemy as sa
 from alembic import op
 
-from codec import FieldSealer, field_sealer
 from domain.household import address_key
-from store.reseal import rewrite
+from store.reseal import each, forget_clear_copies, migration_keys as keys, numbered_rows, rewrite, text_columns
 
 revision = '0009'
 down_revision = '0008'
@@ -27,33 +23,11 @@ branch_labels = None
 depends_on = None
 
 
-def keys() -> Callable[[], FieldSealer]:
-    """The payload keys, asked for only when there is a row to seal: an empty register (a new
-    deployment, a test's) migrates before any key exists."""
-    return cache(op.get_context().config.attributes.get("field_sealer") or keys_of_settings)
-
-
-def keys_of_settings() -> FieldSealer:
-    """The `alembic` command line's: the keys settings give, as env.py reads the URL from them."""
-    from settings import Settings
-
-    return field_sealer(Settings())
-
-
-def text_columns(name: str, *columns: str) -> sa.TableClause:
-    return sa.table(name, *(sa.column(column, sa.Text) for column in columns))
-
-
 cases = text_columns('cases', 'case_no', 'summary', 'parties')
 households = text_columns('households', 'id', 'township_code', 'village_code', 'address', 'address_key')
-visits = sa.table('household_visits', sa.column('id', sa.Integer), sa.column('notes', sa.Text))
+visits = numbered_rows('household_visits', 'notes')
 notices = text_columns('notices', 'key', 'recipient', 'recipient_digest', 'text')
-reports = sa.table('weekly_reports', sa.column('id', sa.Integer), sa.column('figures', sa.Text))
-
-
-def each(transform: Callable[[str], str], *columns: str) -> Callable[[sa.Row], dict]:
-    """The columns read, each as `transform` gives it."""
-    return lambda row: {name: transform(value) for name, value in zip(columns, row[1:])}
+reports = numbered_rows('weekly_reports', 'figures')
 
 
 def upgrade() -> None:
@@ -81,14 +55,7 @@ def upgrade() -> None:
     with op.batch_alter_table('notices') as batch:
         batch.alter_column('recipient_digest', existing_type=sa.String(length=64), nullable=False)
     op.create_index('ix_notices_recipient_digest', 'notices', ['recipient_digest'])
-    # The clear values' old copies stay in the database's free pages (SQLite) or dead rows
-    # (PostgreSQL) until they are rewritten: a stolen file would still show them.
-    with op.get_context().autocommit_block():
-        if op.get_bind().dialect.name == 'sqlite':
-            op.execute('VACUUM')
-            op.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-        else:
-            op.execute('VACUUM FULL cases, households, household_visits, notices, weekly_reports')
+    forget_clear_copies('cases', 'households', 'household_visits', 'notices', 'weekly_reports')
 
 
 def downgrade() -> None:
