@@ -16,7 +16,9 @@ class LogNotifier:
         return True
 
     async def send(self, notice: Notice) -> None:
-        # Never the phone, and a person's name only by its first character: the log is not where the
-        # party is reached (the notices table keeps the recipient for whoever may read it).
+        # Never the phone, a person's name only by its first character, and never the words: a notice
+        # may carry what someone typed (a closing notice, the agreed terms). The log is not where the
+        # party is reached; the notices table keeps recipient and text, sealed, for whoever may read
+        # them (GET /notices).
         recipient = mask_name(notice.recipient) if notice.audience in (Audience.PARTY, Audience.LEADER) else notice.recipient
-        log.info("notice", key=notice.key, audience=notice.audience.value, recipient=recipient, kind=notice.kind, case_no=notice.case_no, text=notice.text)
+        log.info("notice", key=notice.key, audience=notice.audience.value, recipient=recipient, kind=notice.kind, case_no=notice.case_no, characters=len(notice.text))

@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 import logs
-from tests.cases import register_case, someone, wage_arrears
+from tests.cases import register_case, someone, typed_everywhere, wage_arrears
 
 
 @pytest.fixture
@@ -70,3 +70,16 @@ async def test_a_partys_name_reaches_no_log_line_from_its_notice_or_a_search_for
         assert secret not in text, secret
     assert any(line["event"] == "notice" and line["recipient"] == "欧**" and line["case_no"] == case_no for line in lines())
     assert any("GET /notices?recipient=*&case_no=*" in line["event"] for line in lines())
+
+
+async def test_words_typed_into_every_field_of_a_whole_case_reach_no_log_line(lines, api):
+    """A name, an ID number and a phone typed into the summary and every free-text field of a case, from
+    intake to its return visit: the API's, the worker's and the workflows' lines keep none of them."""
+    words = "欧阳明珠（身份证 13012319900307442X，电话 13912345678）"
+    case_no = await register_case(api, wage_arrears(summary=f"{words}被拖欠工资"))
+    await typed_everywhere(api, case_no, words)
+    logged = lines()
+    assert any(line["event"] == "case step" and line.get("case_no") == case_no for line in logged), "the workflows' lines were not captured"
+    text = json.dumps(logged, ensure_ascii=False)
+    for secret in ("欧阳明珠", quote("欧阳明珠"), "13012319900307442X", "13912345678"):
+        assert secret not in text, secret

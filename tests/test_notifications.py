@@ -190,14 +190,15 @@ async def test_a_bad_secret_is_refused_by_the_receiver(receiver, http, notify):
     assert "401" in failed.value.cause.cause.message and not receiver.accepted[notice.key]
 
 
-async def test_the_log_is_the_default_channel_and_never_carries_the_phone_or_the_name(notify, http, sessions):
+async def test_the_log_is_the_default_channel_and_never_carries_the_phone_the_name_or_the_words(notify, http, sessions):
     notifiers = build_notifiers(Settings(), http)
     assert [n.name for n in notifiers] == ["log"]
     notice = party_notice()
     with structlog.testing.capture_logs() as lines:
         await notify(notifiers, notice)
     [line] = [line for line in lines if line["event"] == "notice" and line["key"] == notice.key]  # other tests' cases notify meanwhile
-    assert (line["audience"], line["recipient"], line["kind"], line["case_no"], line["text"]) == ("party", "王**", "intake", notice.case_no, notice.text)
+    assert (line["audience"], line["recipient"], line["kind"], line["case_no"], line["characters"]) == ("party", "王**", "intake", notice.case_no, len(notice.text))
+    assert "text" not in line  # the words are the register's (GET /notices), sealed: they may hold what someone typed
     assert PHONE not in json.dumps(lines, ensure_ascii=False)
     assert recorded(sessions, notice.key).channels == ["log"]
 

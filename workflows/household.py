@@ -205,7 +205,7 @@ class HouseholdWorkflow:
         """Mirror the file in the register (and write the visit, keyed by household and seq)."""
         self.acted = True
         self.publish(note)
-        workflow.logger.info(note, extra={"household_id": self.state.household_id})
+        workflow.logger.info("household file step", extra={"household_id": self.state.household_id})  # never the note: a visit's words
         async with self.writes:
             state = self.state  # read under the lock: a write that waited sends the newest state
             record = HouseholdRecord(household_id=state.household_id, risk=state.risk, status=state.status, next_visit_at=state.next_visit_at,
