@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, users, worklists
+from api import assessment, calendars, callbacks, cases, codec, directory, health, households, incidents, metrics, notices, records, reports, supervision, users, worklists
 from api.docs import serve_docs
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         register = metrics.RegisterCollector(app.state.sessions)
         api_metrics.registry.register(register)
         metrics_server = metrics.serve(api_metrics, settings)
+        app.state.calendar_warning = await run_in_threadpool(calendars.warn, app.state.sessions)  # loud in the log at start
         log.info("api started", temporal=settings.temporal_address)
         yield
         if metrics_server is not None:
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(callbacks.router)
     app.include_router(supervision.router)
     app.include_router(directory.router)
+    app.include_router(calendars.router)
     app.include_router(reports.router)
     app.include_router(households.router)
     app.include_router(records.router)

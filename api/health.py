@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -25,9 +25,11 @@ READY_WAIT = 2.0  # seconds each dependency has to answer a readiness probe
 NAMES = {"temporal": "Temporal", "database": "数据库"}
 
 
-@router.get("/healthz", summary="存活 liveness: the process answers (no dependency checked)")
-async def healthz() -> dict:
-    return {"status": "ok"}
+@router.get("/healthz", summary="存活 liveness: the process answers (no dependency checked); `detail` warns when next year's holidays are unknown")
+async def healthz(request: Request) -> dict:
+    # The calendar's warning, as read at start (and after an admin's calendar edit): liveness asks no dependency.
+    warning = request.app.state.calendar_warning
+    return {"status": "ok"} | ({"detail": warning} if warning else {})
 
 
 @router.get(

@@ -36,6 +36,7 @@ class Clock(BaseModel):
     started_at: datetime
     due_at: datetime
     remind_at: datetime | None = None
+    later_reminders: list[datetime] = []  # revision 9: the further reminder thresholds, in order
     status: ClockStatus = ClockStatus.RUNNING
     remaining: timedelta | None = None  # kept while paused; filled in for every open clock by the query
     reminded_at: datetime | None = None

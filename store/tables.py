@@ -329,3 +329,14 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Text)
     channels: Mapped[list] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc), index=True)
+
+
+class CenterCalendar(Base):
+    """A scope's own calendar entries (domain.calendar.CalendarEntries): the county's for all its
+    centers, a center's over them."""
+
+    __tablename__ = "center_calendars"
+    scope_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), primary_key=True)
+    entries: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))

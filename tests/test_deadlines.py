@@ -11,7 +11,7 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from domain.calendar import OfficeHours, add_working_time
+from domain.calendar import OfficeHours, WorkCalendar, add_working_time
 from domain.labels import ClockBasis
 from domain.policy import ClockRule
 from store.tables import SupervisionOrder
@@ -188,7 +188,7 @@ async def test_working_time_clock_uses_the_holiday_calendar(api, clocks):
     case = await wait_for(api, await register_case(api), lambda c: c["stage"] == "dispatched")
     feedback = clock(case, "feedback")
     assert feedback["basis"] == "working"
-    assert at(feedback["due_at"]) == add_working_time(at(feedback["started_at"]), timedelta(hours=24), OfficeHours()).due
+    assert at(feedback["due_at"]) == add_working_time(at(feedback["started_at"]), timedelta(hours=24), WorkCalendar.legacy(OfficeHours())).due
 
 
 async def test_changing_the_policy_mid_flight_leaves_open_cases_alone(api, clocks):

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from pydantic import TypeAdapter
 
-from domain.calendar import OfficeHours
+from domain.calendar import OfficeHours, WorkCalendar
 from domain.rota import duty_start
 from domain.timezone import SHANGHAI, as_shanghai
 from tests.cases import decide, register_case, wait_for, wait_for_delivery
@@ -53,7 +53,7 @@ async def test_a_rotating_units_clocks_start_at_its_next_duty_day_and_a_resident
     # The rotating lead: both clocks start at the opening of its next duty day, and run their length from there.
     response, feedback = unit_clock(case, "response", ROTATING), unit_clock(case, "feedback", ROTATING)
     starts = at(response["started_at"])
-    assert starts > dispatched and starts == duty_start(dispatched, off_today, OfficeHours()).at
+    assert starts > dispatched and starts == duty_start(dispatched, off_today, WorkCalendar.legacy(OfficeHours())).at
     assert as_shanghai(starts).isoweekday() in off_today and as_shanghai(starts).time() == time(8, 30)
     assert at(feedback["started_at"]) == starts
     assert (at(response["remind_at"]) - starts, at(response["due_at"]) - starts, at(feedback["due_at"]) - starts) == (

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.clocks import after, time_left
+    from domain.clocks import after, measured, time_left
     from domain.labels import ClockStatus
-    from domain.policy import ClockPolicy
+    from domain.calendar import WorkCalendar
     from domain.state import Clock, DeadlineChange, Pause
     from domain.timezone import as_shanghai
 
@@ -49,11 +49,11 @@ def beijing(moment: datetime) -> str:
 
 
 class ClockRunner:
-    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback, approach: bool = False):
+    def __init__(self, clock: Clock, done: Callable[[], bool], calendar: WorkCalendar, on_remind: Callback, on_breach: Callback, approach: bool = False):
         self.clock = clock
         self.approach = approach  # revision 3: arm each point in two steps (APPROACH)
         self.done = done
-        self.hours = policy.office_hours
+        self.calendar = calendar  # the handling center's, as the case carries it
         self.on_remind = on_remind
         self.on_breach = on_breach
         self.version = 0  # bumped by every change, so a sleeping runner re-reads the clock
@@ -77,6 +77,8 @@ class ClockRunner:
             if reminding:
                 clock.reminded_at = workflow.now()
                 await self.on_remind(self)
+                if clock.later_reminders:  # revision 9: on to the next threshold
+                    clock.remind_at, clock.reminded_at = clock.later_reminders.pop(0), None
             else:
                 clock.status, clock.breached_at = ClockStatus.BREACHED, workflow.now()
                 await self.on_breach(self)
@@ -103,7 +105,7 @@ class ClockRunner:
         clock = self.clock
         if clock.status != ClockStatus.RUNNING:
             return
-        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.hours, clock.started_at)
+        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.calendar, clock.started_at)
         clock.status = ClockStatus.PAUSED
         clock.pauses.append(Pause(at=workflow.now(), by=by, reason=reason))
         self.version += 1
@@ -114,7 +116,7 @@ class ClockRunner:
         clock = self.clock
         if clock.status != ClockStatus.PAUSED:
             return
-        self.move_due(after(max(workflow.now(), clock.started_at), clock.remaining, clock.basis, self.hours)[0])
+        self.move_due(after(max(workflow.now(), clock.started_at), clock.remaining, measured(clock.basis), self.calendar)[0])
         clock.status, clock.remaining = ClockStatus.RUNNING, None
         clock.pauses[-1].resumed_at = workflow.now()
 
@@ -123,9 +125,9 @@ class ClockRunner:
         old = clock.due_at
         if clock.status == ClockStatus.PAUSED:
             clock.remaining += by  # applied when it resumes
-            new = after(old, by, clock.basis, self.hours)[0]
+            new = after(old, by, clock.basis, self.calendar)[0]
         else:
-            self.move_due(after(old, by, clock.basis, self.hours)[0])
+            self.move_due(after(old, by, clock.basis, self.calendar)[0])
             new = clock.due_at
         clock.extensions.append(DeadlineChange(at=workflow.now(), by=who, reason=reason, old_due=old, new_due=new))
 
@@ -133,5 +135,6 @@ class ClockRunner:
         clock = self.clock
         if clock.remind_at is not None and clock.reminded_at is None:
             clock.remind_at = new_due - (clock.due_at - clock.remind_at)  # same lead before the deadline
+        clock.later_reminders = [new_due - (clock.due_at - at) for at in clock.later_reminders]
         clock.due_at = new_due
         self.version += 1

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Notice, PriorityChange, RouteRequest, Routing, StepRecord,
     )
     from domain.documents import DispatchDocument, ReferralDocument
+    from domain.calendar import WorkCalendar
     from domain.policy import ClockRule, ClockSet
     from domain.routing import LADDER, Route, centers_from, handling_level, next_center
     from domain.timezone import as_shanghai
@@ -145,6 +146,10 @@ class DisputeCaseWorkflow:
         self.answers_after = case.revision >= 7
         self.handed = self.taken = 0  # decisions handed to the process, and how many of them it has acted on
         self.duty_clocks = case.revision >= 7 and case.policy.clocks.follow_rota  # revision 7: a rotating unit's clocks start on duty
+        # Revision 9: clocks count on the calendars the case carries (its handling center's); before, on the policy's office
+        # hours over the holiday library of the worker (WorkCalendar.legacy).
+        self.calendars = case.calendars if case.revision >= 9 else None
+        self.office = WorkCalendar.legacy(case.policy.clocks.office_hours)
         self.queue_priority = workflow.info().priority.priority_key or UNSET_PRIORITY
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
@@ -592,16 +597,21 @@ class DisputeCaseWorkflow:
     def clock_set(self) -> ClockSet:
         return self.case.policy.clocks.for_grade(self.state.grade)
 
+    def calendar(self, level: Level | None) -> WorkCalendar:
+        """The calendar a clock at this level counts on: its handling center's (revision 9)."""
+        return self.calendars.of(self.state.centers.get(level or self.state.level)) if self.calendars else self.office
+
     def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done, rota: list[int] | None = None) -> Clock:
-        due = deadline(workflow.now(), rule, self.case.policy.clocks.office_hours, rota)
+        calendar = self.calendar(self.state.level)
+        due = deadline(workflow.now(), rule, calendar, rota)
         clock = Clock(
             id=len(self.state.clocks), name=name, unit_code=unit_code, level=self.state.level, basis=rule.basis,
-            started_at=due.started_at, due_at=due.due_at, remind_at=due.remind_at, calendar_note=due.calendar_note,
+            started_at=due.started_at, due_at=due.due_at, remind_at=due.remind_at, later_reminders=due.later_reminders, calendar_note=due.calendar_note,
         )
         if due.calendar_note:
             workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
         self.state.clocks.append(clock)
-        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach, approach=self.case.revision >= 3))
+        self.runners.append(ClockRunner(clock, done, calendar, self.remind, self.breach, approach=self.case.revision >= 3))
         return clock
 
     def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
@@ -1095,9 +1105,9 @@ class DisputeCaseWorkflow:
         return self.state.model_copy(update={"clocks": self.clocks_now()})
 
     def clocks_now(self) -> list[Clock]:
-        hours, now = self.case.policy.clocks.office_hours, workflow.now()
+        now = workflow.now()
         return [
-            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, hours, clock.started_at)}) if clock.status == ClockStatus.RUNNING else clock
+            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, self.calendar(clock.level), clock.started_at)}) if clock.status == ClockStatus.RUNNING else clock
             for clock in self.state.clocks
         ]
 
