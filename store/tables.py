@@ -160,7 +160,7 @@ class CaseClock(Base):
     name: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
     level: Mapped[str | None] = mapped_column(String(16))
-    basis: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[str] = mapped_column(String(16))  # natural, working, working_days, months
     started_at: Mapped[datetime]
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)

@@ -3,6 +3,7 @@
 One row a scope (a jurisdiction's code: the county for all its centers, a center for its own):
 office hours by weekday, holidays and closures, make-up and extra workdays, and the years whose
 State Council notice it holds in full. A case's calendar is built from them at intake.
+A clock's basis may now be working_days (case_clocks.basis widened).
 
 Revision ID: 0010
 Revises: 0008
@@ -27,7 +28,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['scope_code'], ['jurisdictions.code']),
     sa.PrimaryKeyConstraint('scope_code')
     )
+    with op.batch_alter_table('case_clocks') as batch:
+        batch.alter_column('basis', existing_type=sa.String(length=8), type_=sa.String(length=16), existing_nullable=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('case_clocks') as batch:
+        batch.alter_column('basis', existing_type=sa.String(length=16), type_=sa.String(length=8), existing_nullable=False)
     op.drop_table('center_calendars')
