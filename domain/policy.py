@@ -7,14 +7,15 @@ for the rest (marked below).
 """
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from domain.calendar import OfficeHours
-from domain.labels import ClockBasis, RiskGrade
+from domain.labels import Audience, ClockBasis, ClockName, RiskGrade
+from domain.timezone import SHANGHAI, as_utc
 
 
 class GradingPolicy(BaseModel):
@@ -152,6 +153,11 @@ class ClockPolicy(BaseModel):
     yellow: ClockSet = Field(default_factory=ClockSet)
     blue: ClockSet = Field(default_factory=ClockSet)
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
+    pause_stops: list[ClockName] = Field(
+        [ClockName.FEEDBACK, ClockName.MEDIATION], description="the clocks a pause (waiting on a party) stops; a unit's first response keeps running, "
+        "as peers keep it, and so do the statutory and the other bodies' clocks"
+    )
+    longest_pause: Duration = Field(timedelta(days=30), description="a pause resumes by itself after this long at the latest")
     follow_rota: bool = Field(
         True, description="轮驻: a rotating unit's response and feedback clocks start when it is next on duty (domain/rota.py); off: at dispatch"
     )
@@ -195,9 +201,29 @@ class LadderPolicy(BaseModel):
     )
 
 
+class NoticePolicy(BaseModel):
+    """Quiet hours (免打扰): a notice to a person (a party, a leader) is held until they end, unless the
+    case is red (local policy). Units' systems and operators' worklists are told at once."""
+
+    quiet_from: time = Field(time(22, 0), description="quiet hours begin (Beijing time)")
+    quiet_until: time = Field(time(8, 0), description="quiet hours end: held notices go out then")
+    quiet_for: list[Audience] = Field([Audience.PARTY, Audience.LEADER], description="who quiet hours spare")
+
+    def held_until(self, now: datetime) -> datetime | None:
+        """When a notice to a person sent now may go: the end of quiet hours, or None outside them (in UTC)."""
+        local = now.astimezone(SHANGHAI)
+        begins, ends = self.quiet_from, self.quiet_until
+        inside = begins <= local.time() < ends if begins < ends else (local.time() >= begins or local.time() < ends)
+        if not inside:
+            return None
+        day = local.date() + timedelta(days=1) if begins > ends and local.time() >= begins else local.date()
+        return as_utc(datetime.combine(day, ends, tzinfo=SHANGHAI))
+
+
 class Policy(BaseModel):
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     ladder: LadderPolicy = Field(default_factory=LadderPolicy)
     clocks: ClockPolicy = Field(default_factory=ClockPolicy)
     household: HouseholdPolicy = Field(default_factory=HouseholdPolicy)
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+    notices: NoticePolicy = Field(default_factory=NoticePolicy)

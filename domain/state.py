@@ -17,6 +17,8 @@ class Pause(BaseModel):
     by: str
     reason: str
     resumed_at: datetime | None = None
+    until: datetime | None = None  # revision 9: when it resumes by itself
+    stopped: list[int] = []  # revision 9: the ids of the clocks it stopped (the case's pause; each clock lists its own)
 
 
 class DeadlineChange(BaseModel):

@@ -28,7 +28,7 @@ def test_histories_cover_every_path_of_the_lifecycle():
         "top_of_the_ladder_supervised", "breach_supervised_in_place", "breach_ordered_to_the_units_system", "regraded_red_alerts_where_it_goes",
         "declined_answered_closed", "refused_answered_on_referral", "reopened_visits_answered_after", "police_incidents_each_hear_the_case",
         # revision 9: clocks on the calendar the case carries from intake, unchanged by a later edit
-        "recorded_before_a_calendar_edit",
+        "recorded_before_a_calendar_edit", "paused_until_resumed_by_itself", "party_notice_held_in_quiet_hours",
     } <= names
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from domain.labels import ClockBasis
+from domain.labels import Audience, ClockBasis, ClockName
 from domain.policy import Policy, Shares
 from settings import Settings
 
@@ -26,7 +26,9 @@ SAMPLES = {
     ClockBasis: [("working", ClockBasis.WORKING), ("natural", ClockBasis.NATURAL)],  # defaults of both kinds: the one it is not
     Shares | None: ("0.5", [0.5]),
     time: ("07:45", time(7, 45)),
-    bool: ("false", False),  # every boolean policy defaults to true (ladder.breach_escalates)
+    bool: ("false", False),
+    list[ClockName]: ('["response"]', [ClockName.RESPONSE]),
+    list[Audience]: ('["unit"]', [Audience.UNIT]),  # every boolean policy defaults to true (ladder.breach_escalates)
 }
 
 

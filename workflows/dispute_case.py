@@ -556,7 +556,15 @@ class DisputeCaseWorkflow:
         self.notices += 1
         notice = Notice(key=f"{self.case.case_no}:notice:{self.notices}", case_no=self.case.case_no, audience=audience,
                         recipient=recipient, phone=phone, kind=kind, text=text)
-        self.beside(send_notice(notice, case_no=self.case.case_no))
+        quiet = self.case.policy.notices
+        # Revision 9: quiet hours hold a notice to a person until they end, unless the case is red.
+        held = quiet.held_until(workflow.now()) if self.case.revision >= 9 and audience in quiet.quiet_for and self.state.grade != RiskGrade.RED else None
+        self.beside(self.hold(held, notice) if held else send_notice(notice, case_no=self.case.case_no))
+
+    async def hold(self, until: datetime, notice: Notice) -> None:
+        """Held to the end of quiet hours; at once if the case turns red meanwhile (one told at intake is not graded yet)."""
+        await wait_until(until, lambda: self.state.grade == RiskGrade.RED, f"免打扰：{notice.audience.label}通知留至 {beijing(until)}", approach=True)
+        await send_notice(notice, case_no=self.case.case_no)
 
     def tell_parties(self, kind: str, text: str) -> None:
         for party in self.case.intake.parties:
@@ -761,30 +769,63 @@ class DisputeCaseWorkflow:
         if self.state.grade is None:
             raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
 
+    def stops(self, clock: Clock) -> bool:
+        """Whether a pause stops this clock: from revision 9 only those the policy names (a unit's
+        first response keeps running); before, every clock."""
+        return self.case.revision < 9 or clock.name in self.case.policy.clocks.pause_stops
+
     @workflow.update
     async def pause(self, request: PauseRequest) -> CaseState:
-        for runner in self.runners:
+        running = [r for r in self.runners if r.clock.status == ClockStatus.RUNNING and self.stops(r.clock)]
+        for runner in running:
             runner.pause(request.actor, request.reason)
-        self.state.paused = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
-        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}", by=request.actor, role="operator", user=request.signed_in)
+        self.state.paused = pause = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
+        note = f"{request.actor} 暂停计时（等待当事人）：{request.reason}"
+        if self.case.revision >= 9:  # revision 9: what it stopped, and when it resumes by itself
+            pause.stopped, pause.until = [r.clock.id for r in running], request.until or workflow.now() + self.case.policy.clocks.longest_pause
+            kept = [c for c in self.state.clocks if c.status == ClockStatus.RUNNING]
+            note += f"；暂停{'、'.join(self.clock_label(r.clock) for r in running)}，{beijing(pause.until)} 自动恢复" + (
+                f"；{'、'.join(self.clock_label(c) for c in kept)}照常计时" if kept else "")
+            asyncio.create_task(self.resume_by_itself(pause))
+        await self.record("paused", None, note, by=request.actor, role="operator", user=request.signed_in)
         return self.status()
+
+    @staticmethod
+    def clock_label(clock: Clock) -> str:
+        return clock.name.label + (f"（{clock.unit_code}）" if clock.unit_code else "")
+
+    async def resume_by_itself(self, pause: Pause) -> None:
+        """Revision 9: at the pause's end, unless resumed before, the clocks resume and the parties are told."""
+        if await wait_until(pause.until, lambda: self.state.paused is not pause or not self.state.stage.is_open, f"暂停期满 {beijing(pause.until)}", approach=True):
+            return
+        text = f"暂停期满（{beijing(pause.until)}），自动恢复计时"
+        await self.resume_clocks(SYSTEM, text, role="system", user=None)
+        self.tell_parties("resumed", f"案件 {self.case.case_no}：{text}")
 
     @pause.validator
     def check_pause(self, request: PauseRequest) -> None:
         self.check_open()
         if self.state.paused is not None:
             raise OutOfTurn("计时已暂停 (clocks already paused)")
-        if not any(c.status == ClockStatus.RUNNING for c in self.state.clocks):
-            raise OutOfTurn("没有正在计时的时限 (no clock is running)")
+        if not any(c.status == ClockStatus.RUNNING and self.stops(c) for c in self.state.clocks):
+            raise OutOfTurn("没有可暂停的时限 (no clock the pause stops is running)")
+        if request.until is not None:
+            longest = self.case.policy.clocks.longest_pause
+            if self.case.revision < 9:
+                raise OutOfTurn("until: 本案受理时尚不支持定时恢复 (the case's revision has no timed resume)")
+            if not workflow.now() < request.until <= workflow.now() + longest:
+                raise OutOfTurn(f"until: 须在现在之后、{longest.days} 日之内 (within the longest pause)")
 
     @workflow.update
     async def resume(self, request: ResumeRequest) -> CaseState:
+        await self.resume_clocks(request.actor, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), "operator", request.signed_in)
+        return self.status()
+
+    async def resume_clocks(self, actor: str, note: str, role: str, user: SignedIn | None) -> None:
         for runner in self.runners:
             runner.resume()
         self.state.paused = None
-        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), by=request.actor, role="operator",
-                          user=request.signed_in)
-        return self.status()
+        await self.record("resumed", None, note, by=actor, role=role, user=user)
 
     @resume.validator
     def check_resume(self, request: ResumeRequest) -> None:
