@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.service import RPCError
 
 from api.auth import Principal, allow, signed_in
 from api.deps import sessions
@@ -23,6 +24,7 @@ from domain.labels import Role
 from domain.timezone import as_shanghai
 from store import calendars
 from store.tables import CenterCalendar, Jurisdiction
+from workflows.dispute_case import DisputeCaseWorkflow
 
 log = structlog.get_logger("api")
 router = APIRouter(prefix="/calendars", tags=["calendars 工作日历"], dependencies=[Depends(signed_in)])
@@ -71,17 +73,25 @@ async def get_calendar(scope_code: Annotated[Code, Path()], make_session: Sessio
 
 
 async def write(request: Request, make_session: sessionmaker[Session], scope_code: str, change, by: str) -> CalendarView:
-    """Apply change(current entries) to the scope's calendar, and refresh the stack's warning."""
+    """Apply change(current entries) to the scope's calendar, refresh the stack's warning, and send each open case in the
+    scope its calendars as they now stand (the case's recalendar signal moves the clocks not yet due)."""
+    hours = request.app.state.settings.policy().clocks.office_hours
 
     def save():
         with make_session() as session:
             view(session, scope_code)
             calendars.save(session, scope_code, change(calendars.entries(session, scope_code)), by, datetime.now(UTC))
             session.commit()
-            return view(session, scope_code)
+            return view(session, scope_code), calendars.open_cases_under(session, scope_code, hours)
 
-    answer = await run_in_threadpool(save)
+    answer, open_cases = await run_in_threadpool(save)
     request.app.state.calendar_warning = await run_in_threadpool(warn, make_session)
+    client = request.app.state.temporal
+    for case_no, taken in open_cases.items():
+        try:
+            await client.get_workflow_handle(case_no).signal(DisputeCaseWorkflow.recalendar, taken)
+        except RPCError as error:  # a case that ended meanwhile: nothing to move
+            log.info("calendar not sent to a case", case_no=case_no, error=str(error)[:200])
     return answer
 
 

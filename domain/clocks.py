@@ -67,6 +67,22 @@ def deadline(now: datetime, rule: ClockRule, calendar: WorkCalendar, rota: Colle
     )
 
 
+def relaid(now: datetime, clock_start: datetime, due: datetime, basis: ClockBasis, old: WorkCalendar, new: WorkCalendar) -> datetime:
+    """A running clock's due moment on a new calendar (a holiday entered later): a working-days clock keeps
+    the working days it had left (to the close of the last on the new calendar), an office-time clock the
+    office time it had left; natural clocks do not move."""
+    begin = max(now, clock_start)
+    if basis == ClockBasis.WORKING_DAYS:
+        day, last, days = begin.astimezone(SHANGHAI).date(), due.astimezone(SHANGHAI).date(), 0
+        while day < last:
+            day += timedelta(days=1)
+            days += bool(old.office(day)[0])
+        return add_working_days(begin, days, new).due
+    if basis == ClockBasis.WORKING:
+        return add_working_time(begin, time_left(now, due, basis, old, clock_start), new).due
+    return due
+
+
 def time_left(now: datetime, due: datetime, basis: ClockBasis, calendar: WorkCalendar, start: datetime | None = None) -> timedelta:
     """What remains of a clock: natural time to the due moment, or the office time until it. A
     clock that starts later (a rotating unit's, waiting for its duty day) counts from its start."""

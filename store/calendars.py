@@ -6,8 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.calendar import CalendarEntries, CaseCalendars, OfficeHours, Span, compose, missing_year_warning, spans_of, unknown_next_year
-from store.directory import centers_above
-from store.tables import CenterCalendar
+from domain.timezone import as_shanghai
+from store.directory import centers_above, jurisdiction_and_below
+from store.tables import Case, CenterCalendar
 
 
 def entries(session: Session, scope_code: str) -> CalendarEntries:
@@ -30,6 +31,14 @@ def calendar_warning(session: Session, today: date) -> str | None:
     what the log at start, /healthz and the weekly report say."""
     year = unknown_next_year(today, all_entries(session))
     return missing_year_warning(year) if year else None
+
+
+def open_cases_under(session: Session, scope_code: str, hours: OfficeHours) -> dict[str, CaseCalendars]:
+    """Every unsettled case in a scope, with the calendars it would take at intake now: what an edit sends them."""
+    rows = session.execute(select(Case.case_no, Case.township_code, Case.village_code, Case.received_at)
+                           .where(Case.settled_at.is_(None), Case.township_code.in_(jurisdiction_and_below(session, scope_code))))
+    return {case_no: case_calendars(session, village or township, hours, as_shanghai(received).date())
+            for case_no, township, village, received in rows}
 
 
 def case_calendars(session: Session, place_code: str, hours: OfficeHours, received: date) -> CaseCalendars:

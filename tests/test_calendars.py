@@ -1,6 +1,7 @@
 """A center's own calendar through the API: an admin enters next year's State Council notice (JSON
 or CSV) and a center's closure day; the stack warns while next year is unknown; a case takes the
-calendar in force at intake with it, so a later edit leaves it (and its replay) unchanged."""
+calendar in force at intake with it, and a later edit reaches its clocks not yet due by a signal its
+history keeps, so it replays unchanged."""
 
 from datetime import UTC, date, datetime, time
 
@@ -65,10 +66,10 @@ async def test_an_admin_enters_2027s_notice_and_the_warning_ends(api, restore, s
     assert (await api.get("/calendars/999999")).status_code == 404
 
 
-async def test_a_case_keeps_the_calendar_it_was_received_with(api, clocks, restore, handle):
-    """A center's closure day entered after intake does not move a running case's working-day clock,
-    and its history replays unchanged; the next case counts on the new calendar. A lunch break
-    shortens the office day."""
+async def test_a_closure_entered_later_reaches_a_running_case(api, clocks, restore, handle):
+    """A center's closure day and lunch break entered after intake reach the running case's working-day
+    clock not yet due (the recalendar signal carries the new snapshot, so its history replays), and
+    the next case counts on the new calendar from the start."""
     await restore(TOWNSHIP)
     policy = sized_clocks()
     policy.yellow.feedback = ClockRule(term="1个工作日")
@@ -81,12 +82,16 @@ async def test_a_case_keeps_the_calendar_it_was_received_with(api, clocks, resto
     closed = {"week": {str(d): [{"opens": "08:30", "closes": "12:00"}, {"opens": "14:30", "closes": "17:00"}] for d in range(1, 6)},
               "holidays": {due_day.isoformat(): "镇综治中心搬迁闭馆"}, "workdays": {}, "years": []}
     assert (await api.put(f"/calendars/{TOWNSHIP}", json=closed)).status_code == 200
-    unchanged = clock(await decide(api, case_no, "pause", {"actor": "窗口 张敏", "reason": "等待补交材料"}), "feedback")
-    assert unchanged["due_at"] == before["due_at"]
+    moved = clock(await wait_for(api, case_no, lambda c: clock(c, "feedback")["due_at"] != before["due_at"]), "feedback")
+    due = as_shanghai(at(moved["due_at"]))
+    assert due.date() > due_day and due.time() == time(17, 0)  # past the closure, at the new closing time
+    record = await wait_for(api, case_no, lambda r: any(e["kind"] == "recalendared" for e in r["timeline"]), view="/register")
+    assert "工作日历更新" in next(e["note"] for e in record["timeline"] if e["kind"] == "recalendared")
+    paused = clock(await decide(api, case_no, "pause", {"actor": "窗口 张敏", "reason": "等待补交材料"}), "feedback")
     resumed = clock(await decide(api, case_no, "resume", {"actor": "窗口 张敏"}), "feedback")
-    assert as_shanghai(at(resumed["due_at"])).date() == due_day  # what was left, on the calendar it was received with
+    assert paused["status"] == "paused" and as_shanghai(at(resumed["due_at"])).date() == due.date()
     await keep_history(handle(case_no), "recorded_before_a_calendar_edit")
 
-    later = clock(await wait_for(api, await register_case(api, wage_arrears() | {"separate_reason": "另一批工人的工资"}), lambda c: c["stage"] == "dispatched"), "feedback")
-    due = as_shanghai(at(later["due_at"]))
-    assert due.date() > due_day and due.time() == time(17, 0)  # past the closure, at the new closing time
+    later = clock(await wait_for(api, await register_case(api, wage_arrears() | {"separate_reason": "另一批工人的工资"}),
+                                 lambda c: c["stage"] == "dispatched"), "feedback")
+    assert as_shanghai(at(later["due_at"])).date() > due_day and as_shanghai(at(later["due_at"])).time() == time(17, 0)

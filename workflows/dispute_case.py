@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.backstop import choose_backstop
     from domain.case import CaseFile
     from domain.documents import PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
-    from domain.clocks import deadline, time_left
+    from domain.clocks import deadline, relaid, time_left
     from domain.decisions import (
         SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
         IncidentLink, LevelUp, MediationResult, applied_to, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest,
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Notice, PriorityChange, RouteRequest, Routing, StepRecord,
     )
     from domain.documents import DispatchDocument, ReferralDocument
-    from domain.calendar import WorkCalendar
+    from domain.calendar import CaseCalendars, WorkCalendar
     from domain.policy import ClockRule, ClockSet
     from domain.routing import LADDER, Route, centers_from, handling_level, next_center
     from domain.timezone import as_shanghai
@@ -1037,6 +1037,25 @@ class DisputeCaseWorkflow:
             raise WrongActor(f"本案协作中心是 {partner.partner_code}，不是 {reply.partner_code} (another partner)")
         if partner.replied_at is not None:
             raise OutOfTurn("协作中心已回复 (already replied)")
+
+    @workflow.signal
+    async def recalendar(self, calendars: CaseCalendars) -> None:
+        """Revision 9: a calendar edited after intake (a holiday entered later) reaches the clocks not yet due: each running
+        one keeps the working days or office time it had left on the old calendar, laid on the new one (domain.clocks.relaid);
+        natural clocks do not move. The signal carries the whole snapshot, so the history replays."""
+        if self.calendars is None or not self.state.stage.is_open:
+            return
+        self.calendars, now, moved = calendars, workflow.now(), []
+        for runner in self.runners:
+            clock, new = runner.clock, self.calendar(runner.clock.level)
+            if clock.status == ClockStatus.RUNNING and clock.due_at > now:
+                old = clock.due_at
+                runner.move_due(relaid(now, clock.started_at, old, clock.basis, runner.calendar, new))
+                if clock.due_at != old:
+                    moved.append(f"{self.clock_label(clock)}由 {beijing(old)} 改至 {beijing(clock.due_at)}")
+            runner.calendar = new
+        if moved:
+            await self.record("recalendared", None, f"工作日历更新：{'；'.join(moved)}")
 
     @workflow.signal
     async def supervise(self, request: SupervisionRequest) -> None:

@@ -109,3 +109,16 @@ def test_several_reminders_at_their_shares():
     working = deadline(bj(2026, 12, 4, 9, 0), ClockRule(term="1个工作日", remind_at=[0.5]), compose(2026, 2026, LUNCH_WEEK, []))
     # From Fri 09:00 to Mon 17:30: 6 + 6.5 = 12.5 h of office time; half is 6.25 h: all of Friday's, 15 min on Monday.
     assert working.remind_at.astimezone(SHANGHAI) == bj(2026, 12, 7, 8, 45)
+
+
+def test_a_closure_entered_later_moves_a_running_clock_by_what_it_had_left():
+    from domain.clocks import relaid
+
+    old = compose(2026, 2026, PLAIN_WEEK, [])
+    new = compose(2026, 2026, PLAIN_WEEK, [CalendarEntries(holidays={date(2026, 12, 8): "闭馆"})])
+    start, now = bj(2026, 12, 4, 9, 0), bj(2026, 12, 7, 10, 0)
+    days = deadline(start, ClockRule(term="2个工作日"), old).due_at  # Tuesday 8th, 17:30
+    assert relaid(now, start, days, ClockBasis.WORKING_DAYS, old, new).astimezone(SHANGHAI) == bj(2026, 12, 9, 17, 30)
+    hours = deadline(now, ClockRule(term="9工作小时"), old).due_at  # Tuesday 10:00
+    assert relaid(now, now, hours, ClockBasis.WORKING, old, new).astimezone(SHANGHAI) == bj(2026, 12, 9, 10, 0)
+    assert relaid(now, now, now + timedelta(days=1), ClockBasis.NATURAL, old, new) == now + timedelta(days=1)
