@@ -16,6 +16,7 @@ from tests.cases import clock, decide, register_case, wage_arrears, wait_for
 from tests.conftest import keep_history, sized_clocks
 
 TOWNSHIP, COUNTY = "139001101", "139001"  # the wage case's township, and its county
+REPORT_WEEK = date(2018, 1, 1)  # a Monday no other test reports on
 NOTICE_2027_CSV = "date,kind,name\n2027-01-01,休,元旦\n2027-01-02,休,元旦\n2027-01-03,休,元旦\n2027-02-20,班,春节调休\n"
 
 
@@ -42,6 +43,9 @@ async def test_an_admin_enters_2027s_notice_and_the_warning_ends(api, restore, s
     unknown = today.month >= 11 and library_year(today.year + 1) is None
     if unknown:  # from 1 November while the library lacks next year (chinesecalendar 1.11 and 2027)
         assert str(today.year + 1) in (await api.get("/healthz")).json()["detail"]
+        report = await api.post(f"/reports/{TOWNSHIP}/{REPORT_WEEK}")  # the weekly report's footer says so too
+        assert str(today.year + 1) in report.json()["figures"]["calendar_warning"]
+        assert 'id="calendar-warning"' in (await api.get(f"/reports/{TOWNSHIP}/{REPORT_WEEK}/html")).text
 
     refused = await api.post(f"/calendars/{COUNTY}/notices/2027", content="2026-12-31,休,元旦\n", headers={"Content-Type": "text/csv"})
     assert refused.status_code == 422 and "2026-12-31" in refused.json()["detail"]
@@ -52,6 +56,7 @@ async def test_an_admin_enters_2027s_notice_and_the_warning_ends(api, restore, s
     assert entered.json()["years"] == [2027] and entered.json()["holidays"]["2027-01-01"] == "元旦" and entered.json()["updated_by"] == "测试管理员"
     if today.year == 2026:
         assert "detail" not in (await api.get("/healthz")).json()
+        assert (await api.post(f"/reports/{TOWNSHIP}/{REPORT_WEEK}")).json()["figures"]["calendar_warning"] is None
 
     # A case received on New Year's Eve takes 2027's holidays with it: one working day is Monday the 4th.
     with sessions() as session:
