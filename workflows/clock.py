@@ -57,6 +57,7 @@ class ClockRunner:
         self.on_remind = on_remind
         self.on_breach = on_breach
         self.version = 0  # bumped by every change, so a sleeping runner re-reads the clock
+        self.reminded = 0  # reminders sent: each threshold's is its own entry in the register
         self.stopped = False
         self.task = asyncio.create_task(self.run())
 
@@ -75,7 +76,7 @@ class ClockRunner:
             if await wait_until(target, lambda: self.done() or self.stopped or self.version != version, point, self.approach):
                 continue  # answered, stopped, or the clock changed: look again
             if reminding:
-                clock.reminded_at = workflow.now()
+                clock.reminded_at, self.reminded = workflow.now(), self.reminded + 1
                 await self.on_remind(self)
                 if clock.later_reminders:  # revision 9: on to the next threshold
                     clock.remind_at, clock.reminded_at = clock.later_reminders.pop(0), None

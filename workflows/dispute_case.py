@@ -635,7 +635,7 @@ class DisputeCaseWorkflow:
         clock = runner.clock
         who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "当事人")
         text = f"催办：{who} 的{clock.name.label}将于 {beijing(clock.due_at)} 到期"
-        await self.notify_clock("reminder", clock, None, text)
+        await self.notify_clock("reminder", clock, None, text, runner.reminded)
 
     async def breach(self, runner: ClockRunner) -> None:
         """A clock ran out: a supervision order (督办) to the level above; a lead unit's or the
@@ -673,7 +673,7 @@ class DisputeCaseWorkflow:
         assignment = self.state.assignment(clock.unit_code) if clock.unit_code else None
         return clock.name in (ClockName.RESPONSE, ClockName.FEEDBACK) and assignment is not None and assignment.lead
 
-    async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
+    async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str, nth: int = 1) -> None:
         # A search-attribute upsert costs the server a visibility write, which in a storm of
         # deadlines every breach waited for: from revision 6 a breach's follows with its notices.
         quiet = kind == "breach" and self.quiet_breach
@@ -683,7 +683,7 @@ class DisputeCaseWorkflow:
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
         await workflow.execute_local_activity(
             "record_clock_notice",
-            ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text),
+            ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text, nth=nth),
             summary={"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label,
             **REGISTER,
         )
