@@ -10,7 +10,7 @@ import limits
 from pydantic import AliasChoices, BaseModel, Field, IPvAnyAddress, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, LadderPolicy, Policy
+from domain.policy import ClockPolicy, DeliveryPolicy, GradingPolicy, HouseholdPolicy, LadderPolicy, NoticePolicy, Policy
 
 
 def merged(default: dict, given: dict) -> dict:
@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     ladder: LadderPolicy = Field(default_factory=LadderPolicy, description="分层递进: whether a breach lifts the case a level; e.g. ONEDOOR_LADDER__BREACH_ESCALATES=false")
     household: HouseholdPolicy = Field(default_factory=HouseholdPolicy, description="家庭和谐服务档案: visits by risk, calm period; e.g. ONEDOOR_HOUSEHOLD__CALM_PERIOD=P60D")
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy, description="units' systems: retries and the outage window before the inbox fallback; e.g. ONEDOOR_DELIVERY__OUTAGE_WINDOW=PT1H")
+    notices: NoticePolicy = Field(default_factory=NoticePolicy, description="免打扰: quiet hours for notices to parties and leaders (not on red cases); e.g. ONEDOOR_NOTICES__QUIET_UNTIL=07:30")
     incident_link_window: timedelta = Field(
         timedelta(days=30), description="警情流转: a further incident about the same parties this soon after an open case was received joins it; e.g. ONEDOOR_INCIDENT_LINK_WINDOW=P30D"
     )
@@ -185,4 +186,4 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     def policy(self) -> Policy:
-        return Policy(grading=self.grading, ladder=self.ladder, clocks=self.clocks, household=self.household, delivery=self.delivery)
+        return Policy(grading=self.grading, ladder=self.ladder, clocks=self.clocks, household=self.household, delivery=self.delivery, notices=self.notices)

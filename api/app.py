@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager
 import httpx
 import structlog
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RetryConfig, RPCError
 
 import logs
-from api import assessment, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
+from api import assessment, calendars, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
 from api.docs import serve_docs
 from api.errors import handle_errors, no_nul_in_parameters
 from codec import field_sealer
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_metrics.registry.register(register)
         metrics_server = metrics.serve(api_metrics, settings)
         app.state.ui_http = httpx.AsyncClient(base_url=settings.ui_upstream, timeout=60)  # the Temporal UI server behind /temporal
+        app.state.calendar_warning = await run_in_threadpool(calendars.warn, app.state.sessions)  # loud in the log at start
         log.info("api started", temporal=settings.temporal_address)
         yield
         watching.cancel()
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None, redoc_url=None,  # served from the package by serve_docs: FastAPI's load from a CDN
     )
     serve_docs(app)
-    routers = [health.router, cases.router, incidents.router, callbacks.router, supervision.router, directory.router, reports.router,
+    routers = [health.router, cases.router, incidents.router, callbacks.router, supervision.router, directory.router, calendars.router, reports.router,
                households.router, records.router, worklists.router, notices.router, assessment.router, users.router, codec.router,
                lookup.router, ui.router]  # ui last: every path no route above answers is the Temporal UI's
     for router in routers:

@@ -32,8 +32,9 @@ from domain.decisions import (
 from domain.grading import QUEUE_PRIORITY, grade
 from domain.labels import Role
 from domain.state import CaseState
+from domain.timezone import as_shanghai
 from settings import Settings
-from store import directory, incidents, lookup, register
+from store import calendars, directory, incidents, lookup, register
 from workflows.clock import beijing
 from workflows.dispute_case import DisputeCaseWorkflow
 
@@ -190,7 +191,10 @@ def register_intake(session: Session, config: Settings, client_request_id: str, 
     read (and scoped) at once; the workflow's own write of it is then a no-op. `related`: the
     parties' open cases it was registered apart from."""
     number, received_at, is_new = register.claim_case_number(session, client_request_id, intake, config.county_code, datetime.now(UTC))
-    case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=config.policy(), revision=REVISION, related_open_cases=related or [])
+    policy = config.policy()
+    place = intake.place.village_code or intake.place.township_code
+    case = CaseFile(case_no=number, intake=intake, received_at=received_at, policy=policy, revision=REVISION, related_open_cases=related or [],
+                    calendars=calendars.case_calendars(session, place, policy.clocks.office_hours, as_shanghai(received_at).date()))
     lookup.remember(session, number, lookup.digests(marks_key, number, intake.parties))  # committed with the case row
     register.record_intake(session, case, marks, by.signed_in)
     return Claim(case, is_new, finished=not is_new and register.is_settled(session, number))

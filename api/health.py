@@ -31,9 +31,11 @@ DOWN_AFTER = 2  # failed checks in a row that mean Temporal is down
 NAMES = {"temporal": "Temporal", "database": "数据库"}
 
 
-@router.get("/healthz", summary="存活 liveness: the process answers (no dependency checked)")
-async def healthz() -> dict:
-    return {"status": "ok"}
+@router.get("/healthz", summary="存活 liveness: the process answers (no dependency checked); `detail` warns when next year's holidays are unknown")
+async def healthz(request: Request) -> dict:
+    # The calendar's warning, as read at start (and after an admin's calendar edit): liveness asks no dependency.
+    warning = request.app.state.calendar_warning
+    return {"status": "ok"} | ({"detail": warning} if warning else {})
 
 
 @router.get(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.calendar import CaseCalendars
 from domain.labels import Category, Source, VulnerableGroup
 from domain.policy import Policy
 
@@ -98,6 +99,9 @@ class CaseFile(BaseModel):
     received_at: datetime
     policy: Policy = Field(description="policy in force at intake; later policy changes apply to new cases only")
     revision: int = Field(1, description="the workflow behaviour the case was started with: running cases keep theirs (see REVISION)")
+    calendars: CaseCalendars | None = Field(
+        None, description="revision 9: the working calendars in force at intake (the county's, its centers'), as the register and the holiday library had them"
+    )
     related_open_cases: list[str] = Field(default_factory=list, description="the open cases about the same parties when it was registered apart from them")
 
     def separation(self) -> str:
@@ -131,4 +135,8 @@ class CaseFile(BaseModel):
 # it (workflows/clock.py, Arming.HANDOFF) — also when that task already finds the point due, so the
 # commands never depend on workflow.now() (revision 3 armed none then, and such a history could replay
 # with another command sequence).
-REVISION = 8
+# Revision 9 counts every clock on the calendar the case carries (CaseFile.calendars: the handling center's office
+# hours with their lunch break, its holidays and closures, built at intake from the register over chinese_calendar),
+# in the rule's own unit (working days, months), with several reminders per clock; a pause stops the clocks policy
+# names and may end by itself on its `until`; a notice to a party or leader waits out quiet hours unless the case is red.
+REVISION = 9

@@ -60,10 +60,15 @@ class NewFacts(Decision):
 
 
 class PauseRequest(Decision):
-    """Waiting on a party: every running clock stops and keeps its remaining time."""
+    """Waiting on a party: the running clocks the policy names stop and keep their remaining time
+    (from revision 9; before, every running clock)."""
 
     actor: Name
     reason: Note
+    until: datetime | None = Field(
+        None, description="暂停至: the clocks resume by themselves then, with a notice (e.g. the party brings documents by Friday); "
+        "at most the policy's longest pause, which is also when a pause without it ends"
+    )
 
 
 class ResumeRequest(Decision):

@@ -118,7 +118,9 @@ class ClockStatus(Labelled):
 
 class ClockBasis(Labelled):
     NATURAL = "natural", "自然时间"
-    WORKING = "working", "工作时间"
+    WORKING = "working", "工作时间"  # office hours, counted to the minute
+    WORKING_DAYS = "working_days", "工作日"  # to the close of office hours on the Nth working day (domain/calendar.py)
+    MONTHS = "months", "自然月"  # to the same date N months on (民法典 §202)
 
 
 class HandlingMode(Labelled):

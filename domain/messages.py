@@ -129,6 +129,7 @@ class ClockNotice(BaseModel):
     clock: Clock
     to_level: Level | None = None
     text: str
+    nth: int = Field(1, description="which of the clock's reminders (revision 9: several thresholds)")
 
 
 class AlertNotice(BaseModel):

@@ -5,8 +5,9 @@ but its response and feedback clocks start when it is next on duty: a unit on du
 Wednesday and Friday does not breach a 2 h clock over a Sunday. Only the unit's own time moves:
 resident (常驻) and stationed (进驻) units have no rota, and their clocks start at dispatch.
 
-A duty day is a day whose ISO weekday is on the rota and that is not a statutory holiday (the
-calendar of domain/calendar.py: a rota Monday inside the National Day holiday is off). The rota
+A duty day is a day whose ISO weekday is on the rota and that is not a statutory holiday or the
+center's closure (the case's calendar, domain/calendar.py: a rota Monday inside the National Day
+holiday is off), in that weekday's office hours (a Monday's on a weekday the center is closed). The rota
 is by weekday: a Saturday on the rota stands, and a 调休 make-up workday adds no duty day.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from domain.calendar import MAX_DAYS, CalendarAnswer, OfficeHours, is_holiday
+from domain.calendar import MAX_DAYS, CalendarAnswer, WorkCalendar
 from domain.timezone import SHANGHAI, as_utc
 
 
@@ -23,7 +24,7 @@ class DutyStart(CalendarAnswer):
     assumed: ClassVar[str] = "按轮驻值班日计算，未计法定节假日"
 
 
-def duty_start(now: datetime, rota: Collection[int] | None, hours: OfficeHours) -> DutyStart:
+def duty_start(now: datetime, rota: Collection[int] | None, calendar: WorkCalendar) -> DutyStart:
     """When a unit's clocks start, dispatched at `now`: at once for a unit without a rota or on duty
     now; in the morning before a duty day's office hours, at their opening; else at the opening of
     its next duty day (in UTC)."""
@@ -33,11 +34,12 @@ def duty_start(now: datetime, rota: Collection[int] | None, hours: OfficeHours) 
     day, uncovered = local.date(), []
     for _ in range(MAX_DAYS):
         if day.isoweekday() in rota:
-            holiday, known = is_holiday(day)
+            holiday, known = calendar.is_holiday(day)
             if not known and day.year not in uncovered:
                 uncovered.append(day.year)
-            closes = datetime.combine(day, hours.closes, tzinfo=SHANGHAI)
+            hours = calendar.week.get(day.isoweekday()) or calendar.workday_hours
+            closes = datetime.combine(day, hours[-1].closes, tzinfo=SHANGHAI)
             if not holiday and local < closes:
-                return DutyStart(at=as_utc(max(local, datetime.combine(day, hours.opens, tzinfo=SHANGHAI))), uncovered_years=uncovered)
+                return DutyStart(at=as_utc(max(local, datetime.combine(day, hours[0].opens, tzinfo=SHANGHAI))), uncovered_years=uncovered)
         day += timedelta(days=1)
     raise ValueError(f"rota {sorted(rota)} has no duty day within {MAX_DAYS} days")

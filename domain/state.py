@@ -17,6 +17,8 @@ class Pause(BaseModel):
     by: str
     reason: str
     resumed_at: datetime | None = None
+    until: datetime | None = None  # revision 9: when it resumes by itself
+    stopped: list[int] = []  # revision 9: the ids of the clocks it stopped (the case's pause; each clock lists its own)
 
 
 class DeadlineChange(BaseModel):
@@ -36,6 +38,7 @@ class Clock(BaseModel):
     started_at: datetime
     due_at: datetime
     remind_at: datetime | None = None
+    later_reminders: list[datetime] = []  # revision 9: the further reminder thresholds, in order
     status: ClockStatus = ClockStatus.RUNNING
     remaining: timedelta | None = None  # kept while paused; filled in for every open clock by the query
     reminded_at: datetime | None = None

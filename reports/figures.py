@@ -103,3 +103,4 @@ class WeeklyFigures(BaseModel):
     repeat_households: list[RepeatHousehold]
     overdue_units: list[OverdueUnit]
     open_red_cases: list[OpenRedCase]
+    calendar_warning: str | None = Field(None, description="from 1 November while next year's holidays are unknown: enter the State Council's notice")

@@ -7,8 +7,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.labels import Level, RiskGrade, Stage
+from domain.timezone import as_shanghai
 from reports.figures import CategoryRow, HotSpot, OpenRedCase, OverdueUnit, RepeatHousehold, WeekCount, WeeklyFigures
 from reports.week import WEEK, week_bounds
+from store import calendars
 from store.tables import Case, CaseClock, Household, Jurisdiction, SupervisionOrder, Unit
 
 REPORT_LEVELS = (Level.TOWNSHIP.value, Level.COUNTY.value)
@@ -65,6 +67,7 @@ def build_figures(session: Session, scope: Jurisdiction, week_start: date, now: 
         repeat_households=repeat_households(session, in_scope, start, cut_off),
         overdue_units=overdue_units(session, in_scope, start, end, cut_off),
         open_red_cases=open_red_cases(session, in_scope, cut_off),
+        calendar_warning=calendars.calendar_warning(session, as_shanghai(now).date()),
     )
 
 

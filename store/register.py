@@ -229,7 +229,7 @@ def clock_values(case_no: str, clock: Clock) -> dict:
 def record_clock_notice(session: Session, notice: ClockNotice) -> None:
     """A reminder or a lapse is a timeline row; a breach also issues its supervision order (督办), once."""
     clock = notice.clock
-    key = f"{notice.kind}-{notice.clock_id:03d}"
+    key = f"{notice.kind}-{notice.clock_id:03d}" + (f"-{notice.nth}" if notice.nth > 1 else "")  # a later threshold's reminder: one more entry
     if notice.kind == "breach":
         insert_ignoring_duplicates(
             session,

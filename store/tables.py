@@ -166,7 +166,7 @@ class CaseClock(Base):
     name: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
     level: Mapped[str | None] = mapped_column(String(16))
-    basis: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[str] = mapped_column(String(16))  # natural, working, working_days, months
     started_at: Mapped[datetime]
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -360,3 +360,14 @@ class LookupDigest(Base):
     __tablename__ = "lookup_digests"
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CenterCalendar(Base):
+    """A scope's own calendar entries (domain.calendar.CalendarEntries): the county's for all its
+    centers, a center's over them."""
+
+    __tablename__ = "center_calendars"
+    scope_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), primary_key=True)
+    entries: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))

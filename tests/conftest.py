@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import codec
 from api.app import create_app
-from domain.policy import ClockPolicy, ClockRule, ClockSet
+from domain.policy import ClockPolicy, ClockRule, ClockSet, NoticePolicy
 from ops.temporal import ensure_search_attributes, temporal_cli
 from settings import Settings
 from simulator.app import create_simulator
@@ -126,6 +126,7 @@ async def settings(temporal, database_url, temporal_ui_port):
         simulator_url=f"http://127.0.0.1:{simulator_port}",
         task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
         clocks=sized_clocks(),  # tests that watch a deadline fire shorten them further
+        notices=NoticePolicy(quiet_for=[]),  # no quiet hours, whatever the hour the suite runs at; tests/test_quiet_hours.py sets its own
         workflow_sandbox=True,  # every workflow path the tests take runs in the sandbox: a non-deterministic call fails here
         codec_keys=CODEC_KEYS,
         codec_key_id="test-1",

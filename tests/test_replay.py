@@ -30,6 +30,8 @@ def test_histories_cover_every_path_of_the_lifecycle():
         # revision 8: each clock point and alert window armed with one timer after a named hand-off
         "deadline_armed_after_a_handoff", "breach_recorded_alone_after_handoffs", "paused_resumed_extended_rearmed_after_handoffs",
         "red_alert_window_after_a_handoff", "wage_case_settled_read_in_chinese",
+        # revision 9: clocks on the calendar the case carries from intake, unchanged by a later edit
+        "recorded_before_a_calendar_edit", "paused_until_resumed_by_itself", "party_notice_held_in_quiet_hours",
     } <= names
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from domain.labels import ClockBasis
-from domain.policy import Policy
+from domain.labels import Audience, ClockBasis, ClockName
+from domain.policy import Policy, Shares
 from settings import Settings
 
 README = Path(__file__).parent.parent / "README.md"
@@ -23,10 +23,12 @@ SAMPLES = {
     timedelta: ("PT7M", timedelta(minutes=7)),
     int: ("4", 4),
     Decimal: ("12345", Decimal(12345)),
-    ClockBasis: ("working", ClockBasis.WORKING),
-    float | None: ("0.5", 0.5),
+    ClockBasis: [("working", ClockBasis.WORKING), ("natural", ClockBasis.NATURAL)],  # defaults of both kinds: the one it is not
+    Shares | None: ("0.5", [0.5]),
     time: ("07:45", time(7, 45)),
-    bool: ("false", False),  # every boolean policy defaults to true (ladder.breach_escalates)
+    bool: ("false", False),
+    list[ClockName]: ('["response"]', [ClockName.RESPONSE]),
+    list[Audience]: ('["unit"]', [Audience.UNIT]),  # every boolean policy defaults to true (ladder.breach_escalates)
 }
 
 
@@ -82,8 +84,9 @@ def test_the_defaults_are_the_policys(environment):
 
 @pytest.mark.parametrize(("path", "annotation"), NESTED, ids=[variable(path) for path, _ in NESTED])
 def test_one_variable_changes_one_value(environment, path, annotation):
-    text, value = SAMPLES[annotation]
     defaults = read().model_dump()
+    samples = SAMPLES[annotation] if isinstance(SAMPLES[annotation], list) else [SAMPLES[annotation]]
+    text, value = next(((text, value) for text, value in samples if with_value(defaults, path, value) != defaults), samples[0])
     assert with_value(defaults, path, value) != defaults  # the sample really differs from the default
 
     environment.setenv(variable(path), text)
@@ -96,7 +99,7 @@ def test_variables_of_one_rule_combine(environment):
     environment.setenv("ONEDOOR_CLOCKS__RED__RESPONSE__BASIS", "working")
     clocks = read().clocks
 
-    assert (clocks.red.response.length, clocks.red.response.basis, clocks.red.response.remind_at) == (timedelta(seconds=30), ClockBasis.WORKING, 0.75)
+    assert (clocks.red.response.length, clocks.red.response.basis, clocks.red.response.remind_at) == (timedelta(seconds=30), ClockBasis.WORKING, [0.75])
     assert clocks.red.feedback.length == timedelta(hours=12)
 
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.clocks import after, time_left
+    from domain.clocks import after, measured, time_left
     from domain.labels import ClockStatus
-    from domain.policy import ClockPolicy
+    from domain.calendar import WorkCalendar
     from domain.state import Clock, DeadlineChange, Pause
     from domain.timezone import as_shanghai
 
@@ -75,16 +75,17 @@ def beijing(moment: datetime) -> str:
 
 
 class ClockRunner:
-    def __init__(self, clock: Clock, done: Callable[[], bool], policy: ClockPolicy, on_remind: Callback, on_breach: Callback, arming: Arming,
+    def __init__(self, clock: Clock, done: Callable[[], bool], calendar: WorkCalendar, on_remind: Callback, on_breach: Callback, arming: Arming,
                  named: Callable[[str], str]):
         self.clock = clock
         self.arming = arming
         self.named = named  # a unit's name beside its code, for the timers' summaries
         self.done = done
-        self.hours = policy.office_hours
+        self.calendar = calendar  # the handling center's, as the case carries it
         self.on_remind = on_remind
         self.on_breach = on_breach
         self.version = 0  # bumped by every change, so a sleeping runner re-reads the clock
+        self.reminded = 0  # reminders sent: each threshold's is its own entry in the register
         self.stopped = False
         self.task = asyncio.create_task(self.run())
 
@@ -103,8 +104,10 @@ class ClockRunner:
             if await wait_until(target, lambda: self.done() or self.stopped or self.version != version, point, self.arming):
                 continue  # answered, stopped, or the clock changed: look again
             if reminding:
-                clock.reminded_at = workflow.now()
+                clock.reminded_at, self.reminded = workflow.now(), self.reminded + 1
                 await self.on_remind(self)
+                if clock.later_reminders:  # revision 9: on to the next threshold
+                    clock.remind_at, clock.reminded_at = clock.later_reminders.pop(0), None
             else:
                 clock.status, clock.breached_at = ClockStatus.BREACHED, workflow.now()
                 await self.on_breach(self)
@@ -131,7 +134,7 @@ class ClockRunner:
         clock = self.clock
         if clock.status != ClockStatus.RUNNING:
             return
-        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.hours, clock.started_at)
+        clock.remaining = time_left(workflow.now(), clock.due_at, clock.basis, self.calendar, clock.started_at)
         clock.status = ClockStatus.PAUSED
         clock.pauses.append(Pause(at=workflow.now(), by=by, reason=reason))
         self.version += 1
@@ -142,7 +145,7 @@ class ClockRunner:
         clock = self.clock
         if clock.status != ClockStatus.PAUSED:
             return
-        self.move_due(after(max(workflow.now(), clock.started_at), clock.remaining, clock.basis, self.hours)[0])
+        self.move_due(after(max(workflow.now(), clock.started_at), clock.remaining, measured(clock.basis), self.calendar)[0])
         clock.status, clock.remaining = ClockStatus.RUNNING, None
         clock.pauses[-1].resumed_at = workflow.now()
 
@@ -151,9 +154,9 @@ class ClockRunner:
         old = clock.due_at
         if clock.status == ClockStatus.PAUSED:
             clock.remaining += by  # applied when it resumes
-            new = after(old, by, clock.basis, self.hours)[0]
+            new = after(old, by, clock.basis, self.calendar)[0]
         else:
-            self.move_due(after(old, by, clock.basis, self.hours)[0])
+            self.move_due(after(old, by, clock.basis, self.calendar)[0])
             new = clock.due_at
         clock.extensions.append(DeadlineChange(at=workflow.now(), by=who, reason=reason, old_due=old, new_due=new))
 
@@ -161,5 +164,6 @@ class ClockRunner:
         clock = self.clock
         if clock.remind_at is not None and clock.reminded_at is None:
             clock.remind_at = new_due - (clock.due_at - clock.remind_at)  # same lead before the deadline
+        clock.later_reminders = [new_due - (clock.due_at - at) for at in clock.later_reminders]
         clock.due_at = new_due
         self.version += 1

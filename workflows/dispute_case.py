@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.backstop import choose_backstop
     from domain.case import CaseFile
     from domain.documents import PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
-    from domain.clocks import deadline, time_left
+    from domain.clocks import deadline, relaid, time_left
     from domain.decisions import (
         SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
         IncidentLink, LevelUp, MediationResult, applied_to, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest,
@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         Notice, PriorityChange, RouteRequest, Routing, StepRecord,
     )
     from domain.documents import DispatchDocument, ReferralDocument
+    from domain.calendar import CaseCalendars, WorkCalendar
     from domain.policy import ClockRule, ClockSet
     from domain.routing import LADDER, Route, centers_from, handling_level, next_center
     from domain.timezone import as_shanghai
@@ -149,6 +150,10 @@ class DisputeCaseWorkflow:
         self.answers_after = case.revision >= 7
         self.handed = self.taken = 0  # decisions handed to the process, and how many of them it has acted on
         self.duty_clocks = case.revision >= 7 and case.policy.clocks.follow_rota  # revision 7: a rotating unit's clocks start on duty
+        # Revision 9: clocks count on the calendars the case carries (its handling center's); before, on the policy's office
+        # hours over the holiday library of the worker (WorkCalendar.legacy).
+        self.calendars = case.calendars if case.revision >= 9 else None
+        self.office = WorkCalendar.legacy(case.policy.clocks.office_hours)
         self.queue_priority = workflow.info().priority.priority_key or UNSET_PRIORITY
         self.side_tasks: list[asyncio.Task] = []
         self.notices = 0
@@ -555,7 +560,15 @@ class DisputeCaseWorkflow:
         self.notices += 1
         notice = Notice(key=f"{self.case.case_no}:notice:{self.notices}", case_no=self.case.case_no, audience=audience,
                         recipient=recipient, phone=phone, kind=kind, text=text)
-        self.beside(send_notice(notice, case_no=self.case.case_no))
+        quiet = self.case.policy.notices
+        # Revision 9: quiet hours hold a notice to a person until they end, unless the case is red.
+        held = quiet.held_until(workflow.now()) if self.case.revision >= 9 and audience in quiet.quiet_for and self.state.grade != RiskGrade.RED else None
+        self.beside(self.hold(held, notice) if held else send_notice(notice, case_no=self.case.case_no))
+
+    async def hold(self, until: datetime, notice: Notice) -> None:
+        """Held to the end of quiet hours; at once if the case turns red meanwhile (one told at intake is not graded yet)."""
+        await wait_until(until, lambda: self.state.grade == RiskGrade.RED, f"免打扰：{notice.audience.label}通知留至 {beijing(until)}", approach=True)
+        await send_notice(notice, case_no=self.case.case_no)
 
     def tell_parties(self, kind: str, text: str) -> None:
         for party in self.case.intake.parties:
@@ -597,16 +610,21 @@ class DisputeCaseWorkflow:
     def clock_set(self) -> ClockSet:
         return self.case.policy.clocks.for_grade(self.state.grade)
 
+    def calendar(self, level: Level | None) -> WorkCalendar:
+        """The calendar a clock at this level counts on: its handling center's (revision 9)."""
+        return self.calendars.of(self.state.centers.get(level or self.state.level)) if self.calendars else self.office
+
     def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done, rota: list[int] | None = None) -> Clock:
-        due = deadline(workflow.now(), rule, self.case.policy.clocks.office_hours, rota)
+        calendar = self.calendar(self.state.level)
+        due = deadline(workflow.now(), rule, calendar, rota)
         clock = Clock(
             id=len(self.state.clocks), name=name, unit_code=unit_code, level=self.state.level, basis=rule.basis,
-            started_at=due.started_at, due_at=due.due_at, remind_at=due.remind_at, calendar_note=due.calendar_note,
+            started_at=due.started_at, due_at=due.due_at, remind_at=due.remind_at, later_reminders=due.later_reminders, calendar_note=due.calendar_note,
         )
         if due.calendar_note:
             workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
         self.state.clocks.append(clock)
-        self.runners.append(ClockRunner(clock, done, self.case.policy.clocks, self.remind, self.breach, Arming.of(self.case.revision), self.named))
+        self.runners.append(ClockRunner(clock, done, calendar, self.remind, self.breach, Arming.of(self.case.revision), self.named))
         return clock
 
     def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
@@ -622,7 +640,7 @@ class DisputeCaseWorkflow:
         clock = runner.clock
         who = clock.unit_code or (self.state.mediation.mediator_name if clock.name == ClockName.MEDIATION else "当事人")
         text = f"催办：{who} 的{clock.name.label}将于 {beijing(clock.due_at)} 到期"
-        await self.notify_clock("reminder", clock, None, text)
+        await self.notify_clock("reminder", clock, None, text, runner.reminded)
 
     async def breach(self, runner: ClockRunner) -> None:
         """A clock ran out: a supervision order (督办) to the level above; a lead unit's or the
@@ -660,7 +678,7 @@ class DisputeCaseWorkflow:
         assignment = self.state.assignment(clock.unit_code) if clock.unit_code else None
         return clock.name in (ClockName.RESPONSE, ClockName.FEEDBACK) and assignment is not None and assignment.lead
 
-    async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str) -> None:
+    async def notify_clock(self, kind: str, clock: Clock, to_level: Level | None, text: str, nth: int = 1) -> None:
         # A search-attribute upsert costs the server a visibility write, which in a storm of
         # deadlines every breach waited for: from revision 6 a breach's follows with its notices.
         quiet = kind == "breach" and self.quiet_breach
@@ -671,7 +689,7 @@ class DisputeCaseWorkflow:
         workflow.logger.warning(text, extra={"case_no": self.case.case_no, "clock": clock.name.value, "kind": kind})
         await workflow.execute_local_activity(
             "record_clock_notice",
-            ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text),
+            ClockNotice(case_no=self.case.case_no, kind=kind, clock_id=clock.id, clock=clock, to_level=to_level, text=text, nth=nth),
             summary={"reminder": "催办 ", "breach": "超时督办 ", "lapse": "期限届满 "}[kind] + clock.name.label,
             **REGISTER,
         )
@@ -758,30 +776,63 @@ class DisputeCaseWorkflow:
         if self.state.grade is None:
             raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
 
+    def stops(self, clock: Clock) -> bool:
+        """Whether a pause stops this clock: from revision 9 only those the policy names (a unit's
+        first response keeps running); before, every clock."""
+        return self.case.revision < 9 or clock.name in self.case.policy.clocks.pause_stops
+
     @workflow.update
     async def pause(self, request: PauseRequest) -> CaseState:
-        for runner in self.runners:
+        running = [r for r in self.runners if r.clock.status == ClockStatus.RUNNING and self.stops(r.clock)]
+        for runner in running:
             runner.pause(request.actor, request.reason)
-        self.state.paused = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
-        await self.record("paused", None, f"{request.actor} 暂停计时（等待当事人）：{request.reason}", by=request.actor, role="operator", user=request.signed_in)
+        self.state.paused = pause = Pause(at=workflow.now(), by=request.actor, reason=request.reason)
+        note = f"{request.actor} 暂停计时（等待当事人）：{request.reason}"
+        if self.case.revision >= 9:  # revision 9: what it stopped, and when it resumes by itself
+            pause.stopped, pause.until = [r.clock.id for r in running], request.until or workflow.now() + self.case.policy.clocks.longest_pause
+            kept = [c for c in self.state.clocks if c.status == ClockStatus.RUNNING]
+            note += f"；暂停{'、'.join(self.clock_label(r.clock) for r in running)}，{beijing(pause.until)} 自动恢复" + (
+                f"；{'、'.join(self.clock_label(c) for c in kept)}照常计时" if kept else "")
+            asyncio.create_task(self.resume_by_itself(pause))
+        await self.record("paused", None, note, by=request.actor, role="operator", user=request.signed_in)
         return self.status()
+
+    @staticmethod
+    def clock_label(clock: Clock) -> str:
+        return clock.name.label + (f"（{clock.unit_code}）" if clock.unit_code else "")
+
+    async def resume_by_itself(self, pause: Pause) -> None:
+        """Revision 9: at the pause's end, unless resumed before, the clocks resume and the parties are told."""
+        if await wait_until(pause.until, lambda: self.state.paused is not pause or not self.state.stage.is_open, f"暂停期满 {beijing(pause.until)}", approach=True):
+            return
+        text = f"暂停期满（{beijing(pause.until)}），自动恢复计时"
+        await self.resume_clocks(SYSTEM, text, role="system", user=None)
+        self.tell_parties("resumed", f"案件 {self.case.case_no}：{text}")
 
     @pause.validator
     def check_pause(self, request: PauseRequest) -> None:
         self.check_open()
         if self.state.paused is not None:
             raise OutOfTurn("计时已暂停 (clocks already paused)")
-        if not any(c.status == ClockStatus.RUNNING for c in self.state.clocks):
-            raise OutOfTurn("没有正在计时的时限 (no clock is running)")
+        if not any(c.status == ClockStatus.RUNNING and self.stops(c) for c in self.state.clocks):
+            raise OutOfTurn("没有可暂停的时限 (no clock the pause stops is running)")
+        if request.until is not None:
+            longest = self.case.policy.clocks.longest_pause
+            if self.case.revision < 9:
+                raise OutOfTurn("until: 本案受理时尚不支持定时恢复 (the case's revision has no timed resume)")
+            if not workflow.now() < request.until <= workflow.now() + longest:
+                raise OutOfTurn(f"until: 须在现在之后、{longest.days} 日之内 (within the longest pause)")
 
     @workflow.update
     async def resume(self, request: ResumeRequest) -> CaseState:
+        await self.resume_clocks(request.actor, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), "operator", request.signed_in)
+        return self.status()
+
+    async def resume_clocks(self, actor: str, note: str, role: str, user: SignedIn | None) -> None:
         for runner in self.runners:
             runner.resume()
         self.state.paused = None
-        await self.record("resumed", None, f"{request.actor} 恢复计时" + (f"：{request.note}" if request.note else ""), by=request.actor, role="operator",
-                          user=request.signed_in)
-        return self.status()
+        await self.record("resumed", None, note, by=actor, role=role, user=user)
 
     @resume.validator
     def check_resume(self, request: ResumeRequest) -> None:
@@ -995,6 +1046,25 @@ class DisputeCaseWorkflow:
             raise OutOfTurn("协作中心已回复 (already replied)")
 
     @workflow.signal
+    async def recalendar(self, calendars: CaseCalendars) -> None:
+        """Revision 9: a calendar edited after intake (a holiday entered later) reaches the clocks not yet due: each running
+        one keeps the working days or office time it had left on the old calendar, laid on the new one (domain.clocks.relaid);
+        natural clocks do not move. The signal carries the whole snapshot, so the history replays."""
+        if self.calendars is None or not self.state.stage.is_open:
+            return
+        self.calendars, now, moved = calendars, workflow.now(), []
+        for runner in self.runners:
+            clock, new = runner.clock, self.calendar(runner.clock.level)
+            if clock.status == ClockStatus.RUNNING and clock.due_at > now:
+                old = clock.due_at
+                runner.move_due(relaid(now, clock.started_at, old, clock.basis, runner.calendar, new))
+                if clock.due_at != old:
+                    moved.append(f"{self.clock_label(clock)}由 {beijing(old)} 改至 {beijing(clock.due_at)}")
+            runner.calendar = new
+        if moved:
+            await self.record("recalendared", None, f"工作日历更新：{'；'.join(moved)}")
+
+    @workflow.signal
     async def supervise(self, request: SupervisionRequest) -> None:
         """督办 from a higher center: on the case's record, and a supervision document to the unit.
         A signal (the API checks the case first): the order stands whatever the case is doing."""
@@ -1102,9 +1172,9 @@ class DisputeCaseWorkflow:
         return self.state.model_copy(update={"clocks": self.clocks_now()})
 
     def clocks_now(self) -> list[Clock]:
-        hours, now = self.case.policy.clocks.office_hours, workflow.now()
+        now = workflow.now()
         return [
-            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, hours, clock.started_at)}) if clock.status == ClockStatus.RUNNING else clock
+            clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, self.calendar(clock.level), clock.started_at)}) if clock.status == ClockStatus.RUNNING else clock
             for clock in self.state.clocks
         ]
 

@@ -4,10 +4,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from domain.calendar import OfficeHours, add_working_time, is_workday, working_time_between
+from domain.calendar import OfficeHours, WorkCalendar, add_working_time, library_workday as is_workday, working_time_between
 from domain.timezone import SHANGHAI
 
-HOURS = OfficeHours()  # 08:30–17:30 Beijing time
+HOURS = WorkCalendar.legacy(OfficeHours())  # 08:30–17:30 Beijing time
 
 
 def bj(*args) -> datetime:
@@ -67,7 +67,7 @@ def test_beyond_the_calendar_it_says_so_and_counts_weekdays():
 
 def test_custom_office_hours():
     hours = OfficeHours(opens=time(9, 0), closes=time(17, 0))
-    assert add_working_time(bj(2026, 11, 27, 16, 0), timedelta(hours=2), hours).due.astimezone(SHANGHAI) == bj(2026, 11, 30, 10, 0)
+    assert add_working_time(bj(2026, 11, 27, 16, 0), timedelta(hours=2), WorkCalendar.legacy(hours)).due.astimezone(SHANGHAI) == bj(2026, 11, 30, 10, 0)
 
 
 def test_working_time_between_is_the_inverse():

@@ -2,13 +2,13 @@
 
 from datetime import datetime, timedelta
 
-from domain.calendar import OfficeHours
+from domain.calendar import OfficeHours, WorkCalendar
 from domain.clocks import after, deadline, time_left
 from domain.labels import ClockBasis
 from domain.policy import ClockRule
 from domain.timezone import SHANGHAI
 
-HOURS = OfficeHours()
+HOURS = WorkCalendar.legacy(OfficeHours())
 
 
 def bj(*args) -> datetime:

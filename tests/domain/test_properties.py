@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.calendar import OfficeHours, add_working_time, is_workday, working_time_between
+from domain.calendar import OfficeHours, WorkCalendar, add_working_time, library_workday as is_workday, working_time_between
 from domain.case import RiskFactors
 from domain.clocks import after, time_left
 from domain.grading import grade
@@ -14,7 +14,8 @@ from domain.labels import ClockBasis, RiskGrade, VulnerableGroup
 from domain.policy import GradingPolicy
 from domain.timezone import SHANGHAI
 
-HOURS = OfficeHours()
+OFFICE = OfficeHours()
+HOURS = WorkCalendar.legacy(OFFICE)
 ORDER = [RiskGrade.BLUE, RiskGrade.YELLOW, RiskGrade.RED]
 # 2020–2030: inside and beyond the years the holiday calendar covers.
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC))
@@ -50,7 +51,7 @@ def test_working_time_adds_up(start, first, second):
 @given(moments, lengths.filter(bool))
 def test_a_working_deadline_falls_on_a_workday_within_office_hours(start, length):
     due = add_working_time(start, length, HOURS).due.astimezone(SHANGHAI)
-    assert HOURS.opens < due.time() <= HOURS.closes and is_workday(due.date())[0]
+    assert OFFICE.opens < due.time() <= OFFICE.closes and is_workday(due.date())[0]
 
 
 @settings(max_examples=300)

@@ -4,14 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.calendar import OfficeHours
+from domain.calendar import OfficeHours, WorkCalendar
 from domain.clocks import deadline, time_left
 from domain.labels import ClockBasis
 from domain.policy import ClockRule
 from domain.rota import duty_start
 from domain.timezone import SHANGHAI
 
-HOURS = OfficeHours()  # 08:30–17:30 Beijing time
+HOURS = WorkCalendar.legacy(OfficeHours())  # 08:30–17:30 Beijing time
 MON_WED_FRI = [1, 3, 5]
 
 
