@@ -245,6 +245,9 @@ class StepKind(Labelled):
     INCIDENT_LINKED = "incident_linked", "关联警情"
     VISIT_JOINED = "visit_joined", "重复来访并案"
     REOPENED = "reopened", "重新办理"
+    RECALENDARED = "recalendared", "工作日历更新"
+    BREACH = "breach", "超时"
+    REGRADED = "regraded", "重新定级"
 
 
 class NoticeKind(Labelled):
@@ -262,3 +265,4 @@ class NoticeKind(Labelled):
     LAPSE = "lapse", "期限届满"
     SUPERVISION = "supervision", "上级督办"
     VISIT_REMINDER = "visit_reminder", "走访提醒"
+    RESUMED = "resumed", "恢复办理"

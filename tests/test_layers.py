@@ -10,6 +10,7 @@ from importlinter.cli import lint_imports
 from temporalio import activity
 
 import worker
+from domain.labels import NoticeKind, StepKind
 from settings import Settings
 from store.db import make_engine, make_sessions
 
@@ -22,16 +23,34 @@ def test_dependencies_point_one_way(monkeypatch):
     assert lint_imports() == 0, "an import breaks a layer contract: run `lint-imports` for which"
 
 
-def names_the_workflows_call() -> dict[str, list[str]]:
-    """Activity name → where a workflow calls it; a name that is not a literal is listed as such."""
-    called: dict[str, list[str]] = {}
+def literals_passed(methods: dict[str, int], literal_only: bool = False) -> dict[str, list[str]]:
+    """The values the workflows pass to these methods (name → the argument's position) → where; an
+    argument that is not a literal is listed as such, unless only the literals are wanted."""
+    passed: dict[str, list[str]] = {}
     for path in sorted((ROOT / "workflows").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CALLS:
-                first = node.args[0] if node.args else None
-                name = first.value if isinstance(first, ast.Constant) else f"<not a literal: {ast.unparse(first) if first else None}>"
-                called.setdefault(name, []).append(f"{path.name}:{node.lineno}")
-    return called
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods:
+                given = node.args[methods[node.func.attr]] if len(node.args) > methods[node.func.attr] else None
+                if isinstance(given, ast.Constant):
+                    passed.setdefault(given.value, []).append(f"{path.name}:{node.lineno}")
+                elif not literal_only:
+                    passed.setdefault(f"<not a literal: {ast.unparse(given) if given else None}>", []).append(f"{path.name}:{node.lineno}")
+    return passed
+
+
+def names_the_workflows_call() -> dict[str, list[str]]:
+    """Activity name → where a workflow calls it."""
+    return literals_passed(dict.fromkeys(CALLS, 0))
+
+
+def test_every_step_and_notice_kind_a_workflow_writes_has_its_chinese_label():
+    """Temporal's summaries name a step by its StepKind and a notice by its NoticeKind: a kind without
+    one fails the case's workflow task (and waits, retried) the first time it is written."""
+    steps = literals_passed({"record": 0, "count_again": 0}, literal_only=True)
+    notices = literals_passed({"tell_parties": 0, "tell": 2}, literal_only=True)
+    assert len(steps) >= 10 and len(notices) >= 5, "the reading found too few calls to be a reading"
+    assert {kind: where for kind, where in steps.items() if kind not in {k.value for k in StepKind}} == {}
+    assert {kind: where for kind, where in notices.items() if kind not in {k.value for k in NoticeKind}} == {}
 
 
 async def test_every_activity_a_workflow_calls_is_registered_by_the_worker(tmp_path):

@@ -567,7 +567,7 @@ class DisputeCaseWorkflow:
 
     async def hold(self, until: datetime, notice: Notice) -> None:
         """Held to the end of quiet hours; at once if the case turns red meanwhile (one told at intake is not graded yet)."""
-        await wait_until(until, lambda: self.state.grade == RiskGrade.RED, f"免打扰：{notice.audience.label}通知留至 {beijing(until)}", approach=True)
+        await wait_until(until, lambda: self.state.grade == RiskGrade.RED, f"免打扰：{notice.audience.label}通知留至 {beijing(until)}", Arming.of(self.case.revision))
         await send_notice(notice, case_no=self.case.case_no)
 
     def tell_parties(self, kind: str, text: str) -> None:
@@ -803,7 +803,7 @@ class DisputeCaseWorkflow:
 
     async def resume_by_itself(self, pause: Pause) -> None:
         """Revision 9: at the pause's end, unless resumed before, the clocks resume and the parties are told."""
-        if await wait_until(pause.until, lambda: self.state.paused is not pause or not self.state.stage.is_open, f"暂停期满 {beijing(pause.until)}", approach=True):
+        if await wait_until(pause.until, lambda: self.state.paused is not pause or not self.state.stage.is_open, f"暂停期满 {beijing(pause.until)}", Arming.of(self.case.revision)):
             return
         text = f"暂停期满（{beijing(pause.until)}），自动恢复计时"
         await self.resume_clocks(SYSTEM, text, role="system", user=None)
