@@ -19,9 +19,11 @@ MONDAY = date.today() - timedelta(days=date.today().weekday() + 7)
 
 # (method, path, roles allowed, scoped to the case): {case_no} is a case in 城关镇 (139001101),
 # dispatched to T101-LDS (lead) and T101-SFS, with its mediator; the other parameters are these
-# ({code}: a unit not in the directory, so the admin's call does not rotate a seeded unit's secret).
+# ({code}: a unit not in the directory, so the admin's call does not rotate a seeded unit's secret;
+# {scope_code}: a jurisdiction not in it, so the admin's call does not replace a center's calendar).
 VALUES = {"code": "X-AUTH", "unit_code": "T101-LDS", "jurisdiction_code": "139001101", "mediator_id": "M-T101-01",
-          "household_id": "HH-139001101-999999", "scope": "139001101", "week_start": str(MONDAY), "name": "trend", "user_id": "nobody"}
+          "household_id": "HH-139001101-999999", "scope": "139001101", "week_start": str(MONDAY), "name": "trend", "user_id": "nobody",
+          "scope_code": "139001999", "year": "2027"}
 ROUTES = [
     ("POST", "/cases", (OPERATOR,), False),
     ("POST", "/incidents", (), False),  # the police platform's unit key only (tests/test_incidents.py): other units get 403
@@ -58,6 +60,9 @@ ROUTES = [
     ("PUT", "/directory/duty-list/{jurisdiction_code}", (), False),
     ("GET", "/directory/mediators", EVERYONE, False),
     ("PUT", "/directory/mediators/{mediator_id}", (), False),
+    ("GET", "/calendars/{scope_code}", EVERYONE, False),
+    ("PUT", "/calendars/{scope_code}", (), False),
+    ("POST", "/calendars/{scope_code}/notices/{year}", (), False),
     ("GET", "/worklists/units/{unit_code}/inbox", (UNIT, OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/overdue", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/red", (OPERATOR, SUPERVISOR), False),
