@@ -96,7 +96,7 @@ async def create_case(
         async with incidents.parties_serialised(make_session, marks) as session:
             outcome = await run_in_threadpool(decide, session)
             if outcome.case is not None:
-                await start_case(client, config, outcome.case)  # inside: an intake that finds this case can join it
+                await start_case(client, config, outcome.case, session)  # inside: an intake that finds this case can join it
     except OpenCasesAboutParties as found:
         return JSONResponse(status_code=409, content=jsonable_encoder(in_beijing_time(found.conflict())))
     answer = outcome.answer
@@ -211,7 +211,7 @@ def party_mark_key(config: Settings) -> bytes:
     return hmac.new(keys[current], b"onedoor party marks", hashlib.sha256).digest()
 
 
-async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
+async def start_case(client: Client, config: Settings, case: CaseFile, session: Session) -> None:
     """The case's workflow, once and only once: USE_EXISTING, so a retried request whose first start got
     through joins the running case, and REJECT_DUPLICATE, so a repeat after the case closed never starts a
     second run of it (the server's default would). Past the history's retention Temporal forgets the id:
@@ -219,6 +219,9 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
     Its priority on the task queues is the grade its intake shows; the workflow keeps it at the case's grade from triage on."""
     intake = case.intake
     priority = Priority(priority_key=QUEUE_PRIORITY[grade(intake.factors, case.policy.grading).grade])
+    # The list's summary column in the Temporal UI: the township by name beside its code.
+    named = await run_in_threadpool(directory.names, session, [intake.place.township_code])
+    place = f"{named[intake.place.township_code]}（{intake.place.township_code}）" if named else intake.place.township_code
     try:
         await client.start_workflow(
             DisputeCaseWorkflow.run,
@@ -228,7 +231,7 @@ async def start_case(client: Client, config: Settings, case: CaseFile) -> None:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             priority=priority,
-            static_summary=f"{case.case_no} · {intake.category}纠纷 · {intake.place.township_code} · {intake.source.label}受理",
+            static_summary=f"{case.case_no} · {intake.category}纠纷 · {place} · {intake.source.label}受理",
         )
     except WorkflowAlreadyStartedError:
         pass  # finished long ago: it is the same case

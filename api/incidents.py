@@ -120,7 +120,7 @@ async def settle(incident: PoliceIncidentDocument, intake: Intake, marks: list[s
     async with incidents.parties_serialised(make_session, marks) as session:
         outcome, case = await run_in_threadpool(decide, session)
         if case is not None:
-            await start_case(client, config, case)  # inside: an incident that finds this case can tell it
+            await start_case(client, config, case, session)  # inside: an incident that finds this case can tell it
     return outcome
 
 

@@ -27,7 +27,7 @@ async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
     assert attributes.get(sa.NEXT_DEADLINE) is not None
 
     summary = await description.static_summary()
-    assert case_no in summary and "劳动争议" in summary
+    assert case_no in summary and "劳动争议" in summary and "城关镇（139001101）" in summary  # names beside codes
     details = await current_details(temporal.client, case_no)
     assert "**阶段**：已派单待响应" in details and "**等级**：黄色 — " in details
     assert "**办理**：乡镇/街道级综治中心 城关镇（139001101）" in details and "**承办单位**：城关镇劳动保障所（T101-LDS）" in details
