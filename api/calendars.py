@@ -12,6 +12,7 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.service import RPCError
 
@@ -47,9 +48,15 @@ class Notice(BaseModel):
 
 
 def warn(make_session: sessionmaker[Session]) -> str | None:
-    """The calendar's warning now, loud in the log (at start, after an edit) and kept for /healthz."""
-    with make_session() as session:
-        warning = calendars.calendar_warning(session, as_shanghai(datetime.now(UTC)).date())
+    """The calendar's warning now, loud in the log (at start, after an edit) and kept for /healthz. A
+    register that does not answer at start does not stop the API (/readyz says so): the warning is
+    then read at the next edit or start."""
+    try:
+        with make_session() as session:
+            warning = calendars.calendar_warning(session, as_shanghai(datetime.now(UTC)).date())
+    except SQLAlchemyError as error:
+        log.warning("holiday calendar: not checked, the register did not answer", error=str(error)[:200])
+        return None
     if warning:
         log.warning("holiday calendar: next year unknown", detail=warning)
     return warning

@@ -124,7 +124,8 @@ async def test_the_api_counts_requests_by_route_and_the_registers_cases_overdue_
 
 
 async def test_ready_when_temporal_and_the_register_answer(api):
-    assert (await api.get("/healthz", headers={"Authorization": ""})).json() == {"status": "ok"}
+    # (its `detail` warns while next year's holidays are unknown: tests/test_calendars.py)
+    assert (await api.get("/healthz", headers={"Authorization": ""})).json()["status"] == "ok"
     ready = await api.get("/readyz", headers={"Authorization": ""})  # probes need no key
     assert ready.status_code == 200 and ready.json()["checks"] == {"temporal": "ok", "database": "ok"}, ready.text
 
