@@ -6,7 +6,6 @@ with the session's stack: its worker polls another task queue and must not take 
 """
 
 import asyncio
-import base64
 import json
 import os
 import re
@@ -42,7 +41,7 @@ from store.db import make_engine, make_sessions, throwaway_register
 from store.directory import seed_directory
 from store.tables import AuditEntry, Case, CaseClock, CaseEvent, Unit
 from tests.cases import wage_arrears
-from tests.conftest import free_port, serve, sized_clocks
+from tests.conftest import CODEC_KEYS, free_port, serve, sized_clocks
 from ops.temporal import connect
 from workflows.dispute_case import DisputeCaseWorkflow
 
@@ -176,7 +175,9 @@ class FaultStack:
 async def fault_stack(tmp: Path):
     """Start the whole stack on free ports under tmp; stop it all afterwards."""
     temporal_port, simulator_port = free_port(), free_port()
-    codec_keys = {"fault-1": base64.b64encode(os.urandom(32)).decode()}
+    # The suite's keys: the register's sealer is one per process (store.sealed.Keys), and the fault
+    # stack's API runs in this process beside the suite's worker, which writes the suite's register.
+    codec_keys = CODEC_KEYS
     given = os.environ.get("DATABASE_URL")
     with throwaway_register(given and Settings(database_url=given).register_url, tmp, "faults") as register_url:
         settings = Settings(
@@ -190,7 +191,7 @@ async def fault_stack(tmp: Path):
             simulator_url=f"http://127.0.0.1:{simulator_port}",
             clocks=CALM_CLOCKS,
             codec_keys=codec_keys,
-            codec_key_id="fault-1",
+            codec_key_id="test-1",
         )
         env = {name: value for name, value in os.environ.items() if not name.startswith("ONEDOOR_") and name != "DATABASE_URL"}
         env.update(
@@ -201,7 +202,7 @@ async def fault_stack(tmp: Path):
             ONEDOOR_SIMULATOR_URL=settings.simulator_url,
             ONEDOOR_API_URL=f"http://127.0.0.1:{settings.api_port}",
             ONEDOOR_CODEC_KEYS=json.dumps(codec_keys),
-            ONEDOOR_CODEC_KEY_ID="fault-1",
+            ONEDOOR_CODEC_KEY_ID="test-1",
         )
         engine = make_engine(register_url)
         stack = FaultStack(root=tmp, settings=settings, env=env, sessions=make_sessions(engine))
