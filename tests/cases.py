@@ -61,8 +61,10 @@ async def register_case(api: httpx.AsyncClient, form: dict | None = None) -> str
     return response.json()["case_no"]
 
 
-async def wait_for(api: httpx.AsyncClient, case_no: str, predicate, timeout: float = 20, view: str = "") -> dict:
-    """Poll the case (or, with view="/register", its register record) until predicate holds."""
+async def wait_for(api: httpx.AsyncClient, case_no: str, predicate, timeout: float = 30, view: str = "") -> dict:
+    """Poll the case (or, with view="/register", its register record) until predicate holds. The
+    timeout is for a loaded machine (late in the suite, two cores, the earlier tests' cases still
+    running): a workflow task can take past its own 10 s there and be handed out again."""
     deadline = time.monotonic() + timeout
     while True:
         case = (await api.get(f"/cases/{case_no}{view}")).json()
