@@ -94,14 +94,6 @@ def database_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(autouse=True)
-def sealed_with_the_suite_keys():
-    """The register's sealer is the process's (store.sealed.Keys), set by whichever API or worker started
-    last: a test that starts one with keys of its own (the fault stack's) must not leave the next test
-    unable to read what the suite's API and worker wrote."""
-    Keys.use(codec.FieldSealer(codec.decode_keys(CODEC_KEYS), "test-1"))
-
-
 @pytest.fixture(scope="session")
 def sessions(database_url):
     Keys.use(codec.FieldSealer(codec.decode_keys(CODEC_KEYS), "test-1"))  # the API's and the worker's, so tests read what they wrote
