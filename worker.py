@@ -15,19 +15,19 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-import codec
-import logs
+from onedoor import codec
+from onedoor import logs
 from activities.department import DepartmentGateway
 from activities.households import HouseholdActivities
 from activities.notifications import NotificationActivities
 from activities.queue import keep_priority
 from activities.register import RegisterActivities
 from activities.reports import ReportActivities
-from notifications import build_notifiers
-from ops.temporal import connect
-from settings import Settings
-from store.db import make_engine, make_sessions
-from store.sealed import Keys
+from onedoor.notifications import build_notifiers
+from onedoor.ops.temporal import connect
+from onedoor.settings import Settings
+from onedoor.store.db import make_engine, make_sessions
+from onedoor.store.sealed import Keys
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.household import HouseholdWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow

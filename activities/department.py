@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-import signing
-from domain.labels import Channel
-from domain.messages import DispatchOrder, DispatchReceipt
-from store import register
-from store.tables import Unit
+from onedoor import signing
+from onedoor.domain.labels import Channel
+from onedoor.domain.messages import DispatchOrder, DispatchReceipt
+from onedoor.store import register
+from onedoor.store.tables import Unit
 
 # A unit's 4xx means the document is wrong for it: retrying would send the same thing again.
 RETRYABLE_CLIENT_ERRORS = {408, 429}

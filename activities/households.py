@@ -8,8 +8,8 @@ from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities import database_activity
-from domain.household import REVISION, HouseholdFile, HouseholdLink, HouseholdRecord, HouseholdState, LinkedCase, VisitReminder
-from store import households
+from onedoor.domain.household import REVISION, HouseholdFile, HouseholdLink, HouseholdRecord, HouseholdState, LinkedCase, VisitReminder
+from onedoor.store import households
 from workflows.household import HouseholdWorkflow, household_summary, household_workflow_id
 
 

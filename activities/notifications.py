@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from domain.labels import Audience
-from domain.messages import Notice
-from notifications import Notifier
-from store import notices
+from onedoor.domain.labels import Audience
+from onedoor.domain.messages import Notice
+from onedoor.notifications import Notifier
+from onedoor.store import notices
 
 
 class NotificationActivities:

@@ -10,7 +10,7 @@ from temporalio.api.workflow.v1 import WorkflowExecutionOptions
 from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionOptionsRequest
 from temporalio.service import RPCError
 
-from domain.messages import PriorityChange
+from onedoor.domain.messages import PriorityChange
 
 log = structlog.get_logger("queue")
 

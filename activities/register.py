@@ -6,13 +6,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import database_activity
-from domain.case import CaseFile
-from domain.messages import (
+from onedoor.domain.case import CaseFile
+from onedoor.domain.messages import (
     AlertNotice, BackstopRequest, ClockNotice, LinkPick, LinkRequest, MediatorPick, MediatorRequest, RouteRequest, Routing, StepRecord,
 )
-from domain.labels import Level
-from domain.routing import handling_level, route
-from store import directory, register
+from onedoor.domain.labels import Level
+from onedoor.domain.routing import handling_level, route
+from onedoor.store import directory, register
 
 
 def directory_gap(problem: str) -> ApplicationError:

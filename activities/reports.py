@@ -9,11 +9,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import database_activity
-from reports.archive import save_report
-from reports.charts import render_charts
-from reports.figures import WeeklyReportRequest, WeeklyReportSummary
-from reports.fonts import cjk_font
-from reports.weekly import build_figures, report_scope
+from onedoor.reports.archive import save_report
+from onedoor.reports.charts import render_charts
+from onedoor.domain.weekly_report import WeeklyReportRequest, WeeklyReportSummary
+from onedoor.reports.fonts import cjk_font
+from onedoor.reports.weekly import build_figures, report_scope
 
 
 class ReportActivities:

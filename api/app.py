@@ -11,15 +11,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RetryConfig, RPCError
 
-import logs
+from onedoor import logs
 from api import assessment, calendars, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
 from api.docs import serve_docs
 from api.errors import handle_errors, no_nul_in_parameters
-from codec import field_sealer
-from ops.temporal import connect
-from settings import Settings
-from store.db import make_engine, make_sessions
-from store.sealed import Keys
+from onedoor.codec import field_sealer
+from onedoor.ops.temporal import connect
+from onedoor.settings import Settings
+from onedoor.store.db import make_engine, make_sessions
+from onedoor.store.sealed import Keys
 
 log = structlog.get_logger("api")
 # A call to Temporal that fails is retried for about half a second, not the SDK's ten: a request

@@ -12,11 +12,11 @@ from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
 from api.spreadsheet import FILE_CONTENT, FORMAT_HELP, Column, Format, export, wanted
 from api.views import Problem
-from domain.assessment import Period, UnitScore
-from domain.bounds import Day
-from domain.labels import Role
-from store import assessment
-from store.tables import Jurisdiction
+from onedoor.domain.assessment import Period, UnitScore
+from onedoor.domain.bounds import Day
+from onedoor.domain.labels import Role
+from onedoor.store import assessment
+from onedoor.store.tables import Jurisdiction
 
 router = APIRouter(prefix="/assessment", tags=["assessment 考核"])
 Sessions = Annotated[sessionmaker[Session], Depends(sessions)]

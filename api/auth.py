@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import sessions
 from api.errors import answers
-from domain.decisions import SignedIn
-from domain.labels import Role
-from store import directory, users
-from store.tables import Case, CaseClock, CaseEvent, Household
+from onedoor.domain.decisions import SignedIn
+from onedoor.domain.labels import Role
+from onedoor.store import directory, users
+from onedoor.store.tables import Case, CaseClock, CaseEvent, Household
 from workflows.household import HOUSEHOLD_PREFIX
 
 bearer = HTTPBearer(auto_error=False, description="API key issued by an admin (`POST /users`); `onedoor up` prints one for the admin")

@@ -19,12 +19,12 @@ from temporalio.service import RPCError
 from api.auth import Principal, allow, signed_in
 from api.deps import sessions
 from api.views import Problem
-from domain.calendar import CalendarEntries
-from domain.case import Code
-from domain.labels import Role
-from domain.timezone import as_shanghai
-from store import calendars
-from store.tables import CenterCalendar, Jurisdiction
+from onedoor.domain.calendar import CalendarEntries
+from onedoor.domain.case import Code
+from onedoor.domain.labels import Role
+from onedoor.domain.timezone import as_shanghai
+from onedoor.store import calendars
+from onedoor.store.tables import CenterCalendar, Jurisdiction
 from workflows.dispute_case import DisputeCaseWorkflow
 
 log = structlog.get_logger("api")

@@ -17,17 +17,17 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-import signing
+from onedoor import signing
 from api.auth import Principal, visible_case
 from api.cases import REFUSED, ask, case_handle
 from api.deps import sessions, temporal
 from api.views import Problem, in_beijing_time
-from domain.decisions import PartnerReply, ReferralAnswer, UnitFeedback, UnitResponse
-from domain.documents import UnitCallback
-from domain.labels import Role
-from domain.state import CaseState
-from store import callbacks
-from store.tables import Unit
+from onedoor.domain.decisions import PartnerReply, ReferralAnswer, UnitFeedback, UnitResponse
+from onedoor.domain.documents import UnitCallback
+from onedoor.domain.labels import Role
+from onedoor.domain.state import CaseState
+from onedoor.store import callbacks
+from onedoor.store.tables import Unit
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks 单位回调"])

@@ -18,23 +18,23 @@ from temporalio.common import Priority, WorkflowIDConflictPolicy, WorkflowIDReus
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-import codec
+from onedoor import codec
 from api.auth import Principal, allow, case_reader
 from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import CaseCreated, NewCase, Pending, Problem, RegistrationConflict, RelatedCase, in_beijing_time
-from domain.case import REVISION, CaseFile, Intake, Place
-from domain.case_number import is_case_number
-from domain.decisions import (
+from onedoor.domain.case import REVISION, CaseFile, Intake, Place
+from onedoor.domain.case_number import is_case_number
+from onedoor.domain.decisions import (
     AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover, LevelUp,
     MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest, ReturnVisit,
     UnitFeedback, UnitResponse,
 )
-from domain.grading import QUEUE_PRIORITY, grade
-from domain.labels import Role
-from domain.state import CaseState
-from domain.timezone import as_shanghai
-from settings import Settings
-from store import calendars, directory, incidents, lookup, register
+from onedoor.domain.grading import QUEUE_PRIORITY, grade
+from onedoor.domain.labels import Role
+from onedoor.domain.state import CaseState
+from onedoor.domain.timezone import as_shanghai
+from onedoor.settings import Settings
+from onedoor.store import calendars, directory, incidents, lookup, register
 from workflows.clock import beijing
 from workflows.dispute_case import DisputeCaseWorkflow
 

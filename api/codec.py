@@ -18,11 +18,11 @@ from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-import codec
+from onedoor import codec
 from api.auth import SESSION_COOKIE, Principal, allow, bearer, may_see_workflow, principal_for_key, principal_for_session, unauthenticated
 from api.errors import answers
-from domain.labels import Role
-from store.tables import AuditEntry, Case
+from onedoor.domain.labels import Role
+from onedoor.store.tables import AuditEntry, Case
 
 
 @answers(401, 403, 503)  # 503: the register, read through app.state

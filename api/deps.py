@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.errors import answers
-from settings import Settings
+from onedoor.settings import Settings
 
 
 @answers(503)

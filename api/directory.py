@@ -9,15 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, StringCon
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import signing
+from onedoor import signing
 from api.auth import allow, signed_in
 from api.deps import sessions
 from api.views import Problem
-from domain.case import Code, Name, Strict
-from domain.labels import Backstop, Category, Channel, Level, Role, UnitKind, UnitMode
-from domain.routing import DutyEntry
-from store import directory
-from store.tables import DutyLine, Jurisdiction, Mediator, Unit
+from onedoor.domain.case import Code, Name, Strict
+from onedoor.domain.labels import Backstop, Category, Channel, Level, Role, UnitKind, UnitMode
+from onedoor.domain.routing import DutyEntry
+from onedoor.store import directory
+from onedoor.store.tables import DutyLine, Jurisdiction, Mediator, Unit
 
 router = APIRouter(prefix="/directory", tags=["directory 目录"], dependencies=[Depends(signed_in)])
 ADMIN = [Depends(allow(Role.ADMIN))]  # anyone signed in reads the directory; admins change it

@@ -15,11 +15,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Principal, allow, effective_scope, may_see_place
 from api.deps import sessions, temporal
 from api.views import Problem, in_beijing_time
-from domain.bounds import Offset
-from domain.household import HouseholdStatus, VisitReport
-from domain.labels import RiskGrade, Role
-from store import directory, households
-from store.tables import GridWorker, Household
+from onedoor.domain.bounds import Offset
+from onedoor.domain.household import HouseholdStatus, VisitReport
+from onedoor.domain.labels import RiskGrade, Role
+from onedoor.store import directory, households
+from onedoor.store.tables import GridWorker, Household
 from workflows.household import HouseholdWorkflow, household_workflow_id
 
 # Files hold a family's address: only signed-in staff read them (scoping by township comes with the roles).

@@ -15,13 +15,13 @@ from api.auth import Principal, signed_in
 from api.cases import check_place, join_open_case, register_intake, start_case
 from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import Problem
-from domain.case import CaseFile, Intake
-from domain.documents import PoliceIncidentDocument
-from domain.decisions import IncidentLink
-from domain.labels import Role, UnitKind
-from settings import Settings
-from store import incidents, register
-from store.tables import Unit
+from onedoor.domain.case import CaseFile, Intake
+from onedoor.domain.documents import PoliceIncidentDocument
+from onedoor.domain.decisions import IncidentLink
+from onedoor.domain.labels import Role, UnitKind
+from onedoor.settings import Settings
+from onedoor.store import incidents, register
+from onedoor.store.tables import Unit
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/incidents", tags=["incidents 警情流转"])

@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.deps import party_marks_key, sessions, settings
 from api.errors import REFUSED_AS_PAGE
 from api.views import Problem, in_beijing_time
-from domain.case_number import PATTERN as CASE_NUMBER
-from domain.labels import Stage
-from domain.progress import progress_words
-from domain.timezone import as_shanghai
-from settings import Settings
-from store import lookup
+from onedoor.domain.case_number import PATTERN as CASE_NUMBER
+from onedoor.domain.labels import Stage
+from onedoor.domain.progress import progress_words
+from onedoor.domain.timezone import as_shanghai
+from onedoor.settings import Settings
+from onedoor.store import lookup
 
 router = APIRouter(tags=["public 便民服务"])
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())

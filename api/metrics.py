@@ -17,10 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.labels import Labelled, Level, RiskGrade, Stage
-from domain.timezone import SHANGHAI
-from settings import Settings
-from store import metrics as counts
+from onedoor.domain.labels import Labelled, Level, RiskGrade, Stage
+from onedoor.domain.timezone import SHANGHAI
+from onedoor.settings import Settings
+from onedoor.store import metrics as counts
 
 log = structlog.get_logger("api")
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
 from api.views import Problem, in_beijing_time
-from domain.bounds import Moment, Offset
-from domain.labels import Audience, Role
-from domain.timezone import as_utc
-from store import directory, notices
+from onedoor.domain.bounds import Moment, Offset
+from onedoor.domain.labels import Audience, Role
+from onedoor.domain.timezone import as_utc
+from onedoor.store import directory, notices
 
 router = APIRouter(prefix="/notices", tags=["notices 通知记录"])
 Sessions = Annotated[sessionmaker[Session], Depends(sessions)]

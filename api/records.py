@@ -18,10 +18,10 @@ from api.views import (
     AuditRecord, CaseArchive, DocumentRecord, Problem, RegisterClock, RegisterRecord, SupervisionRecord, TimelineEntry,
     in_beijing_time,
 )
-from domain.labels import ClockName, ClockStatus, Level, Result, RiskGrade, Role, Source, Stage
-from domain.timezone import as_shanghai
-from store import register
-from store.tables import Case, SupervisionOrder
+from onedoor.domain.labels import ClockName, ClockStatus, Level, Result, RiskGrade, Role, Source, Stage
+from onedoor.domain.timezone import as_shanghai
+from onedoor.store import register
+from onedoor.store.tables import Case, SupervisionOrder
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())

@@ -18,15 +18,15 @@ from temporalio.common import WorkflowIDConflictPolicy
 from api.auth import Principal, allow, effective_scope
 from api.deps import sessions, settings, temporal
 from api.views import Problem, in_beijing_time
-from reports.archive import find_report, list_reports
-from reports.figures import WeeklyFigures, WeeklyReportRequest
-from reports.html import render_html
-from reports.week import week_of
-from reports.weekly import report_scope
-from domain.bounds import Day
-from domain.labels import Role
-from settings import Settings
-from store.tables import Jurisdiction, WeeklyReport
+from onedoor.reports.archive import find_report, list_reports
+from onedoor.domain.weekly_report import WeeklyFigures, WeeklyReportRequest
+from onedoor.reports.html import render_html
+from onedoor.domain.week import week_of
+from onedoor.reports.weekly import report_scope
+from onedoor.domain.bounds import Day
+from onedoor.domain.labels import Role
+from onedoor.settings import Settings
+from onedoor.store.tables import Jurisdiction, WeeklyReport
 from workflows.weekly_report import WeeklyReportWorkflow
 
 router = APIRouter(prefix="/reports", tags=["reports 研判周报"])

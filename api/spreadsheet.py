@@ -19,7 +19,7 @@ from typing import Any, Literal
 import xlsxwriter
 from fastapi import Request, Response
 
-from domain.timezone import as_shanghai
+from onedoor.domain.timezone import as_shanghai
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Format = Literal["json", "csv", "xlsx"]

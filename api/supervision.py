@@ -10,9 +10,9 @@ from temporalio.client import WorkflowHandle
 from api.auth import Principal, case_reader
 from api.cases import NOT_FOUND, ask, case_handle
 from api.views import Problem
-from domain.decisions import SupervisionRequest
-from domain.labels import Role
-from domain.routing import centers_from
+from onedoor.domain.decisions import SupervisionRequest
+from onedoor.domain.labels import Role
+from onedoor.domain.routing import centers_from
 from workflows.dispute_case import DisputeCaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])

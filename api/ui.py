@@ -25,9 +25,9 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from api.auth import SESSION_COOKIE, Principal, allow, may_see_workflow, principal_for_key, principal_for_session, unauthenticated
-from domain.labels import Role
-from store import directory, users
-from store.tables import User
+from onedoor.domain.labels import Role
+from onedoor.store import directory, users
+from onedoor.store.tables import User
 
 log = structlog.get_logger("ui")
 SESSION_LENGTH = timedelta(hours=8)  # a working day

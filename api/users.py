@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import allow
 from api.deps import sessions
 from api.views import Problem
-from domain.case import Code, Name, Strict
-from domain.labels import Role
-from store import users
-from store.tables import Jurisdiction, Mediator, Unit, User
+from onedoor.domain.case import Code, Name, Strict
+from onedoor.domain.labels import Role
+from onedoor.store import users
+from onedoor.store.tables import Jurisdiction, Mediator, Unit, User
 
 router = APIRouter(prefix="/users", tags=["users 用户"], dependencies=[Depends(allow(Role.ADMIN))])
 Sessions = Annotated[sessionmaker[Session], Depends(sessions)]

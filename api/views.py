@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from domain.case import Intake, Text
-from domain.case_number import PATTERN as CASE_NUMBER
-from domain.timezone import as_shanghai
-from store.incidents import POLICE_REQUEST_PREFIX
+from onedoor.domain.case import Intake, Text
+from onedoor.domain.case_number import PATTERN as CASE_NUMBER
+from onedoor.domain.timezone import as_shanghai
+from onedoor.store.incidents import POLICE_REQUEST_PREFIX
 
 
 def in_beijing_time(value):

@@ -15,11 +15,11 @@ from api.auth import Principal, allow, effective_scope
 from api.deps import sessions
 from api.spreadsheet import FILE_CONTENT, FORMAT_HELP, Cell, Column, Format, export, wanted
 from api.views import Problem
-from domain.bounds import Day, Offset
-from domain.labels import Category, ClockName, ClockStatus, Labelled, Level, Result, RiskGrade, Role, Stage
-from domain.timezone import as_shanghai, as_utc
-from store import directory, worklists
-from store.tables import Unit
+from onedoor.domain.bounds import Day, Offset
+from onedoor.domain.labels import Category, ClockName, ClockStatus, Labelled, Level, Result, RiskGrade, Role, Stage
+from onedoor.domain.timezone import as_shanghai, as_utc
+from onedoor.store import directory, worklists
+from onedoor.store.tables import Unit
 
 router = APIRouter(prefix="/worklists", tags=["worklists 工作清单"])
 Sessions = Annotated[sessionmaker[Session], Depends(sessions)]

@@ -15,12 +15,12 @@ import typer
 from sqlalchemy import insert, select
 
 from bench.run import RESULTS, console, machine, quantile
-from codec import FieldSealer, decode_keys, new_key
-from settings import Settings
-from store.db import make_engine, make_sessions, throwaway_register
-from store.directory import pick_mediator, seed_directory
-from store.sealed import Keys
-from store.tables import Case, Mediator
+from onedoor.codec import FieldSealer, decode_keys, new_key
+from onedoor.settings import Settings
+from onedoor.store.db import make_engine, make_sessions, throwaway_register
+from onedoor.store.directory import pick_mediator, seed_directory
+from onedoor.store.sealed import Keys
+from onedoor.store.tables import Case, Mediator
 
 VILLAGE, TOWNSHIP = "139001101201", "139001101"
 BATCH = 5000

@@ -35,11 +35,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from bench.bare import STAMPS, BareCase, BareCaseWorkflow, noop, stamp, stamp_after
-from ops import stack
-from settings import Settings
-from ops.temporal import connect
-from store.db import make_engine, throwaway_register
-from store.tables import CaseClock, CaseEvent
+from onedoor.ops import stack
+from onedoor.settings import Settings
+from onedoor.ops.temporal import connect
+from onedoor.store.db import make_engine, throwaway_register
+from onedoor.store.tables import CaseClock, CaseEvent
 
 console = Console()
 RESULTS = Path(__file__).parent / "results"

@@ -28,17 +28,17 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.worklists import ListQuery, filters_from
 from bench.run import RESULTS, console, machine, quantile
-from codec import FieldSealer, decode_keys, new_key
-from domain.labels import Category, ClockName, ClockStatus, Level, RiskGrade, Stage
-from domain.policy import ClockPolicy
-from domain.routing import DutyEntry, handling_level, next_center, route
-from domain.timezone import as_shanghai
-from settings import Settings
-from store import users, worklists
-from store.db import make_engine, make_sessions, throwaway_register
-from store.directory import SEED, jurisdiction_and_below, seed_directory
-from store.sealed import Keys
-from store.tables import Case, CaseClock
+from onedoor.codec import FieldSealer, decode_keys, new_key
+from onedoor.domain.labels import Category, ClockName, ClockStatus, Level, RiskGrade, Stage
+from onedoor.domain.policy import ClockPolicy
+from onedoor.domain.routing import DutyEntry, handling_level, next_center, route
+from onedoor.domain.timezone import as_shanghai
+from onedoor.settings import Settings
+from onedoor.store import users, worklists
+from onedoor.store.db import make_engine, make_sessions, throwaway_register
+from onedoor.store.directory import SEED, jurisdiction_and_below, seed_directory
+from onedoor.store.sealed import Keys
+from onedoor.store.tables import Case, CaseClock
 
 COUNTY = "139001"
 STAGES = {  # most of a register is history; the open cases are what the lists read

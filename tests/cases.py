@@ -10,7 +10,7 @@ import httpx
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHandle
 
-from domain.timezone import as_shanghai
+from onedoor.domain.timezone import as_shanghai
 
 PLATFORM = "GA-JQPT"  # the seed's police platform (a unit of kind police)
 

@@ -19,21 +19,21 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-import codec
+from onedoor import codec
 from api.app import create_app
-from domain.policy import ClockPolicy, ClockRule, ClockSet, NoticePolicy
-from ops.temporal import ensure_search_attributes, temporal_cli
-from settings import Settings
-from simulator.app import create_simulator
-from simulator.units import UnitCredentials
-from store.db import make_engine, make_sessions, throwaway_register
-from store import users
-from store.directory import seed_directory
-from store.sealed import Keys
-from store.tables import Unit
+from onedoor.domain.policy import ClockPolicy, ClockRule, ClockSet, NoticePolicy
+from onedoor.ops.temporal import ensure_search_attributes, temporal_cli
+from onedoor.settings import Settings
+from onedoor.simulator.app import create_simulator
+from onedoor.simulator.units import UnitCredentials
+from onedoor.store.db import make_engine, make_sessions, throwaway_register
+from onedoor.store import users
+from onedoor.store.directory import seed_directory
+from onedoor.store.sealed import Keys
+from onedoor.store.tables import Unit
 from tests.cases import PLATFORM
 from tests.image import installed_wheel  # noqa: F401  the image's wheel in a fresh venv (test_image.py, test_compose.py)
-from ops.temporal import connect
+from onedoor.ops.temporal import connect
 from worker import ACTIVITY_THREADS, build_worker, metrics_runtime
 
 HISTORIES = Path(__file__).parent / "histories"

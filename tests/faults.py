@@ -29,20 +29,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.app import create_app
-from domain.labels import Stage
-from domain.state import CaseState
-from ops.stack import wait_for_temporal
-from ops.temporal import dev_server_command, ensure_search_attributes
-from settings import Settings
-from simulator.app import create_simulator
-from simulator.units import UnitCredentials
-from store import users
-from store.db import make_engine, make_sessions, throwaway_register
-from store.directory import seed_directory
-from store.tables import AuditEntry, Case, CaseClock, CaseEvent, Unit
+from onedoor.domain.labels import Stage
+from onedoor.domain.state import CaseState
+from onedoor.ops.stack import wait_for_temporal
+from onedoor.ops.temporal import dev_server_command, ensure_search_attributes
+from onedoor.settings import Settings
+from onedoor.simulator.app import create_simulator
+from onedoor.simulator.units import UnitCredentials
+from onedoor.store import users
+from onedoor.store.db import make_engine, make_sessions, throwaway_register
+from onedoor.store.directory import seed_directory
+from onedoor.store.tables import AuditEntry, Case, CaseClock, CaseEvent, Unit
 from tests.cases import wage_arrears
 from tests.conftest import CODEC_KEYS, free_port, serve, sized_clocks
-from ops.temporal import connect
+from onedoor.ops.temporal import connect
 from workflows.dispute_case import DisputeCaseWorkflow
 
 ROOT = Path(__file__).parent.parent
@@ -124,7 +124,7 @@ class FaultStack:
         with self.worker_log.open("a") as log:
             log.write("── worker starting ──\n")
             self.worker = subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker"], cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "onedoor.cli", "worker"], cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
             )
 
     async def worker_ready(self, timeout: float = 60) -> None:

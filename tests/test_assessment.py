@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import delete
 
 from api.spreadsheet import XLSX
-from domain.timezone import SHANGHAI, as_utc
-from store.tables import AuditEntry, Case, CaseClock, DutyLine, SupervisionOrder, Unit
+from onedoor.domain.timezone import SHANGHAI, as_utc
+from onedoor.store.tables import AuditEntry, Case, CaseClock, DutyLine, SupervisionOrder, Unit
 from tests.cases import mediate, register_case, units_answer, visit, wage_arrears, wait_for
 
 TOWNSHIP = "139001101"  # 城关镇, from the seed directory

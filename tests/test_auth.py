@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from domain.labels import Role
-from store import users
-from store.tables import User
+from onedoor.domain.labels import Role
+from onedoor.store import users
+from onedoor.store.tables import User
 from tests.cases import decide, mediate, register_case, wage_arrears, wait_for
 
 OPERATOR, UNIT, MEDIATOR, SUPERVISOR, ADMIN = Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from domain.calendar import library_year
-from domain.policy import ClockRule
-from domain.clocks import deadline
-from domain.timezone import SHANGHAI, as_shanghai
-from store import calendars
+from onedoor.domain.calendar import library_year
+from onedoor.domain.policy import ClockRule
+from onedoor.domain.clocks import deadline
+from onedoor.domain.timezone import SHANGHAI, as_shanghai
+from onedoor.store import calendars
 from tests.cases import clock, decide, register_case, wage_arrears, wait_for
 from tests.conftest import keep_history, sized_clocks
 

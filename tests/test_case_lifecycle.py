@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from domain.case_number import is_case_number
+from onedoor.domain.case_number import is_case_number
 from tests.cases import clock, decide, mediate, register_case, today, units_answer, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 

@@ -12,10 +12,10 @@ import structlog
 from matplotlib import font_manager
 from matplotlib.text import Text
 
-from reports.charts import CHARTS, categories_figure, png, render_charts
-from reports.figures import CategoryRow, WeekCount, WeeklyFigures
-from reports.fonts import cjk_font
-from settings import Settings
+from onedoor.reports.charts import CHARTS, categories_figure, png, render_charts
+from onedoor.domain.weekly_report import CategoryRow, WeekCount, WeeklyFigures
+from onedoor.reports.fonts import cjk_font
+from onedoor.settings import Settings
 
 NOTO = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")  # Debian's fonts-noto-cjk
 NOTO_SERIF = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")  # the same package

@@ -12,9 +12,9 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.converter import WorkflowSerializationContext
 
-from codec import EncryptionCodec, decode_keys, new_key, sealed_for
-from store import users
-from store.tables import AuditEntry
+from onedoor.codec import EncryptionCodec, decode_keys, new_key, sealed_for
+from onedoor.store import users
+from onedoor.store.tables import AuditEntry
 from tests.cases import current_details, decide, incident, mediate, register_case, typed_everywhere, wage_arrears, wait_for, without_codec
 from tests.test_intake import again_about
 from tests.conftest import CONVERTER

@@ -21,10 +21,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from ops.temporal import dev_server_command, temporal_cli
-from settings import Settings
-from store.db import make_engine, make_sessions, throwaway_register
-from store.tables import Unit
+from onedoor.ops.temporal import dev_server_command, temporal_cli
+from onedoor.settings import Settings
+from onedoor.store.db import make_engine, make_sessions, throwaway_register
+from onedoor.store.tables import Unit
 from tests.cases import wage_arrears
 from tests.conftest import CODEC_KEYS, free_port
 

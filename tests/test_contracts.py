@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from domain.case import Party, Place
-from domain.contracts import block_of, render, schema_file, schema_text, version_of
-from domain.documents import (
+from onedoor.domain.case import Party, Place
+from onedoor.domain.contracts import block_of, render, schema_file, schema_text, version_of
+from onedoor.domain.documents import (
     CONTRACTS,
     DispatchDocument,
     Document,
@@ -23,7 +23,7 @@ from domain.documents import (
     SupervisionDocument,
     UnitCallback,
 )
-from domain.labels import Audience, Backstop, Category, Level, PoliceStatus, RiskGrade
+from onedoor.domain.labels import Audience, Backstop, Category, Level, PoliceStatus, RiskGrade
 
 ROOT = Path(__file__).parent.parent
 AT = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)

@@ -14,10 +14,10 @@ from temporalio.api.enums.v1 import EventType
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from domain.calendar import OfficeHours, WorkCalendar, add_working_time
-from domain.labels import ClockBasis
-from domain.policy import ClockRule
-from store.tables import SupervisionOrder
+from onedoor.domain.calendar import OfficeHours, WorkCalendar, add_working_time
+from onedoor.domain.labels import ClockBasis
+from onedoor.domain.policy import ClockRule
+from onedoor.store.tables import SupervisionOrder
 from tests.cases import clock, decide, register_case, supervision_documents, wait_for
 from tests.conftest import keep_history, sized_clocks
 from workflows.clock import beijing

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from store.directory import SEED, seed_directory
-from store.tables import Unit
+from onedoor.store.directory import SEED, seed_directory
+from onedoor.store.tables import Unit
 from tests.cases import register_case, wait_for, wage_arrears
 
 

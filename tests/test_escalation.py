@@ -10,11 +10,11 @@ from sqlalchemy import text, update
 from temporalio.testing import ActivityEnvironment
 
 from activities.queue import keep_priority
-from domain.grading import QUEUE_PRIORITY
-from domain.labels import RiskGrade
-from domain.messages import PriorityChange
-from domain.policy import LadderPolicy
-from store.tables import CaseSequence
+from onedoor.domain.grading import QUEUE_PRIORITY
+from onedoor.domain.labels import RiskGrade
+from onedoor.domain.messages import PriorityChange
+from onedoor.domain.policy import LadderPolicy
+from onedoor.store.tables import CaseSequence
 from tests.cases import clock, current_details, decide, supervision_documents, mediate, mediator_of, queue_priority, register_case, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 from workflows.clock import beijing

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from store import users
-from store.tables import Case, CaseClock, CaseEvent, SupervisionOrder
+from onedoor.store import users
+from onedoor.store.tables import Case, CaseClock, CaseEvent, SupervisionOrder
 from tests.cases import PLATFORM, incident, queue_priority, someone, wage_arrears, wait_for
 from tests.conftest import sized_clocks
 from tests.faults import (

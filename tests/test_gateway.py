@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-import signing
+from onedoor import signing
 from tests.cases import mediate, register_case, wage_arrears, wait_for, wait_for_delivery
 
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
-from domain.household import HouseholdState, VisitReport
-from domain.policy import HouseholdPolicy
-from domain.timezone import as_shanghai
-from store import users
+from onedoor.domain.household import HouseholdState, VisitReport
+from onedoor.domain.policy import HouseholdPolicy
+from onedoor.domain.timezone import as_shanghai
+from onedoor.store import users
 from tests.cases import household_of, register_case, wage_arrears
 from tests.conftest import keep_history, running_worker
 from workflows import search_attributes as sa

@@ -15,8 +15,8 @@ import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
-from settings import Settings
-from store.db import throwaway_register
+from onedoor.settings import Settings
+from onedoor.store.db import throwaway_register
 from tests.conftest import CODEC_KEYS, free_port
 from tests.image import build_context
 from workflows.search_attributes import ALL
@@ -47,7 +47,7 @@ def wheel_files(installed_wheel) -> set[str]:
 
 def modules(files: set[str]) -> list[str]:
     """The importable modules among the wheel's files: .py files whose every folder is a package
-    (store/migrations/ holds Alembic's scripts, which only Alembic runs)."""
+    (onedoor/store/migrations/ holds Alembic's scripts, which only Alembic runs)."""
     packages = {name.rsplit("/", 1)[0] for name in files if name.endswith("/__init__.py")}
     found = []
     for name in files:
@@ -63,7 +63,7 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_project(installed_whe
     context = build_context()
     packages = {path.split("/")[0] for path in context if path.count("/") == 1 and path.endswith("/__init__.py")}
     expected = {path for path in context if ("/" not in path and path.endswith(".py")) or (path.split("/")[0] in packages and not path.endswith(".md"))}
-    assert {"signing.py", "notifications/__init__.py", "store/migrations/env.py", "store/seed/directory.json", "api/templates/archive.html"} <= expected
+    assert {"worker.py", "onedoor/signing.py", "onedoor/notifications/__init__.py", "onedoor/store/migrations/env.py", "onedoor/store/seed/directory.json", "api/templates/archive.html"} <= expected
     missing = expected - wheel_files(installed_wheel)
     assert not missing, f"in the tree but not in the wheel (pyproject.toml: py-modules, packages, package-data): {sorted(missing)}"
 
@@ -74,7 +74,7 @@ def test_every_module_imports_from_the_installed_wheel_alone(installed_wheel):
     assert answer.returncode == 0, answer.stderr
     outcome = json.loads(answer.stdout.strip().splitlines()[-1])
     assert outcome == {"failed": {}, "elsewhere": {}}
-    assert {"cli", "signing", "notifications", "api.app", "worker", "simulator.app", "ops.stack"} <= set(names)
+    assert {"onedoor.cli", "onedoor.signing", "onedoor.notifications", "api.app", "worker", "onedoor.simulator.app", "onedoor.ops.stack"} <= set(names)
 
 
 def test_every_service_command_answers_help(installed_wheel):

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from store import incidents
-from store.tables import Case, IntakeRequest, PartyMark, PoliceIncident
+from onedoor.store import incidents
+from onedoor.store.tables import Case, IntakeRequest, PartyMark, PoliceIncident
 from tests.cases import PLATFORM, completed_run, decide, incident, mediate, queue_priority, someone, units_answer, wait_for, wait_for_delivery
 from tests.conftest import keep_history
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from store.tables import Case, CaseEvent, IntakeJoin, IntakeRequest
+from onedoor.store.tables import Case, CaseEvent, IntakeJoin, IntakeRequest
 from tests.cases import completed_run, decide, incident, mediate, mediator_of, register_case, someone, today, visit, wait_for, wait_for_delivery, wage_arrears
 from tests.conftest import keep_history
 

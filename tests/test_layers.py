@@ -11,9 +11,9 @@ import httpx
 from temporalio import activity
 
 import worker
-from domain.labels import NoticeKind, StepKind
-from settings import Settings
-from store.db import make_engine, make_sessions
+from onedoor.domain.labels import NoticeKind, StepKind
+from onedoor.settings import Settings
+from onedoor.store.db import make_engine, make_sessions
 
 ROOT = Path(__file__).parent.parent
 CALLS = {"execute_activity", "start_activity", "execute_local_activity", "start_local_activity"}

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from domain.policy import DeliveryPolicy
-from store.tables import Notice
+from onedoor.domain.policy import DeliveryPolicy
+from onedoor.store.tables import Notice
 from tests.cases import clock, decide, register_case, wage_arrears, wait_for, wait_for_delivery, without_codec
 from tests.conftest import keep_history
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 import structlog
 
-import logs
+from onedoor import logs
 from tests.cases import register_case, someone, typed_everywhere, wage_arrears
 
 

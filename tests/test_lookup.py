@@ -11,8 +11,8 @@ import httpx
 import pytest
 from matplotlib import image
 
-from domain.labels import Stage
-from domain.progress import progress_words
+from onedoor.domain.labels import Stage
+from onedoor.domain.progress import progress_words
 from tests.cases import decide, register_case, wage_arrears, wait_for
 
 ARTIFACTS = Path(__file__).parent.parent / "var" / "test-artifacts" / "lookup"

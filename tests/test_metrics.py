@@ -14,8 +14,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from settings import Settings
-from store.tables import IntakeRequest
+from onedoor.settings import Settings
+from onedoor.store.tables import IntakeRequest
 from tests.cases import decide, register_case, wage_arrears, wait_for
 from tests.conftest import CODEC_KEYS, free_port, serve
 

@@ -20,20 +20,20 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-import signing
+from onedoor import signing
 from activities.notifications import NotificationActivities
 from api.app import create_app
-from domain.case import CaseFile, Intake
-from domain.labels import Audience
-from domain.messages import Notice
-from domain.policy import Policy
-from notifications import NotificationSetupError, build_notifiers
-from notifications.log import LogNotifier
-from notifications.sms import SmsNotifier
-from notifications.webhook import WebhookNotifier
-from settings import Settings
-from store import notices, register, users
-from store import tables
+from onedoor.domain.case import CaseFile, Intake
+from onedoor.domain.labels import Audience
+from onedoor.domain.messages import Notice
+from onedoor.domain.policy import Policy
+from onedoor.notifications import NotificationSetupError, build_notifiers
+from onedoor.notifications.log import LogNotifier
+from onedoor.notifications.sms import SmsNotifier
+from onedoor.notifications.webhook import WebhookNotifier
+from onedoor.settings import Settings
+from onedoor.store import notices, register, users
+from onedoor.store import tables
 from tests.cases import wage_arrears
 from tests.conftest import free_port, serve
 

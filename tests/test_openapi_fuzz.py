@@ -20,10 +20,10 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.errors import PAGE_MARK
-from store import users
-from settings import Settings
-from store.db import make_engine, make_sessions, throwaway_register
-from store.directory import seed_directory
+from onedoor.store import users
+from onedoor.settings import Settings
+from onedoor.store.db import make_engine, make_sessions, throwaway_register
+from onedoor.store.directory import seed_directory
 
 # The schema is the app's own (building it connects to nothing).
 schema = schemathesis.openapi.from_dict(create_app().openapi())

@@ -4,7 +4,7 @@ than the policy's longest pause; what it stopped is in the case's steps (the his
 
 from datetime import UTC, datetime, timedelta
 
-from domain.policy import ClockRule
+from onedoor.domain.policy import ClockRule
 from tests.cases import clock, decide, register_case, wait_for
 from tests.conftest import keep_history, sized_clocks
 

@@ -3,8 +3,8 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from domain.policy import NoticePolicy
-from domain.timezone import as_shanghai
+from onedoor.domain.policy import NoticePolicy
+from onedoor.domain.timezone import as_shanghai
 from tests.cases import register_case, wage_arrears, wait_for
 from tests.conftest import keep_history
 

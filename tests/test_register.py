@@ -11,14 +11,14 @@ from sqlalchemy.exc import DBAPIError
 from temporalio.testing import ActivityEnvironment
 
 from activities.register import RegisterActivities
-from domain.case import CaseFile, Intake, Place
-from domain.labels import Backstop, Category, ClockName, ClockStatus, Level, RiskGrade, Stage
-from domain.messages import BackstopRequest, ClockNotice, MediatorRequest, RouteRequest, StepRecord
-from domain.policy import Policy
-from store import register
-from domain.state import Clock
-from store.db import make_engine
-from store.tables import AuditEntry, Base, Case, CaseClock, CaseEvent, SupervisionOrder
+from onedoor.domain.case import CaseFile, Intake, Place
+from onedoor.domain.labels import Backstop, Category, ClockName, ClockStatus, Level, RiskGrade, Stage
+from onedoor.domain.messages import BackstopRequest, ClockNotice, MediatorRequest, RouteRequest, StepRecord
+from onedoor.domain.policy import Policy
+from onedoor.store import register
+from onedoor.domain.state import Clock
+from onedoor.store.db import make_engine
+from onedoor.store.tables import AuditEntry, Base, Case, CaseClock, CaseEvent, SupervisionOrder
 from tests.cases import wage_arrears
 
 NOW = datetime(2026, 10, 9, 1, 30, tzinfo=timezone.utc)

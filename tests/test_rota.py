@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from pydantic import TypeAdapter
 
-from domain.calendar import OfficeHours, WorkCalendar
-from domain.rota import duty_start
-from domain.timezone import SHANGHAI, as_shanghai
+from onedoor.domain.calendar import OfficeHours, WorkCalendar
+from onedoor.domain.rota import duty_start
+from onedoor.domain.timezone import SHANGHAI, as_shanghai
 from tests.cases import decide, register_case, wait_for, wait_for_delivery
 from tests.conftest import keep_history, sized_clocks
 from workflows.clock import beijing

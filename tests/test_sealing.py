@@ -15,16 +15,16 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-import codec
-from cli import app as cli_app
-from domain.household import address_key
-from reports.week import week_of
-from settings import Settings
-from store import households, notices, register
-from store.db import alembic_config, make_engine, make_sessions, migrate, owner_only, sqlite_file, throwaway_register
-from store.reseal import reseal
-from store.sealed import Keys
-from store.tables import Case, Household, HouseholdVisit, SupervisionOrder, WeeklyReport
+from onedoor import codec
+from onedoor.cli import app as cli_app
+from onedoor.domain.household import address_key
+from onedoor.domain.week import week_of
+from onedoor.settings import Settings
+from onedoor.store import households, notices, register
+from onedoor.store.db import alembic_config, make_engine, make_sessions, migrate, owner_only, sqlite_file, throwaway_register
+from onedoor.store.reseal import reseal
+from onedoor.store.sealed import Keys
+from onedoor.store.tables import Case, Household, HouseholdVisit, SupervisionOrder, WeeklyReport
 from tests.cases import household_of, register_case, settle, typed_everywhere, wage_arrears, wait_for
 from tests.conftest import CODEC_KEYS
 

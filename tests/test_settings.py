@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from domain.labels import Audience, ClockBasis, ClockName
-from domain.policy import Policy, Shares
-from settings import Settings
+from onedoor.domain.labels import Audience, ClockBasis, ClockName
+from onedoor.domain.policy import Policy, Shares
+from onedoor.settings import Settings
 
 README = Path(__file__).parent.parent / "README.md"
 

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from temporalio.client import Client
 
-from cli import app as cli_app
-from ops.schedules import schedule_id
-from settings import Settings
+from onedoor.cli import app as cli_app
+from onedoor.ops.schedules import schedule_id
+from onedoor.settings import Settings
 from tests.cases import wage_arrears
 from tests.conftest import free_port
 

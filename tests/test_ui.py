@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from store import users
-from store.tables import UiSession
+from onedoor.store import users
+from onedoor.store.tables import UiSession
 from tests.cases import register_case, wage_arrears, wait_for
 from tests.conftest import free_port
 from tests.test_households import an_address, family_quarrel, household_of, wait_for_file

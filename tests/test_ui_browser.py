@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store import users
+from onedoor.store import users
 from tests.cases import register_case, someone, wage_arrears, wait_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from domain.timezone import SHANGHAI, as_shanghai
-from ops.schedules import ensure_weekly_schedules, prepare_schedules, schedule_id
-from reports.week import week_before
-from store.tables import Case, CaseClock, Household, Jurisdiction, SupervisionOrder, Unit
+from onedoor.domain.timezone import SHANGHAI, as_shanghai
+from onedoor.ops.schedules import ensure_weekly_schedules, prepare_schedules, schedule_id
+from onedoor.domain.week import week_before
+from onedoor.store.tables import Case, CaseClock, Household, Jurisdiction, SupervisionOrder, Unit
 
 COUNTY, TOWNSHIP, OTHER_TOWNSHIP, VILLAGE = "139099", "139099101", "139099102", "139099101201"
 SEEDED_SCOPES = ["139001", "139001101", "139001102"]  # the demo directory's county and townships

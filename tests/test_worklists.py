@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from store import users
+from onedoor.store import users
 from tests.cases import decide, mediate, register_case, wait_for, wage_arrears
 
 HEDONG = "139001102"  # 河东乡: its labour office T102-LDS leads wage cases, the justice office T102-SFS assists

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.clocks import after, measured, time_left
-    from domain.labels import ClockStatus
-    from domain.calendar import WorkCalendar
-    from domain.state import Clock, DeadlineChange, Pause
-    from domain.timezone import as_shanghai
+    from onedoor.domain.clocks import after, measured, time_left
+    from onedoor.domain.labels import ClockStatus
+    from onedoor.domain.calendar import WorkCalendar
+    from onedoor.domain.state import Clock, DeadlineChange, Pause
+    from onedoor.domain.timezone import as_shanghai
 
 Callback = Callable[["ClockRunner"], Awaitable[None]]
 

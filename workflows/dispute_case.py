@@ -21,31 +21,31 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.backstop import choose_backstop
-    from domain.case import CaseFile
-    from domain.documents import PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
-    from domain.clocks import deadline, relaid, time_left
-    from domain.decisions import (
+    from onedoor.domain.backstop import choose_backstop
+    from onedoor.domain.case import CaseFile
+    from onedoor.domain.documents import PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
+    from onedoor.domain.clocks import deadline, relaid, time_left
+    from onedoor.domain.decisions import (
         SignedIn, AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover,
         IncidentLink, LevelUp, MediationResult, applied_to, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest,
         ReturnVisit, SupervisionRequest, UnitFeedback, UnitResponse,
     )
-    from domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
-    from domain.household import HouseholdLink
-    from domain.labels import (
+    from onedoor.domain.grading import QUEUE_PRIORITY, UNSET_PRIORITY, grade
+    from onedoor.domain.household import HouseholdLink
+    from onedoor.domain.labels import (
         Role, Audience, Backstop, Channel, ClockName, ClockStatus, Level, MediationOutcome, NoticeKind, PoliceStatus, Result, RiskGrade, Stage,
         StepKind, UnitKind,
     )
-    from domain.messages import (
+    from onedoor.domain.messages import (
         AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
         Notice, PriorityChange, RouteRequest, Routing, StepRecord,
     )
-    from domain.documents import DispatchDocument, ReferralDocument
-    from domain.calendar import CaseCalendars, WorkCalendar
-    from domain.policy import ClockRule, ClockSet
-    from domain.routing import LADDER, Route, centers_from, handling_level, next_center
-    from domain.timezone import as_shanghai
-    from domain.state import (
+    from onedoor.domain.documents import DispatchDocument, ReferralDocument
+    from onedoor.domain.calendar import CaseCalendars, WorkCalendar
+    from onedoor.domain.policy import ClockRule, ClockSet
+    from onedoor.domain.routing import LADDER, Route, centers_from, handling_level, next_center
+    from onedoor.domain.timezone import as_shanghai
+    from onedoor.domain.state import (
         Alert, Assignment, CaseState, Clock, Confirmation, Escalation, GradeChange, HandoverRecord, Mediation, PartnerLink, Pause,
         Referral, Session, Step, SupervisionOrder, Visit,
     )

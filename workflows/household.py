@@ -18,12 +18,12 @@ from temporalio import workflow
 from workflows.dispute_case import REGISTER, OutOfTurn, send_notice
 
 with workflow.unsafe.imports_passed_through():
-    from domain.household import (
+    from onedoor.domain.household import (
         REVISION, FollowUpVisit, HouseholdFile, HouseholdRecord, HouseholdState, HouseholdStatus, LinkedCase, RiskChange, VisitReminder,
         VisitReport, calm_until, calmer, next_visit, reminder_due, risk_after_case, visit_missed,
     )
-    from domain.labels import Audience, RiskGrade
-    from domain.messages import Notice
+    from onedoor.domain.labels import Audience, RiskGrade
+    from onedoor.domain.messages import Notice
     from workflows import search_attributes as sa
     from workflows.clock import beijing
 

@@ -11,8 +11,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
-    from reports.figures import WeeklyReportRequest, WeeklyReportSummary
-    from reports.week import week_before
+    from onedoor.domain.weekly_report import WeeklyReportRequest, WeeklyReportSummary
+    from onedoor.domain.week import week_before
 
 # Set by the server on every run a schedule starts: the time the run was due.
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.assessment import ClockRow, OrderRow, Period, StepRow, assess, median_minutes, percent, timeliness
-from domain.labels import ClockName, ClockStatus
-from domain.timezone import SHANGHAI
+from onedoor.domain.assessment import ClockRow, OrderRow, Period, StepRow, assess, median_minutes, percent, timeliness
+from onedoor.domain.labels import ClockName, ClockStatus
+from onedoor.domain.timezone import SHANGHAI
 
 NOVEMBER = Period.month("2026-11")
 RESPONSE, FEEDBACK = ClockName.RESPONSE, ClockName.FEEDBACK

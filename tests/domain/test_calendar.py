@@ -4,8 +4,8 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from domain.calendar import OfficeHours, WorkCalendar, add_working_time, library_workday as is_workday, working_time_between
-from domain.timezone import SHANGHAI
+from onedoor.domain.calendar import OfficeHours, WorkCalendar, add_working_time, library_workday as is_workday, working_time_between
+from onedoor.domain.timezone import SHANGHAI
 
 HOURS = WorkCalendar.legacy(OfficeHours())  # 08:30–17:30 Beijing time
 

@@ -2,11 +2,11 @@
 
 from datetime import datetime, timedelta
 
-from domain.calendar import OfficeHours, WorkCalendar
-from domain.clocks import after, deadline, time_left
-from domain.labels import ClockBasis
-from domain.policy import ClockRule
-from domain.timezone import SHANGHAI
+from onedoor.domain.calendar import OfficeHours, WorkCalendar
+from onedoor.domain.clocks import after, deadline, time_left
+from onedoor.domain.labels import ClockBasis
+from onedoor.domain.policy import ClockRule
+from onedoor.domain.timezone import SHANGHAI
 
 HOURS = WorkCalendar.legacy(OfficeHours())
 

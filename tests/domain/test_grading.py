@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.case import RiskFactors
-from domain.grading import grade
-from domain.labels import RiskGrade, VulnerableGroup
-from domain.policy import GradingPolicy
+from onedoor.domain.case import RiskFactors
+from onedoor.domain.grading import grade
+from onedoor.domain.labels import RiskGrade, VulnerableGroup
+from onedoor.domain.policy import GradingPolicy
 
 POLICY = GradingPolicy()
 

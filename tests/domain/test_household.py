@@ -2,11 +2,11 @@
 
 from datetime import datetime, timedelta, timezone
 
-from domain.household import (
+from onedoor.domain.household import (
     FollowUpVisit, HouseholdState, LinkedCase, address_key, calm_until, calmer, next_visit, reminder_due, risk_after_case,
 )
-from domain.labels import RiskGrade
-from domain.policy import HouseholdPolicy
+from onedoor.domain.labels import RiskGrade
+from onedoor.domain.policy import HouseholdPolicy
 
 POLICY = HouseholdPolicy()
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -6,13 +6,13 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.calendar import OfficeHours, WorkCalendar, add_working_time, library_workday as is_workday, working_time_between
-from domain.case import RiskFactors
-from domain.clocks import after, time_left
-from domain.grading import grade
-from domain.labels import ClockBasis, RiskGrade, VulnerableGroup
-from domain.policy import GradingPolicy
-from domain.timezone import SHANGHAI
+from onedoor.domain.calendar import OfficeHours, WorkCalendar, add_working_time, library_workday as is_workday, working_time_between
+from onedoor.domain.case import RiskFactors
+from onedoor.domain.clocks import after, time_left
+from onedoor.domain.grading import grade
+from onedoor.domain.labels import ClockBasis, RiskGrade, VulnerableGroup
+from onedoor.domain.policy import GradingPolicy
+from onedoor.domain.timezone import SHANGHAI
 
 OFFICE = OfficeHours()
 HOURS = WorkCalendar.legacy(OFFICE)

@@ -4,8 +4,8 @@ from datetime import datetime, time
 
 import pytest
 
-from domain.policy import NoticePolicy
-from domain.timezone import SHANGHAI
+from onedoor.domain.policy import NoticePolicy
+from onedoor.domain.timezone import SHANGHAI
 
 
 def bj(*args) -> datetime:

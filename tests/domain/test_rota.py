@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.calendar import OfficeHours, WorkCalendar
-from domain.clocks import deadline, time_left
-from domain.labels import ClockBasis
-from domain.policy import ClockRule
-from domain.rota import duty_start
-from domain.timezone import SHANGHAI
+from onedoor.domain.calendar import OfficeHours, WorkCalendar
+from onedoor.domain.clocks import deadline, time_left
+from onedoor.domain.labels import ClockBasis
+from onedoor.domain.policy import ClockRule
+from onedoor.domain.rota import duty_start
+from onedoor.domain.timezone import SHANGHAI
 
 HOURS = WorkCalendar.legacy(OfficeHours())  # 08:30–17:30 Beijing time
 MON_WED_FRI = [1, 3, 5]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain.labels import Category, Level, RiskGrade
-from domain.routing import DutyEntry, handling_level, level_above, route
+from onedoor.domain.labels import Category, Level, RiskGrade
+from onedoor.domain.routing import DutyEntry, handling_level, level_above, route
 
 CENTERS = {Level.VILLAGE: "v", Level.TOWNSHIP: "t", Level.COUNTY: "c"}
 

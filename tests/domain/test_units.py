@@ -5,11 +5,11 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from domain.calendar import CalendarEntries, Span, compose, unknown_next_year
-from domain.clocks import deadline, time_left
-from domain.labels import ClockBasis
-from domain.policy import ClockPolicy, ClockRule
-from domain.timezone import SHANGHAI
+from onedoor.domain.calendar import CalendarEntries, Span, compose, unknown_next_year
+from onedoor.domain.clocks import deadline, time_left
+from onedoor.domain.labels import ClockBasis
+from onedoor.domain.policy import ClockPolicy, ClockRule
+from onedoor.domain.timezone import SHANGHAI
 
 MORNING, AFTERNOON = Span(opens=time(8, 30), closes=time(12, 0)), Span(opens=time(14, 30), closes=time(17, 30))
 LUNCH_WEEK = {day: [MORNING, AFTERNOON] for day in range(1, 6)}  # 6.5 h a day
@@ -112,7 +112,7 @@ def test_several_reminders_at_their_shares():
 
 
 def test_a_closure_entered_later_moves_a_running_clock_by_what_it_had_left():
-    from domain.clocks import relaid
+    from onedoor.domain.clocks import relaid
 
     old = compose(2026, 2026, PLAIN_WEEK, [])
     new = compose(2026, 2026, PLAIN_WEEK, [CalendarEntries(holidays={date(2026, 12, 8): "闭馆"})])
