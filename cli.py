@@ -178,8 +178,8 @@ def issue_key(
 
 
 @app.command()
-def contracts(write: bool = typer.Option(False, "--write", help="update README.md and the JSON schemas in contracts/ instead of printing")) -> None:
-    """The documents exchanged with outside systems, rendered for README.md (Outside systems 对外接口)."""
+def contracts(write: bool = typer.Option(False, "--write", help="update docs/contracts.md and the JSON schemas in contracts/ instead of printing")) -> None:
+    """The documents exchanged with outside systems, rendered for docs/contracts.md (对外接口文档格式)."""
     from domain.contracts import render, schema_file, schema_text, with_block
     from domain.documents import CONTRACTS
 
@@ -187,8 +187,8 @@ def contracts(write: bool = typer.Option(False, "--write", help="update README.m
         typer.echo(render(), nl=False)
         return
     root = Path(__file__).parent
-    readme = root / "README.md"
-    readme.write_text(with_block(readme.read_text(encoding="utf-8"), render()), encoding="utf-8")
+    page = root / "docs" / "contracts.md"
+    page.write_text(with_block(page.read_text(encoding="utf-8"), render()), encoding="utf-8")
     folder = root / "contracts"
     folder.mkdir(exist_ok=True)
     current = {schema_file(model): schema_text(model) for model in CONTRACTS}
@@ -196,7 +196,7 @@ def contracts(write: bool = typer.Option(False, "--write", help="update README.m
         (folder / stale).unlink()
     for name, text in current.items():
         (folder / name).write_text(text, encoding="utf-8")
-    typer.echo(f"README.md and contracts/ ({len(current)} schemas) updated")
+    typer.echo(f"docs/contracts.md and contracts/ ({len(current)} schemas) updated")
 
 
 @app.command()
