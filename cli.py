@@ -199,6 +199,18 @@ def contracts(write: bool = typer.Option(False, "--write", help="update docs/con
     typer.echo(f"docs/contracts.md and contracts/ ({len(current)} schemas) updated")
 
 
+class Page(StrEnum):
+    CONFIGURATION = "configuration"
+
+
+@app.command()
+def docs(page: Page = typer.Argument(..., help="the page of docs/ to print: configuration")) -> None:
+    """A generated page of docs/, printed: `onedoor docs configuration > docs/configuration.md`."""
+    from settings import configuration_page
+
+    typer.echo({Page.CONFIGURATION: configuration_page}[page](), nl=False)
+
+
 @app.command()
 def bench(
     idle: int = typer.Option(20, help="single cases, one after another"),
