@@ -160,7 +160,7 @@ def healthcheck(service: Probed = typer.Argument(help="the service running besid
 @app.command("issue-key")
 def issue_key(
     user_id: str = typer.Argument(help="e.g. admin, or a staff member's login"),
-    role: Role = typer.Option(Role.ADMIN.value, help="what the user may do (README, Security)"),
+    role: Role = typer.Option(Role.ADMIN.value, help="what the user may do (docs/security.md)"),
     name: str = typer.Option("管理员", help="shown in logs and the audit trail"),
     jurisdiction: str = typer.Option(None, help="scope of an operator or supervisor (township or county code)"),
     unit: str = typer.Option(None, help="a unit staff member's unit"),

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     workflow_sandbox: bool = Field(
         False,
         description="工作流沙箱：run workflow code in Temporal's sandbox, as the test suite always does (a non-deterministic call there fails CI); in production it "
-        "would only stall the case's workflow task, at about a third of the worker's CPU and of its memory (bench/README.md)",
+        "would only stall the case's workflow task, at about a third of the worker's CPU and of its memory (bench/NOTES.md)",
     )
     worker_cached_cases: int = Field(
         1000, ge=1, description="缓存案件数：open cases a worker keeps in memory (Temporal's workflow cache, about 0.2–0.4 MB each, most of it in the SDK's core); a case "

@@ -128,7 +128,7 @@ def rule(term: str, remind_at: list[float] | None = (0.75,)) -> ClockRule:
 
 class ClockSet(BaseModel):
     """Every clock of a grade, each in the unit its source uses; where the source is silent on the
-    unit, the one a center would choose (README, Rules: sources and reasoning)."""
+    unit, the one a center would choose (docs/concepts.md, Rules: sources and reasoning)."""
 
     # 2小时内响应、24小时内反馈 (the centers' published practice): for yellow and blue counted in office
     # time and read as one working day, as a unit's office works them (a natural 24 h breaches over a
