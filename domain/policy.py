@@ -162,7 +162,7 @@ class ClockPolicy(BaseModel):
     blue: ClockSet = Field(default_factory=ClockSet, description="蓝色案件")
     office_hours: OfficeHours = Field(default_factory=OfficeHours, description="办公时间：where the register keeps no calendar")
     pause_stops: list[ClockName] = Field(
-        [ClockName.FEEDBACK, ClockName.MEDIATION], description="暂停范围：the clocks a pause (waiting on a party) stops; a unit's first response keeps running, "
+        [ClockName.FEEDBACK, ClockName.MEDIATION], description="暂停范围：the clocks a pause (waiting on a party) stops (revision 9); a unit's first response keeps running, "
         "as peers keep it, and so do the statutory and the other bodies' clocks"
     )
     longest_pause: Duration = Field(timedelta(days=30), description="最长暂停：a pause resumes by itself after this long at the latest")
