@@ -42,7 +42,7 @@ ACTIVITY_THREADS = 32  # register writes are sync SQLAlchemy calls; they run on 
 STICKY_WAIT = timedelta(seconds=30)
 
 # Schedule-to-start bounds (ms) for a p99 worth reading, from an idle worker's few milliseconds to a
-# deadline storm's tens of seconds (bench/README.md); the SDK's own jump from 10 s to 100 s.
+# deadline storm's tens of seconds (bench/NOTES.md); the SDK's own jump from 10 s to 100 s.
 SCHEDULE_TO_START_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000)
 
 # The JSON log line carries workflow_id and run_id as fields; no need to repeat them in the message.
@@ -51,7 +51,7 @@ workflow.logger.workflow_info_on_message = False
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
     """A Temporal runtime of the worker's own whose Prometheus exporter serves the SDK's metrics
-    (schedule-to-start latencies, sticky cache, task slots: what bench/README.md tunes by) at
+    (schedule-to-start latencies, sticky cache, task slots: what bench/NOTES.md tunes by) at
     http://metrics_host:worker_metrics_port/metrics; None when the port is 0.
 
     A port already taken (a second worker on the same host) leaves this worker without metrics,

@@ -450,7 +450,7 @@ BENCH_CLOCKS = {
 
 def storm_clock(storm: int) -> int:
     """Seconds of the yellow response clock: 300, or 0.3 s a storm case when more. At the default
-    cache 2,000 cases took 5–6 minutes from registration to the last move (bench/README.md)."""
+    cache 2,000 cases took 5–6 minutes from registration to the last move (bench/NOTES.md)."""
     return max(300, round(0.3 * storm))
 
 

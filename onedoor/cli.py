@@ -160,7 +160,7 @@ def healthcheck(service: Probed = typer.Argument(help="the service running besid
 @app.command("issue-key")
 def issue_key(
     user_id: str = typer.Argument(help="e.g. admin, or a staff member's login"),
-    role: Role = typer.Option(Role.ADMIN.value, help="what the user may do (README, Security)"),
+    role: Role = typer.Option(Role.ADMIN.value, help="what the user may do (docs/security.md)"),
     name: str = typer.Option("管理员", help="shown in logs and the audit trail"),
     jurisdiction: str = typer.Option(None, help="scope of an operator or supervisor (township or county code)"),
     unit: str = typer.Option(None, help="a unit staff member's unit"),
@@ -178,8 +178,8 @@ def issue_key(
 
 
 @app.command()
-def contracts(write: bool = typer.Option(False, "--write", help="update README.md and the JSON schemas in contracts/ instead of printing")) -> None:
-    """The documents exchanged with outside systems, rendered for README.md (Outside systems 对外接口)."""
+def contracts(write: bool = typer.Option(False, "--write", help="update docs/contracts.md and the JSON schemas in contracts/ instead of printing")) -> None:
+    """The documents exchanged with outside systems, rendered for docs/contracts.md (对外接口文档格式)."""
     from onedoor.domain.contracts import render, schema_file, schema_text, with_block
     from onedoor.domain.documents import CONTRACTS
 
@@ -187,8 +187,8 @@ def contracts(write: bool = typer.Option(False, "--write", help="update README.m
         typer.echo(render(), nl=False)
         return
     root = Path(__file__).resolve().parents[1]  # the checkout: onedoor/cli.py
-    readme = root / "README.md"
-    readme.write_text(with_block(readme.read_text(encoding="utf-8"), render()), encoding="utf-8")
+    page = root / "docs" / "contracts.md"
+    page.write_text(with_block(page.read_text(encoding="utf-8"), render()), encoding="utf-8")
     folder = root / "contracts"
     folder.mkdir(exist_ok=True)
     current = {schema_file(model): schema_text(model) for model in CONTRACTS}
@@ -196,7 +196,19 @@ def contracts(write: bool = typer.Option(False, "--write", help="update README.m
         (folder / stale).unlink()
     for name, text in current.items():
         (folder / name).write_text(text, encoding="utf-8")
-    typer.echo(f"README.md and contracts/ ({len(current)} schemas) updated")
+    typer.echo(f"docs/contracts.md and contracts/ ({len(current)} schemas) updated")
+
+
+class Page(StrEnum):
+    CONFIGURATION = "configuration"
+
+
+@app.command()
+def docs(page: Page = typer.Argument(..., help="the page of docs/ to print: configuration")) -> None:
+    """A generated page of docs/, printed: `onedoor docs configuration > docs/configuration.md`."""
+    from onedoor.settings import configuration_page
+
+    typer.echo({Page.CONFIGURATION: configuration_page}[page](), nl=False)
 
 
 @app.command()

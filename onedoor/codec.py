@@ -171,7 +171,7 @@ def ensure_key_file(path: Path) -> None:
 
 def data_converter(keys: Mapping[str, bytes], current: str, refuse_unsealed: bool = False) -> DataConverter:
     # A failure's message and stack trace go into a payload too, and so are sealed: a unit system's
-    # refusal may echo the document it refused, a party's name in it (README › Security).
+    # refusal may echo the document it refused, a party's name in it (docs/security.md).
     return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys, current, refuse_unsealed),
                                failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 

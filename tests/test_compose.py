@@ -220,7 +220,7 @@ def test_temporal_gets_its_dynamic_config_and_a_stated_shard_count():
     for name, service in SERVICES.items():
         assert all((ROOT / source).exists() for source in mounts(service).values()), name
     shards = environment(temporal)["NUM_HISTORY_SHARDS"]  # the image's default is 4; it can never change later
-    assert f"{shards} history shards" in " ".join((ROOT / "README.md").read_text().split())
+    assert f"{shards} history shards" in " ".join((ROOT / "docs" / "operations.md").read_text().split())
 
 
 # The onedoor services, run as compose runs them.
@@ -346,7 +346,7 @@ def test_the_services_commands_take_an_empty_server_to_its_first_case(compose):
         assert session.scalar(select(Unit.name).where(Unit.code == "T101-LDS")) == "城关镇劳动保障所（已改名）"
     engine.dispose()
 
-    # The first admin key, as README › Operations issues it: `docker compose exec api onedoor issue-key admin`.
+    # The first admin key, as docs/operations.md issues it: `docker compose exec api onedoor issue-key admin`.
     issued = compose.installed.run(compose.installed.onedoor, "issue-key", "admin", env=compose.env("api"))
     assert issued.returncode == 0, issued.stderr
     admin_key = issued.stdout.strip().splitlines()[-1]

@@ -1,5 +1,5 @@
 """The documents exchanged with outside systems are contracts: each is versioned, documented in
-the README and in contracts/, and reads back exactly what was written. No stack needed."""
+docs/contracts.md and in contracts/, and reads back exactly what was written. No stack needed."""
 
 import json
 import re
@@ -73,9 +73,9 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
 }
 
 
-def test_the_readme_shows_the_models_as_they_are():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert block_of(readme) == render(), "README.md's contract section is stale: run `onedoor contracts --write`"
+def test_the_contracts_page_shows_the_models_as_they_are():
+    page = (ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
+    assert block_of(page) == render(), "docs/contracts.md is stale: run `onedoor contracts --write`"
 
 
 def test_contracts_folder_holds_each_schema_as_it_is():

@@ -24,7 +24,7 @@ DASHBOARD = ROOT / "deploy/monitoring/grafana/dashboards/onedoor.json"
 PROMETHEUS = ROOT / "deploy/monitoring/prometheus.yml"
 CO_UNIT = "T101-SFS"  # the justice office assists the labour station on a wage case in 城关镇
 
-# What the SDK's exporter serves once a worker has run cases: the figures bench/README.md tunes by.
+# What the SDK's exporter serves once a worker has run cases: the figures bench/NOTES.md tunes by.
 SDK_METRICS = {
     "temporal_workflow_task_schedule_to_start_latency_bucket",
     "temporal_activity_schedule_to_start_latency_bucket",

@@ -15,7 +15,8 @@ from onedoor.domain.labels import Audience, ClockBasis, ClockName
 from onedoor.domain.policy import Policy, Shares
 from onedoor.settings import Settings
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "bench" / "README.md", ROOT / "bench" / "NOTES.md"]
 
 # What a variable of each type is set to in the tests, as text and as read: unlike every default of
 # that type, so a value the environment failed to set cannot pass for it.
@@ -103,7 +104,7 @@ def test_variables_of_one_rule_combine(environment):
     assert clocks.red.feedback.length == timedelta(hours=12)
 
 
-def test_the_readme_names_only_variables_that_exist():
-    named = set(re.findall(r"ONEDOOR_[A-Z_]+__[A-Z_]+[A-Z]", README.read_text()))
-    assert named  # the README's examples: ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH, ONEDOOR_DELIVERY__OUTAGE_WINDOW, …
+def test_the_docs_name_only_variables_that_exist():
+    named = set(re.findall(r"ONEDOOR_[A-Z_]+__[A-Z0-9_]*[A-Z0-9]", " ".join(page.read_text(encoding="utf-8") for page in DOCS)))
+    assert named  # the docs' examples: ONEDOOR_CLOCKS__YELLOW__RESPONSE__LENGTH, ONEDOOR_DELIVERY__OUTAGE_WINDOW, …
     assert named <= {variable(path) for path, _ in NESTED}

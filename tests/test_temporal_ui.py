@@ -109,9 +109,9 @@ async def test_every_timer_and_activity_of_every_recorded_path_reads_as_a_step_i
     assert unnamed == [] and foreign == [] and leaked == []
 
 
-async def test_the_supervisor_queries_in_the_readme_run(temporal):
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    block = readme.split("<!-- supervisor-queries -->\n```\n", 1)[1].split("```", 1)[0]
+async def test_the_supervisor_queries_in_the_walkthrough_run(temporal):
+    walkthrough = (Path(__file__).parents[1] / "docs" / "walkthrough.md").read_text(encoding="utf-8")
+    block = walkthrough.split("<!-- supervisor-queries -->\n```\n", 1)[1].split("```", 1)[0]
     queries = block.strip().splitlines()
     assert len(queries) >= 5
     for query in queries:

@@ -1,5 +1,5 @@
 """A supervisor in the Temporal UI, driven in headless Chromium (Debian's package) through the API's
-origin, as README's Supervision section tells them: sign in, the jurisdiction's list, a case decoded
+origin, as docs/supervision.md tells them: sign in, the jurisdiction's list, a case decoded
 with its current details, another township's case refused, no way to terminate. Screenshots go to
 artifacts/ui/ (gitignored): look at them when a step fails."""
 

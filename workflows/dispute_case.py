@@ -1303,7 +1303,7 @@ class DisputeCaseWorkflow:
 
     def note_step(self, stage: Stage, note: str, at: datetime) -> None:
         self.state.steps.append(Step(at=at, stage=stage, note=note))
-        # The stage, never the note: it may hold a person's words, and logs keep none (README › Security).
+        # The stage, never the note: it may hold a person's words, and logs keep none (docs/security.md).
         workflow.logger.info("case step", extra={"case_no": self.case.case_no, "stage": stage.value})
 
     def publish(self, last: str, search: bool = True) -> None:

@@ -26,8 +26,8 @@ MAX_DAYS = 3660  # ten years of calendar: a longer working-time clock is a confi
 
 
 class OfficeHours(BaseModel):
-    opens: time = time(8, 30)
-    closes: time = time(17, 30)
+    opens: time = Field(time(8, 30), description="上班时间：office hours open (Beijing time), Monday–Friday, where the register keeps no calendar (`/calendars/{code}`: hours per weekday, lunch break)")
+    closes: time = Field(time(17, 30), description="下班时间：office hours close (Beijing time), Monday–Friday, where the register keeps no calendar")
 
 
 class Span(BaseModel):

@@ -118,12 +118,12 @@ class CaseFile(BaseModel):
 # the task that set it took (workflows/clock.py, wait_until).
 # Revision 4 writes a breach to the register first, alone in the task that wakes on the deadline,
 # and tells and escalates in a task of its own: when many deadlines fall due together, every
-# breach is on record before any case's escalation takes the worker (bench/README.md).
+# breach is on record before any case's escalation takes the worker (bench/NOTES.md).
 # Revision 5 keeps the case's queue priority at its grade's whenever the grade changes, triage
 # included (activities/queue.py); the API only sets the intake's at the start.
 # Revision 6 publishes a breach's search attributes with its notices, not in the task that records
 # it: each upsert costs the server a visibility write, and in a storm of deadlines every breach
-# waited for the others' (bench/README.md).
+# waited for the others' (bench/NOTES.md).
 # Revision 7 holds the process at its seams: lateness is supervised, not a verdict (a breach sends its 督办 to
 # the late unit's system; at the top of the ladder, or where policy keeps breaches in place, the case stays
 # with its unit under a new clock and is never referred for it); a decision's answer waits until the process

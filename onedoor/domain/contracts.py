@@ -1,8 +1,8 @@
-"""The README's contract section: every document in ``domain.documents.CONTRACTS`` rendered as
-Markdown from its JSON schema, and its JSON schema for receivers to validate against.
+"""The contracts page (docs/contracts.md): every document in ``domain.documents.CONTRACTS`` rendered
+as Markdown from its JSON schema, and its JSON schema for receivers to validate against.
 
 Pure text in, text out: ``onedoor contracts --write`` does the file work, and
-``tests/test_contracts.py`` fails when the models, the README or ``contracts/`` drift apart.
+``tests/test_contracts.py`` fails when the models, docs/contracts.md or ``contracts/`` drift apart.
 """
 
 import json
@@ -49,7 +49,7 @@ def render(models: list[type[BaseModel]] = CONTRACTS) -> str:
 
 
 def section(title: str, schema: dict, body: str) -> str:
-    return "\n\n".join(part for part in (f"#### {title}", one_line(schema.get("description", "")), body) if part)
+    return "\n\n".join(part for part in (f"## {title}", one_line(schema.get("description", "")), body) if part)
 
 
 def field_table(schema: dict) -> str:
@@ -109,17 +109,17 @@ def cell(text: str) -> str:
     return one_line(text).replace("|", "\\|")
 
 
-def block_of(readme: str) -> str:
-    """What the README holds between the markers."""
-    match = re.search(f"{re.escape(BEGIN)}\n(.*?){re.escape(END)}", readme, re.DOTALL)
+def block_of(page: str) -> str:
+    """What the contracts page holds between the markers."""
+    match = re.search(f"{re.escape(BEGIN)}\n(.*?){re.escape(END)}", page, re.DOTALL)
     if match is None:
-        raise ValueError(f"README has no {BEGIN} … {END} section")
+        raise ValueError(f"the contracts page has no {BEGIN} … {END} section")
     return match.group(1)
 
 
-def with_block(readme: str, rendered: str) -> str:
-    """The README with the rendering between its markers."""
-    block_of(readme)  # the markers must be there
-    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
-    return readme[:start] + "\n" + rendered + readme[end:]
+def with_block(page: str, rendered: str) -> str:
+    """The contracts page with the rendering between its markers."""
+    block_of(page)  # the markers must be there
+    start, end = page.index(BEGIN) + len(BEGIN), page.index(END)
+    return page[:start] + "\n" + rendered + page[end:]
 

@@ -1,8 +1,8 @@
 """The versioned documents onedoor sends to outside systems, and the callbacks it accepts.
 
 Each document names its format in ``schema_version`` (``onedoor.<name>/v<n>``): a change that a
-receiver would notice is a new version, and the README renders every one of them (its contract
-test fails when the models and the README drift apart).
+receiver would notice is a new version, and docs/contracts.md renders every one of them (its contract
+test fails when the models and that page drift apart).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -185,7 +185,7 @@ class PoliceIncidentDocument(Strict):
         )
 
 
-# Every format onedoor sends out or accepts from outside: the README's contract section renders these.
+# Every format onedoor sends out or accepts from outside: docs/contracts.md renders these.
 CONTRACTS = [
     DispatchDocument, ReferralDocument, PoliceStatusDocument, PartnerNoticeDocument, SupervisionDocument, NotificationDocument, UnitCallback,
     PoliceIncidentDocument,

@@ -159,7 +159,7 @@ class Result(Labelled):
 
 
 class Role(Labelled):
-    """Who signs in to the API, and what each may do (README, Security)."""
+    """Who signs in to the API, and what each may do (docs/security.md)."""
 
     OPERATOR = "operator", "受理员"  # registers and triages cases, pauses clocks, records visits
     UNIT = "unit", "承办单位"  # staff (or the system) of one unit: answers that unit's dispatches

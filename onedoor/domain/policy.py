@@ -19,11 +19,11 @@ from onedoor.domain.timezone import SHANGHAI, as_utc
 
 
 class GradingPolicy(BaseModel):
-    red_people: int = Field(30, description="≥ this many people → red")
-    red_police_calls_30d: int = Field(3, description="≥ this many police calls about the parties in 30 days → red")
-    yellow_people: int = Field(5, description="≥ this many people → yellow")
-    yellow_amount: Decimal = Field(Decimal(50_000), description="≥ this amount (CNY) at stake → yellow")
-    yellow_prior_visits: int = Field(2, description="≥ this many earlier visits on the matter → yellow")
+    red_people: int = Field(30, description="红色人数：≥ this many people → red")
+    red_police_calls_30d: int = Field(3, description="红色警情次数：≥ this many police calls about the parties in 30 days → red")
+    yellow_people: int = Field(5, description="黄色人数：≥ this many people → yellow")
+    yellow_amount: Decimal = Field(Decimal(50_000), description="黄色金额：≥ this amount (CNY) at stake → yellow")
+    yellow_prior_visits: int = Field(2, description="黄色来访次数：≥ this many earlier visits on the matter → yellow")
 
 
 def seconds_if_number(value):
@@ -88,10 +88,10 @@ class ClockRule(BaseModel):
     day not counted); a months clock on the same date N months on; its length holds 30 days a
     month, the share a reminder is a part of being measured on the clock's own span."""
 
-    length: Duration
-    basis: ClockBasis = ClockBasis.NATURAL
+    length: Duration = Field(description="时长：seconds or ISO 8601; with basis working_days, the days; with months, 30 days a month")
+    basis: ClockBasis = Field(ClockBasis.NATURAL, description="计时方式：natural, working (office hours), working_days, months")
     remind_at: Shares | None = Field(
-        [0.75], description="shares of the clock when a reminder (催办) fires, e.g. [0.5, 0.9]; none: no reminder"
+        [0.75], description="催办时点：shares of the clock when a reminder (催办) fires, e.g. 0.75 or [0.5, 0.9]; none: no reminder"
     )
 
     @model_validator(mode="before")
@@ -128,19 +128,27 @@ def rule(term: str, remind_at: list[float] | None = (0.75,)) -> ClockRule:
 
 class ClockSet(BaseModel):
     """Every clock of a grade, each in the unit its source uses; where the source is silent on the
-    unit, the one a center would choose (README, Rules: sources and reasoning)."""
+    unit, the one a center would choose (docs/concepts.md, Rules: sources and reasoning)."""
 
     # 2小时内响应、24小时内反馈 (the centers' published practice): for yellow and blue counted in office
     # time and read as one working day, as a unit's office works them (a natural 24 h breaches over a
     # weekend, a natural 2 h in the night); red keeps natural time (below).
-    response: ClockRule = Field(default_factory=lambda: rule("2工作小时"))
-    feedback: ClockRule = Field(default_factory=lambda: rule("1个工作日"))
-    mediation: ClockRule = Field(default_factory=lambda: rule("一个月"))  # 一个月内调结 (practice)
-    confirmation: ClockRule = Field(default_factory=lambda: rule("30日"))  # 人民调解法 §33: 三十日内, natural days
-    referral: ClockRule = Field(default_factory=lambda: rule("5个工作日"))  # local policy: a body accepts a referral in its office days
-    return_visit: ClockRule = Field(default_factory=lambda: rule("7日", None))  # local policy: a week after closure
-    emergency_ack: ClockRule = Field(default_factory=lambda: rule("15分钟", None))  # local policy: a leader acknowledges a red alert, day or night
-    partner_reply: ClockRule = Field(default_factory=lambda: rule("2个工作日"))  # local policy: the partner center across the border, in its office days
+    response: ClockRule = Field(default_factory=lambda: rule("2工作小时"), description="响应：a unit's first response to a dispatch")
+    feedback: ClockRule = Field(default_factory=lambda: rule("1个工作日"), description="反馈：a unit's report of how it handled the case")
+    mediation: ClockRule = Field(default_factory=lambda: rule("一个月"), description="调解：the mediator concludes")  # 一个月内调结 (practice)
+    confirmation: ClockRule = Field(  # 人民调解法 §33: 三十日内, natural days
+        default_factory=lambda: rule("30日"), description="司法确认申请：the parties apply for judicial confirmation of an agreement"
+    )
+    referral: ClockRule = Field(  # local policy: a body accepts a referral in its office days
+        default_factory=lambda: rule("5个工作日"), description="转介受理：a backstop body accepts a referral"
+    )
+    return_visit: ClockRule = Field(default_factory=lambda: rule("7日", None), description="回访：the return visit after closure")  # local policy: a week after closure
+    emergency_ack: ClockRule = Field(  # local policy: a leader acknowledges a red alert, day or night
+        default_factory=lambda: rule("15分钟", None), description="红色预警签收：a leader acknowledges a red alert, else the next leader up"
+    )
+    partner_reply: ClockRule = Field(  # local policy: the partner center across the border, in its office days
+        default_factory=lambda: rule("2个工作日"), description="跨省协作回复：the partner center across the border replies"
+    )
 
 
 def red_clocks() -> ClockSet:
@@ -149,17 +157,17 @@ def red_clocks() -> ClockSet:
 
 
 class ClockPolicy(BaseModel):
-    red: ClockSet = Field(default_factory=red_clocks)
-    yellow: ClockSet = Field(default_factory=ClockSet)
-    blue: ClockSet = Field(default_factory=ClockSet)
-    office_hours: OfficeHours = Field(default_factory=OfficeHours)
+    red: ClockSet = Field(default_factory=red_clocks, description="红色案件：units respond and report sooner, in natural time, day or night (应急处置)")
+    yellow: ClockSet = Field(default_factory=ClockSet, description="黄色案件")
+    blue: ClockSet = Field(default_factory=ClockSet, description="蓝色案件")
+    office_hours: OfficeHours = Field(default_factory=OfficeHours, description="办公时间：where the register keeps no calendar")
     pause_stops: list[ClockName] = Field(
-        [ClockName.FEEDBACK, ClockName.MEDIATION], description="the clocks a pause (waiting on a party) stops; a unit's first response keeps running, "
+        [ClockName.FEEDBACK, ClockName.MEDIATION], description="暂停范围：the clocks a pause (waiting on a party) stops (revision 9); a unit's first response keeps running, "
         "as peers keep it, and so do the statutory and the other bodies' clocks"
     )
-    longest_pause: Duration = Field(timedelta(days=30), description="a pause resumes by itself after this long at the latest")
+    longest_pause: Duration = Field(timedelta(days=30), description="最长暂停：a pause resumes by itself after this long at the latest")
     follow_rota: bool = Field(
-        True, description="轮驻: a rotating unit's response and feedback clocks start when it is next on duty (domain/rota.py); off: at dispatch"
+        True, description="轮驻单位按值班日计时：a rotating unit's response and feedback clocks start when it is next on duty (onedoor/domain/rota.py); off: at dispatch"
     )
 
     def for_grade(self, grade: RiskGrade) -> ClockSet:
@@ -169,14 +177,14 @@ class ClockPolicy(BaseModel):
 class HouseholdPolicy(BaseModel):
     """家庭和谐服务档案: how often a family at risk is visited and when its file calms down (local policy)."""
 
-    red_visit_every: Duration = Field(timedelta(days=7), description="red households: a visit every week")
-    yellow_visit_every: Duration = Field(timedelta(days=30), description="yellow: every month")
-    blue_visit_every: Duration = Field(timedelta(days=90), description="blue: every quarter")
-    calm_period: Duration = Field(timedelta(days=90), description="with no new case for this long the risk drops one grade; blue closes the file")
-    repeat_window: Duration = Field(timedelta(days=365), description="linked cases counted for the repeat rule")
-    red_repeat_cases: int = Field(3, ge=1, description="≥ this many cases in the window → red")
-    yellow_repeat_cases: int = Field(2, ge=1, description="≥ this many cases in the window → at least yellow")
-    history_limit: int = Field(10_000, ge=1, description="continue-as-new past this many history events (Temporal may suggest it sooner)")
+    red_visit_every: Duration = Field(timedelta(days=7), description="红色走访间隔：red households, a visit every week")
+    yellow_visit_every: Duration = Field(timedelta(days=30), description="黄色走访间隔：yellow, every month")
+    blue_visit_every: Duration = Field(timedelta(days=90), description="蓝色走访间隔：blue, every quarter")
+    calm_period: Duration = Field(timedelta(days=90), description="平稳期：with no new case for this long the risk drops one grade; blue closes the file (销档)")
+    repeat_window: Duration = Field(timedelta(days=365), description="重复纠纷统计窗口：linked cases counted for the repeat rule")
+    red_repeat_cases: int = Field(3, ge=1, description="红色重复次数：≥ this many cases in the window → red")
+    yellow_repeat_cases: int = Field(2, ge=1, description="黄色重复次数：≥ this many cases in the window → at least yellow")
+    history_limit: int = Field(10_000, ge=1, description="历史事件上限：continue-as-new past this many history events (Temporal may suggest it sooner)")
 
     def visit_every(self, risk: RiskGrade) -> timedelta:
         return getattr(self, f"{risk.value}_visit_every")
@@ -185,9 +193,9 @@ class HouseholdPolicy(BaseModel):
 class DeliveryPolicy(BaseModel):
     """How long a unit's system may be down before its documents go to its inbox (the clocks keep running)."""
 
-    outage_window: Duration = Field(timedelta(minutes=30), description="retry a delivery this long, then fall back to the unit's inbox and tell the operator")
-    first_retry: Duration = Field(timedelta(seconds=2), description="first retry after this long, doubling each time")
-    longest_retry: Duration = Field(timedelta(minutes=5), description="retries never wait longer than this")
+    outage_window: Duration = Field(timedelta(minutes=30), description="断线窗口：retry a delivery this long, then fall back to the unit's inbox and tell the operator")
+    first_retry: Duration = Field(timedelta(seconds=2), description="首次重试：first retry after this long, doubling each time")
+    longest_retry: Duration = Field(timedelta(minutes=5), description="最长重试间隔：retries never wait longer than this")
 
 
 class LadderPolicy(BaseModel):
@@ -195,8 +203,8 @@ class LadderPolicy(BaseModel):
     supervision order (督办) from the level above, and never sends a case to the judicial backstop."""
 
     breach_escalates: bool = Field(
-        True, description="提级: a lead unit's or the mediation's breach also lifts the case one level (the seed's practice); "
-        "false: the case stays at its level under the order, with a new clock, for a supervisor to decide (交办/提级 by hand). "
+        True, description="超时提级：a lead unit's or the mediation's breach also lifts the case one level (提级, the seed's practice); "
+        "false: the case stays at its level under the supervision order and a new clock, and a supervisor lifts it (`POST /cases/{no}/escalation`). "
         "At the top of the ladder a breach always stays under the top center's supervision",
     )
 
@@ -205,9 +213,9 @@ class NoticePolicy(BaseModel):
     """Quiet hours (免打扰): a notice to a person (a party, a leader) is held until they end, unless the
     case is red (local policy). Units' systems and operators' worklists are told at once."""
 
-    quiet_from: time = Field(time(22, 0), description="quiet hours begin (Beijing time)")
-    quiet_until: time = Field(time(8, 0), description="quiet hours end: held notices go out then")
-    quiet_for: list[Audience] = Field([Audience.PARTY, Audience.LEADER], description="who quiet hours spare")
+    quiet_from: time = Field(time(22, 0), description="免打扰开始：quiet hours begin (Beijing time)")
+    quiet_until: time = Field(time(8, 0), description="免打扰结束：quiet hours end, held notices go out then")
+    quiet_for: list[Audience] = Field([Audience.PARTY, Audience.LEADER], description="免打扰对象：who quiet hours spare")
 
     def held_until(self, now: datetime) -> datetime | None:
         """When a notice to a person sent now may go: the end of quiet hours, or None outside them (in UTC)."""

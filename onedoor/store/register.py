@@ -33,7 +33,7 @@ STEP_COLUMNS = {
 # The register's writes are Core statements built once and given their values as parameters:
 # SQLAlchemy then compiles each once per set of columns. Built afresh per call, or through the ORM's
 # bulk paths, a case's step cost 10 ms on SQLite, most of it compiling SQL while the process's one
-# SQLite connection waited (bench/README.md).
+# SQLite connection waited (bench/NOTES.md).
 DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
 cases, requests, sequences = Case.__table__, IntakeRequest.__table__, CaseSequence.__table__
 
