@@ -47,7 +47,10 @@ def time_left(due_at: datetime, status: str, paused_left: timedelta | float | No
 
 def hours_minutes(span: timedelta) -> str:
     minutes = int(span.total_seconds()) // 60
-    return f"{minutes // 60} 小时 {minutes % 60} 分" if minutes >= 60 else f"{minutes} 分"
+    days, hours = divmod(minutes // 60, 24)
+    if days:  # a mediation's month reads in days
+        return f"{days} 天 {hours} 小时"
+    return f"{hours} 小时 {minutes % 60} 分" if hours else f"{minutes} 分"
 
 
 templates.globals["time_left"] = time_left
