@@ -5,13 +5,13 @@ records a session and the agreement and prints the 调解协议书. Screenshots 
 (gitignored); with ONEDOOR_DOCS_SCREENSHOTS=1 the README's three are written to docs/screenshots/."""
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from PIL import Image
 
 from tests.browser import ARTIFACTS, PHONE, needs_chromium, shot
-from tests.cases import decide, someone, wait_for
+from tests.cases import decide, someone, today, wait_for
 
 needs_chromium()
 from playwright.async_api import Page, expect  # noqa: E402  only once it is known to be there
@@ -57,12 +57,7 @@ async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console
     case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
     assert case["grade"] == "yellow" and case["lead_unit"] == "T101-LDS"
     await operator.reload()
-    await expect(operator.get_by_role("definition").filter(has_text="已派单待响应")).to_be_visible()
-    await keep(operator, "2-case")
-    async with operator.expect_popup() as opened:
-        await operator.get_by_role("link", name="打印受理告知书").click()
-    acceptance = await opened.value
-    await expect(acceptance.get_by_role("heading", name="受理告知书")).to_be_visible()
+    acceptance = await printed(operator, "已派单待响应", "2-case", "受理告知书")
     await expect(acceptance.get_by_text(f"编号：{case_no}")).to_be_visible()
     await expect(acceptance.get_by_text("城关镇劳动保障所牵头处理")).to_be_visible()
     await keep(acceptance, "3-acceptance-notice")
@@ -97,15 +92,10 @@ async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console
     await mediator.get_by_role("button", name="记录本次调解").click()
     await expect(mediator.get_by_role("status")).to_have_text("已记录本次调解。")
     await mediator.get_by_label("协议内容（达成协议时填写）").fill("12月5日前付清2.4万元")
-    await mediator.get_by_label("履行期限").fill(str(as_beijing_today() + timedelta(days=7)))
+    await mediator.get_by_label("履行期限").fill(str(date.fromisoformat(today()) + timedelta(days=7)))
     await mediator.get_by_role("button", name="记录调解结果").click()
     await expect(mediator.get_by_role("status")).to_have_text("已记录调解结果。")
-    await expect(mediator.get_by_role("definition").filter(has_text="已办结待回访")).to_be_visible()
-    await keep(mediator, "7-agreement-recorded")
-    async with mediator.expect_popup() as opened:
-        await mediator.get_by_role("link", name="打印调解协议书").click()
-    agreement = await opened.value
-    await expect(agreement.get_by_role("heading", name="调解协议书")).to_be_visible()
+    agreement = await printed(mediator, "已办结待回访", "7-agreement-recorded", "调解协议书")
     await expect(agreement.get_by_text("12月5日前付清2.4万元")).to_be_visible()
     await expect(agreement.get_by_text(applicant["name"]).first).to_be_visible()
     await keep(agreement, "8-agreement")
@@ -118,9 +108,12 @@ async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console
         "received": "operator", "handling": "unit", "fed_back": "unit", "session": "mediator", "mediation": "mediator"}
 
 
-def as_beijing_today():
-    from datetime import UTC, datetime
-
-    from domain.timezone import as_shanghai
-
-    return as_shanghai(datetime.now(UTC)).date()
+async def printed(page: Page, stage: str, name: str, paper: str) -> Page:
+    """The case page at this stage (kept as `name`), and the paper its print link opens."""
+    await expect(page.get_by_role("definition").filter(has_text=stage)).to_be_visible()
+    await keep(page, name)
+    async with page.expect_popup() as opened:
+        await page.get_by_role("link", name=f"打印{paper}").click()
+    shown = await opened.value
+    await expect(shown.get_by_role("heading", name=paper)).to_be_visible()
+    return shown
