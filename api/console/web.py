@@ -136,8 +136,10 @@ def problems(error: HTTPException | ValidationError | RequestValidationError) ->
         return {named.group(1): chinese(named.group(2))} if named else {"": chinese(detail)}
     found: dict[str, str] = {}
     for e in error.errors():
-        field = ".".join(str(part) for part in e["loc"] if part not in ("body", "query"))
-        found.setdefault(field, input_message(e))
+        field, message = ".".join(str(part) for part in e["loc"] if part not in ("body", "query")), input_message(e)
+        if e["type"] == "value_error" and (named := FIELD.match(message)):  # a model's own check names its field in its words
+            field, message = ".".join(filter(None, (field, named.group(1)))), named.group(2)
+        found.setdefault(field, message)
     return found
 
 
