@@ -61,6 +61,11 @@ async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console
     await expect(acceptance.get_by_text(f"编号：{case_no}")).to_be_visible()
     await expect(acceptance.get_by_text("城关镇劳动保障所牵头处理")).to_be_visible()
     await keep(acceptance, "3-acceptance-notice")
+    # A grid worker registers on a phone (README › Security: they sign in as operators): the form fits its width.
+    await operator.set_viewport_size(PHONE)
+    await operator.goto("/console/intake")
+    assert await operator.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await keep(operator, "3-intake-on-a-phone")
 
     # The labour station, on a phone: its inbox, each clock's time left, respond then report.
     unit = await signed_in("unit", "劳动保障所 刘干事", viewport=PHONE, unit_code="T101-LDS")
