@@ -3,8 +3,10 @@ as PDF and read back as text: names instead of codes, Chinese labels instead of 
 number and the page count on every page, the header of a table that runs onto the next page again there,
 the contents 人民调解法 §29 asks of an agreement, signature lines; 409 for a paper the case does not have."""
 
+import asyncio
 import io
 import os
+import shutil
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -43,6 +45,7 @@ def pdf_unavailable() -> str | None:
 
 
 needs_pdf = pytest.mark.skipif(pdf_unavailable() is not None, reason=pdf_unavailable() or "")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # Every program value a paper could leak in place of its Chinese label.
 PROGRAM_VALUES = {
@@ -204,6 +207,29 @@ async def test_a_breach_raises_an_order_from_the_county_and_a_lift_a_second_disp
     first = await paper(api, case_no, "supervision", order=1)
     read_as_printed(first, case_no, codes)
     first.has("督办单第 1 号", "督办单位 示范县综治中心", "响应时限超时", "原定时限", "未在响应时限内完成", "县/区级综治中心督办")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+async def test_a_browser_prints_the_page_with_the_case_number_and_page_count_on_every_page(api, tmp_path):
+    """Printed from Chromium, the page is the same paper: its running header and footer come from the
+    stylesheet, not from the browser (which prints none here)."""
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    page = await api.get(f"/cases/{case_no}/papers/archive")
+    assert page.status_code == 200
+    saved, printed = tmp_path / "archive.html", tmp_path / "archive.pdf"
+    saved.write_text(page.text, encoding="utf-8")  # whole in itself: the browser fetches nothing
+    chromium = await asyncio.create_subprocess_exec(
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+        "--no-pdf-header-footer", f"--print-to-pdf={printed}", saved.as_uri(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, errors = await asyncio.wait_for(chromium.communicate(), timeout=120)
+    assert chromium.returncode == 0, errors.decode()[-2000:]
+    pages = [page.extract_text() for page in PdfReader(printed).pages]
+    assert len(pages) >= 2
+    for number, said in enumerate(pages, 1):
+        # Chromium's PDF names some characters by their radicals (页 as ⻚): the numbers are what is read.
+        assert case_no in said and re.search(rf"第 {number} \S 共 {len(pages)} \S", said), said
 
 
 async def test_papers_are_read_in_the_archives_scope_only(api, sessions):
