@@ -13,9 +13,10 @@ FROM python:3.11-slim
 # matplotlib (the weekly report's charts) needs a writable config folder; the user has no home.
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 MPLCONFIGDIR=/tmp/matplotlib \
     ONEDOOR_DATA_DIR=/var/lib/onedoor
-# Noto CJK: the weekly report's charts are labelled in Chinese.
+# Noto CJK: the weekly report's charts and the case's papers are written in Chinese. Pango and
+# HarfBuzz's subsetter: WeasyPrint lays out the papers' PDF with them (its own Debian recipe).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/wheels/ /tmp/wheels/
 # pip compiles what it installs: the worker's workflow sandbox re-imports modules, and the user

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.service import RetryConfig, RPCError
 
 from onedoor import logs
-from api import assessment, calendars, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
+from api import assessment, calendars, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, papers, records, reports, supervision, ui, users, worklists
 from api.console import routes as console
 from api.docs import serve_docs
 from api.errors import handle_errors, no_nul_in_parameters
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     serve_docs(app)
     routers = [health.router, cases.router, incidents.router, callbacks.router, supervision.router, directory.router, calendars.router, reports.router,
-               households.router, records.router, worklists.router, notices.router, assessment.router, users.router, codec.router,
+               households.router, records.router, papers.router, worklists.router, notices.router, assessment.router, users.router, codec.router,
                lookup.router, console.router, ui.router]  # ui last: every path no route above answers is the Temporal UI's
     for router in routers:
         app.include_router(router)

@@ -1,14 +1,11 @@
 """What the register holds about a case: its row and timeline, and the archive (人民调解法 §27: case
-records are kept) as one JSON document or one printable page."""
+records are kept) as one JSON document; its printable page is a paper (api/papers.py, kind archive)."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,13 +15,11 @@ from api.views import (
     AuditRecord, CaseArchive, DocumentRecord, Problem, RegisterClock, RegisterRecord, SupervisionRecord, TimelineEntry,
     in_beijing_time,
 )
-from onedoor.domain.labels import ClockName, ClockStatus, Level, Result, RiskGrade, Role, Source, Stage
-from onedoor.domain.timezone import as_shanghai
+from onedoor.domain.labels import Role
 from onedoor.store import register
 from onedoor.store.tables import Case, SupervisionOrder
 
 router = APIRouter(prefix="/cases", tags=["cases 案件"])
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 NOT_IN_REGISTER = {404: {"model": Problem, "description": "not in the register"}}
 ARCHIVISTS = [Depends(case_reader(Role.OPERATOR, Role.SUPERVISOR))]  # the archive holds the parties' personal data
 
@@ -75,25 +70,3 @@ async def get_register_record(case_no: str, make_session: Annotated[sessionmaker
             dependencies=ARCHIVISTS)
 async def get_archive(case_no: str, make_session: Annotated[sessionmaker[Session], Depends(sessions)]) -> CaseArchive:
     return await from_register(make_session, case_archive, case_no)
-
-
-@router.get("/{case_no}/archive.html", response_class=HTMLResponse, responses=NOT_IN_REGISTER, summary="案卷归档（打印版）the case file as a printable page",
-            dependencies=ARCHIVISTS)
-async def get_archive_page(case_no: str, make_session: Annotated[sessionmaker[Session], Depends(sessions)]) -> HTMLResponse:
-    archive = await from_register(make_session, case_archive, case_no)
-    return HTMLResponse(templates.get_template("archive.html").render(case=archive))
-
-
-# Codes in the register shown as the Chinese words an archivist reads: {{ case.stage | label("stage") }}.
-ENUMS = {"stage": Stage, "grade": RiskGrade, "level": Level, "result": Result, "source": Source, "clock": ClockName, "status": ClockStatus}
-
-
-def label(code: str | None, kind: str) -> str:
-    try:
-        return ENUMS[kind](code).label
-    except ValueError:
-        return code or "—"
-
-
-templates.filters["label"] = label
-templates.filters["when"] = lambda at: as_shanghai(at).strftime("%Y-%m-%d %H:%M") if at else "—"

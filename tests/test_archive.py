@@ -44,13 +44,14 @@ async def test_a_settled_case_is_archived_with_its_audit_trail_and_documents(api
     assert audit["settled"]["after"] == {"stage": "settled"}
     assert [e["at"] for e in archive["audit"]] == sorted(e["at"] for e in archive["audit"])
 
-    page = await api.get(f"/cases/{case_no}/archive.html")
+    # Its printable page is the archive paper (tests/test_papers.py reads its PDF).
+    page = await api.get(f"/cases/{case_no}/papers/archive")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    for text in (case_no, "王建国", "操作记录 Audit trail", "T101-LDS/T101-LDS承办人", "@page"):
+    for text in (case_no, "王建国", "操作记录", "城关镇劳动保障所（T101-LDS）承办人", "@page"):
         assert text in page.text, text
 
 
 async def test_no_archive_for_a_case_that_is_not_in_the_register(api):
-    for view in ("archive", "archive.html", "register"):
+    for view in ("archive", "papers/archive", "register"):
         response = await api.get(f"/cases/139001-2026-999999/{view}")
         assert response.status_code == 404 and "139001-2026-999999" in response.json()["detail"]

@@ -23,14 +23,14 @@ MONDAY = date.today() - timedelta(days=date.today().weekday() + 7)
 # {scope_code}: a jurisdiction not in it, so the admin's call does not replace a center's calendar).
 VALUES = {"code": "X-AUTH", "unit_code": "T101-LDS", "jurisdiction_code": "139001101", "mediator_id": "M-T101-01",
           "household_id": "HH-139001101-999999", "scope": "139001101", "week_start": str(MONDAY), "name": "trend", "user_id": "nobody",
-          "scope_code": "139001999", "year": "2027"}
+          "scope_code": "139001999", "year": "2027", "kind": "acceptance"}
 ROUTES = [
     ("POST", "/cases", (OPERATOR,), False),
     ("POST", "/incidents", (), False),  # the police platform's unit key only (tests/test_incidents.py): other units get 403
     ("GET", "/cases/{case_no}", EVERYONE, True),
     ("GET", "/cases/{case_no}/register", EVERYONE, True),
     ("GET", "/cases/{case_no}/archive", (OPERATOR, SUPERVISOR), True),
-    ("GET", "/cases/{case_no}/archive.html", (OPERATOR, SUPERVISOR), True),
+    ("GET", "/cases/{case_no}/papers/{kind}", (OPERATOR, SUPERVISOR), True),
     ("POST", "/cases/{case_no}/response", (UNIT,), True),
     ("POST", "/cases/{case_no}/feedback", (UNIT,), True),
     ("POST", "/cases/{case_no}/grade", (OPERATOR, SUPERVISOR), True),

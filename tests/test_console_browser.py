@@ -58,8 +58,8 @@ async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console
     assert case["grade"] == "yellow" and case["lead_unit"] == "T101-LDS"
     await operator.reload()
     acceptance = await printed(operator, "已派单待响应", "2-case", "受理告知书")
-    await expect(acceptance.get_by_text(f"编号：{case_no}")).to_be_visible()
-    await expect(acceptance.get_by_text("城关镇劳动保障所牵头处理")).to_be_visible()
+    await expect(acceptance.get_by_text(f"案件编号为 {case_no}")).to_be_visible()  # the API's own paper (onedoor/papers/)
+    await expect(acceptance.get_by_text("城关镇劳动保障所（T101-LDS）").first).to_be_visible()
     await keep(acceptance, "3-acceptance-notice")
     # A grid worker registers on a phone (README › Security: they sign in as operators): the form fits its width.
     await operator.set_viewport_size(PHONE)

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from onedoor.domain.messages import (
         AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
-        Notice, PriorityChange, RouteRequest, Routing, StepRecord,
+        Notice, PriorityChange, RouteRequest, Routing, StepParts, StepRecord,
     )
     from onedoor.domain.documents import DispatchDocument, ReferralDocument
     from onedoor.domain.calendar import CaseCalendars, WorkCalendar
@@ -252,17 +252,19 @@ class DisputeCaseWorkflow:
             for unit in (route.lead_unit, *route.co_units)
         ]
         waiting = []  # rotating units off duty now: their clocks start at their next duty day's opening
+        started = []  # the clocks' ids, for the dispatch's paper (派单/转办单)
         for assignment in new:
             self.state.assignments.append(assignment)
             rota = route.rotas.get(assignment.unit_code) if self.duty_clocks else None
             response = self.start_clock(ClockName.RESPONSE, clocks.response, assignment.unit_code, lambda a=assignment: a.response is not None, rota)
-            self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None, rota)
+            feedback = self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None, rota)
+            started += [response.id, feedback.id]
             if response.started_at > now:
                 waiting.append(f"{assignment.unit_code} 轮驻，时限自 {beijing(response.started_at)} 值班起算")
         lead = self.state.clock(ClockName.RESPONSE, route.lead_unit)
         co = f"，协办 {'、'.join(route.co_units)}" if route.co_units else ""
         note = f"一键派单至 {route.lead_unit}{co}，{beijing(lead.due_at)} 前响应" + (f"（{'；'.join(waiting)}）" if waiting else "")
-        await self.advance(Stage.DISPATCHED, note)
+        await self.advance(Stage.DISPATCHED, note, parts=StepParts(clocks=started))
         if not self.background:
             await asyncio.gather(self.assign_mediator(), *(self.deliver_dispatch(a) for a in new))
             return
@@ -884,8 +886,9 @@ class DisputeCaseWorkflow:
         handed = self.handing()
         if result.outcome == MediationOutcome.FAILED:
             self.factors.prior_mediation_failed = True
+        agreed = StepParts(terms=result.terms, performance_due=result.performance_due) if result.outcome == MediationOutcome.AGREEMENT else None
         await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name,
-                          role="mediator", user=result.signed_in)
+                          role="mediator", user=result.signed_in, parts=agreed)
         await self.taken_up(handed)
         return self.status()
 
@@ -921,7 +924,8 @@ class DisputeCaseWorkflow:
     async def decline(self, request: Decline) -> CaseState:
         self.level_end = LevelEnd("declined", request.reason, request.operator)
         handed = self.handing()
-        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in)
+        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in,
+                          parts=StepParts(reason=request.reason))
         await self.taken_up(handed)
         return self.status()
 
@@ -1074,7 +1078,8 @@ class DisputeCaseWorkflow:
             return
         self.state.supervision_orders.append(SupervisionOrder(at=workflow.now(), unit_code=unit, to_level=self.state.level, order=request.order, by=request.supervisor))
         number = len(self.state.supervision_orders)
-        await self.record("supervised", None, f"{request.supervisor} 督办 {unit}：{request.order}", by=request.supervisor, role="supervisor", user=request.signed_in)
+        await self.record("supervised", None, f"{request.supervisor} 督办 {unit}：{request.order}", by=request.supervisor, role="supervisor", user=request.signed_in,
+                          body=unit, parts=StepParts(order=request.order))
         self.send_supervision(number, unit, request.order, request.supervisor)
         self.tell(Audience.UNIT, unit, "supervision", f"案件 {self.case.case_no} 督办：{request.order}（{request.supervisor}）")
 
@@ -1246,20 +1251,21 @@ class DisputeCaseWorkflow:
 
     # ── bookkeeping ──────────────────────────────────────────────────────────────────────
 
-    async def advance(self, stage: Stage, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None) -> None:
+    async def advance(self, stage: Stage, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None, parts: StepParts | None = None) -> None:
         self.settle_answered_clocks()
         self.state.stage = stage
         self.note_step(stage, note, workflow.now())
         self.publish(StepKind(stage.value).label)
-        await self.record(stage.value, stage, note, by, role, user)
+        await self.record(stage.value, stage, note, by, role, user, parts=parts)
 
     async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None,
-                     body: str | None = None) -> None:
+                     body: str | None = None, parts: StepParts | None = None) -> None:
         """Write the step to the register, keyed by case and step number so a retry writes once,
         with its audit entry: who did it (the name they gave, and the signed-in user the API bound the
-        decision to), in which role, and the fields it changed; `body`, the backstop body it was
-        addressed to (the register's scope for that body). A local activity's input is not compared
-        on replay: a new field changes no recorded history."""
+        decision to), in which role, and the fields it changed; `body`, the body or unit it was
+        addressed to (a confirmation's court: the register's scope for that body); `parts`, the words
+        the case's papers print apart from the note. A local activity's input is not compared on
+        replay: a new field changes no recorded history."""
         self.recorded += 1
         state = self.state
         step = StepKind(kind)
@@ -1277,7 +1283,7 @@ class DisputeCaseWorkflow:
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
                 satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role, signed_in=user,
-                before={name: before[name] for name in changed}, after={name: now[name] for name in changed}, body_code=body,
+                before={name: before[name] for name in changed}, after={name: now[name] for name in changed}, body_code=body, parts=parts,
             ),
             summary=f"登记步骤：{step.label}",  # never the note: it may hold a person's words
             **REGISTER,

@@ -35,6 +35,14 @@ class Category(StrEnum):
     OTHER = "其他"
 
 
+class PartyRole(Labelled):
+    """A party's place in the dispute (Party.role)."""
+
+    APPLICANT = "applicant", "申请人"
+    RESPONDENT = "respondent", "被申请人"
+    OTHER = "other", "其他当事人"
+
+
 class Source(Labelled):
     """Where the dispute came through the one door (统一受理)."""
 
@@ -166,6 +174,42 @@ class Role(Labelled):
     MEDIATOR = "mediator", "调解员"  # mediates the cases assigned to them
     SUPERVISOR = "supervisor", "督办"  # reads everything in their jurisdiction, extends, acknowledges alerts
     ADMIN = "admin", "管理员"  # the directory and the users; may act in any role
+
+
+class ActorRole(Labelled):
+    """The part someone acted in on a case: the audit's role (a signed-in user's Role is beside it)."""
+
+    OPERATOR = "operator", "受理员"
+    UNIT = "unit", "承办单位"
+    MEDIATOR = "mediator", "调解员"
+    SUPERVISOR = "supervisor", "督办人员"
+    LEADER = "leader", "值班领导"
+    COURT = "court", "人民法院"
+    BODY = "body", "司法兜底机构"
+    PARTNER = "partner", "跨省协作中心"
+    POLICE = "police", "公安警情平台"
+    PARTY = "party", "当事人"
+    VISITOR = "visitor", "回访员"
+    SYSTEM = "system", "系统"
+
+
+class CaseField(Labelled):
+    """The case's fields an audit entry shows before and after a change (and a breach's clock)."""
+
+    STAGE = "stage", "阶段"
+    GRADE = "grade", "等级"
+    LEVEL = "level", "办理层级"
+    JURISDICTION = "jurisdiction_code", "办理中心"
+    LEAD_UNIT = "lead_unit", "牵头单位"
+    MEDIATOR = "mediator_id", "调解员"
+    RESULT = "result", "结案方式"
+    OVERDUE = "overdue", "逾期"
+    PAUSED = "paused", "暂停计时"
+    SATISFIED = "satisfied", "回访意见"
+    CATEGORY = "category", "纠纷类型"
+    CLOCK = "clock", "时限"
+    UNIT = "unit_code", "单位"
+    STATUS = "status", "时限状态"
 
 
 class UnitKind(Labelled):

@@ -1,6 +1,6 @@
 """What workflows hand to activities and get back: the contracts of every side effect."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +18,19 @@ class PriorityChange(BaseModel):
 
     case_no: str
     priority_key: int = Field(ge=1, le=5)
+
+
+class StepParts(BaseModel):
+    """What a paper prints on its own lines from a step whose note says it in one sentence: an
+    agreement's terms and the date they are performed by (调解协议书, 人民调解法 §29), a refusal's
+    reason (不予受理告知书), a supervisor's order (督办单), the clocks a dispatch started (派单/转办单).
+    Sealed in the register, as the note is."""
+
+    terms: str | None = None
+    performance_due: date | None = None
+    reason: str | None = None
+    order: str | None = None
+    clocks: list[int] | None = Field(None, description="a dispatch's response and feedback clocks by id, the lead unit's first")
 
 
 class StepRecord(BaseModel):
@@ -48,7 +61,8 @@ class StepRecord(BaseModel):
     signed_in: SignedIn | None = Field(None, description="the signed-in user who took the decision (None: the system, or a history before it)")
     before: dict = Field({}, description="the case's fields this step changed, as they were")
     after: dict = Field({}, description="the same fields as they are now")
-    body_code: str | None = Field(None, description="the backstop body the step was addressed to (the court a confirmation was applied to)")
+    body_code: str | None = Field(None, description="the body or unit the step was addressed to (the court a confirmation was applied to, the unit a supervisor ordered)")
+    parts: StepParts | None = Field(None, description="the step's words a paper prints apart (None: the note says it all, or a history before them)")
 
     @property
     def key(self) -> str:

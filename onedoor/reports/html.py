@@ -29,13 +29,18 @@ def label(enum, value: str) -> str:
         return value
 
 
-environment = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(default=True),
-    undefined=StrictUndefined,  # a misspelt field fails the render instead of printing nothing
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+def templates_in(folder: Path) -> Environment:
+    """The Jinja2 environment of a folder of printable pages (this report's, the case's papers')."""
+    return Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,  # a misspelt field fails the render instead of printing nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+environment = templates_in(TEMPLATES)
 environment.filters["beijing"] = beijing
 environment.filters["stage"] = lambda value: label(Stage, value)
 environment.filters["level"] = lambda value: label(Level, value)

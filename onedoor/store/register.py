@@ -187,8 +187,9 @@ def audit_user(user: SignedIn | None) -> dict:
 
 def record_step(session: Session, step: StepRecord) -> None:
     """One step: its timeline row and audit entry, and, unless a newer step got there first, the case row and clocks."""
-    if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note, body_code=step.body_code),
-                                  ["case_no", "key"]):
+    parts = step.parts and step.parts.model_dump(mode="json", exclude_none=True)
+    if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note, body_code=step.body_code,
+                                                           parts=parts), ["case_no", "key"]):
         session.execute(insert(AuditEntry.__table__), dict(case_no=step.case_no, key=step.key, at=step.at, actor=step.actor, role=step.role,
                                                            action=step.kind, before=step.before, after=step.after, **audit_user(step.signed_in)))
         columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count", "satisfied"})

@@ -151,9 +151,12 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(SealedText)  # the step's words, which may be a person's: sealed
-    # The backstop body the step was addressed to (a confirmation_applied step's court): what the
-    # body's scope finds its cases by, the note being sealed.
+    # The body or unit the step was addressed to: a confirmation_applied step's court (what the body's
+    # scope finds its cases by, the note being sealed), a supervised step's unit.
     body_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The words a paper prints apart from the note (domain.messages.StepParts: an agreement's terms, a
+    # refusal's reason, a supervisor's order), sealed as the note is; None when the note says it all.
+    parts: Mapped[dict | None] = mapped_column(SealedJSON)
     recorded_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(timezone.utc))  # when it was written
 
 
