@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from onedoor import codec
 from onedoor.cli import app as cli_app
 from onedoor.domain.household import address_key
+from onedoor.domain.labels import Audience
+from onedoor.domain.messages import Notice
 from onedoor.domain.week import week_of
 from onedoor.settings import Settings
 from onedoor.store import households, notices, register
@@ -191,6 +193,37 @@ async def test_after_a_rotation_new_rows_use_the_new_key_old_ones_are_read_and_f
     await notices_to_both(api, party["name"], {before, after})
     with sessions() as session:
         assert households.household_for(session, "139001101", None, home, datetime.now(UTC)).id == household_id
+
+
+def test_two_registers_with_keys_of_their_own_work_side_by_side_in_one_process(tmp_path):
+    """The keys go with an engine, not with the process (a fault stack's API runs beside the suite's
+    worker): two registers written and read in turn, each through its engine with its keys, seal under
+    their own key and find their household and notices by their own digests; the same register through
+    an engine with the other keys cannot open its rows, and says which key they need."""
+    given = os.environ.get("DATABASE_URL")
+    server = given and Settings(database_url=given).register_url
+    keys = {"ours": codec.FieldSealer(OLD, "test-1"), "theirs": codec.FieldSealer(NEW, "test-2")}
+    home, now = a_home(), datetime.now(UTC)
+    with throwaway_register(server, tmp_path, "ours") as ours, throwaway_register(server, tmp_path, "theirs") as theirs:
+        urls = {"ours": ours, "theirs": theirs}
+        engines = {name: make_engine(url, keys[name]) for name, url in urls.items()}
+        opened = {}
+        for name, engine in engines.items():
+            with make_sessions(engine)() as session:
+                opened[name] = households.household_for(session, "139001101", None, home, now).id
+                notices.record(session, Notice(key=f"{name}:1", audience=Audience.PARTY, recipient="欧阳晓燕", kind="received", text=f"{name}：已受理"), ["log"], now)
+        for name, engine in engines.items():
+            with make_sessions(engine)() as session:
+                assert households.household_for(session, "139001101", None, home, now).id == opened[name]  # found, not opened again
+                assert session.get(Household, opened[name]).address == home
+                assert [n.text for n in notices.listed(session, notices.Filters(recipient="欧阳晓燕")).rows] == [f"{name}：已受理"]
+            assert raw_column(urls[name], "SELECT address FROM households").split(":")[1] == keys[name].current
+
+        stranger = make_engine(ours, keys["theirs"])
+        with make_sessions(stranger)() as session, pytest.raises(ValueError, match="test-1"):
+            session.get(Household, opened["ours"])
+        for engine in (*engines.values(), stranger):
+            engine.dispose()
 
 
 def clear_rows(connection) -> None:
