@@ -27,7 +27,6 @@ from onedoor.notifications import build_notifiers
 from onedoor.ops.temporal import connect
 from onedoor.settings import Settings
 from onedoor.store.db import make_engine, make_sessions
-from onedoor.store.sealed import Keys
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.household import HouseholdWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -86,14 +85,13 @@ def activities(settings: Settings, sessions: sessionmaker[Session], http: httpx.
     ]
 
 
-def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
-    Keys.use(codec.field_sealer(settings))  # the register's personal fields, sealed with the payload keys
+def build_worker(client: Client, settings: Settings, sessions: sessionmaker[Session], http: httpx.AsyncClient, executor: ThreadPoolExecutor) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         **({} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}),
-        activities=activities(settings, make_sessions(make_engine(settings.register_url)), http),
+        activities=activities(settings, sessions, http),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         max_cached_workflows=settings.worker_cached_cases,
@@ -109,12 +107,13 @@ async def main() -> None:
     settings = Settings()
     logs.configure(settings.log_level)
     client = await connect(settings, metrics_runtime(settings), refuse_unsealed=not settings.codec_accept_unsealed)
+    engine = make_engine(settings.register_url, codec.field_sealer(settings))  # the register's personal fields, sealed with the payload keys
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with httpx.AsyncClient(timeout=10) as http:
             stop = asyncio.Event()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-            async with build_worker(client, settings, http, executor):
+            async with build_worker(client, settings, make_sessions(engine), http, executor):
                 structlog.get_logger("worker").info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
                 await stop.wait()
             structlog.get_logger("worker").info("worker stopped")

@@ -20,7 +20,6 @@ from onedoor.codec import field_sealer
 from onedoor.ops.temporal import connect
 from onedoor.settings import Settings
 from onedoor.store.db import make_engine, make_sessions
-from onedoor.store.sealed import Keys
 
 log = structlog.get_logger("api")
 # A call to Temporal that fails is retried for about half a second, not the SDK's ten: a request
@@ -36,13 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings
         app.state.party_marks_key = cases.party_mark_key(settings)  # not per request: it reads the key file
-        Keys.use(field_sealer(settings))  # the register's personal fields, sealed with the payload keys
+        sealer = field_sealer(settings)  # the register's personal fields, sealed with the payload keys
         # Lazily: the API starts while Temporal does not answer yet, and answers 503 until it does.
         app.state.temporal = await connect(settings, lazy=True, retry_config=RETRIES)
         app.state.temporal_watch = health.TemporalWatch(app.state.temporal)
         await app.state.temporal_watch.check()
         watching = asyncio.create_task(app.state.temporal_watch.run())
-        engine = make_engine(settings.register_url)
+        engine = make_engine(settings.register_url, sealer)
         app.state.sessions = make_sessions(engine)
         register = metrics.RegisterCollector(app.state.sessions)
         api_metrics.registry.register(register)

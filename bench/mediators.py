@@ -19,7 +19,6 @@ from onedoor.codec import FieldSealer, decode_keys, new_key
 from onedoor.settings import Settings
 from onedoor.store.db import make_engine, make_sessions, throwaway_register
 from onedoor.store.directory import pick_mediator, seed_directory
-from onedoor.store.sealed import Keys
 from onedoor.store.tables import Case, Mediator
 
 VILLAGE, TOWNSHIP = "139001101201", "139001101"
@@ -53,11 +52,11 @@ def main(
 ) -> None:
     """Seed a register and time the choice of a mediator (see bench/README.md)."""
     now = datetime.now(timezone.utc)
-    Keys.use(FieldSealer(decode_keys({"bench": new_key()}), "bench"))  # the seeded cases are sealed as a deployment's are
+    sealer = FieldSealer(decode_keys({"bench": new_key()}), "bench")  # the seeded cases are sealed as a deployment's are
     with tempfile.TemporaryDirectory(prefix="onedoor-mediators-") as folder, throwaway_register(
         database_url and Settings(database_url=database_url).register_url, Path(folder), "mediators"
     ) as url:
-        engine = make_engine(url)
+        engine = make_engine(url, sealer)
         make_session = make_sessions(engine)
         mediators = seed(make_session, open_cases, settled, now)
         times = []

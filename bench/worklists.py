@@ -37,7 +37,6 @@ from onedoor.settings import Settings
 from onedoor.store import users, worklists
 from onedoor.store.db import make_engine, make_sessions, throwaway_register
 from onedoor.store.directory import SEED, jurisdiction_and_below, seed_directory
-from onedoor.store.sealed import Keys
 from onedoor.store.tables import Case, CaseClock
 
 COUNTY = "139001"
@@ -289,11 +288,11 @@ def main(
 ) -> None:
     """Seed a register, check the worklists return the right cases, and time them (see bench/README.md)."""
     now = datetime.now(timezone.utc)
-    Keys.use(FieldSealer(decode_keys({"bench": new_key()}), "bench"))  # the seeded parties are sealed as a deployment's are
+    sealer = FieldSealer(decode_keys({"bench": new_key()}), "bench")  # the seeded parties are sealed as a deployment's are
     with tempfile.TemporaryDirectory(prefix="onedoor-worklists-") as folder, throwaway_register(
         database_url and Settings(database_url=database_url).register_url, Path(folder), "worklists"
     ) as url:
-        engine = make_engine(url)
+        engine = make_engine(url, sealer)
         make_session = make_sessions(engine)
         started = time.perf_counter()
         case_rows, clock_rows = seed(make_session, cases, random.Random(seed_value), now)

@@ -79,12 +79,10 @@ def reseal() -> None:
     from onedoor.codec import field_sealer
     from onedoor.store.db import make_engine, make_sessions
     from onedoor.store.reseal import reseal as reseal_register
-    from onedoor.store.sealed import Keys
 
     settings = Settings()
     sealer = field_sealer(settings)
-    Keys.use(sealer)
-    with make_sessions(make_engine(settings.register_url))() as session:
+    with make_sessions(make_engine(settings.register_url, sealer))() as session:
         rows = reseal_register(session)
     typer.echo(f"{rows} rows sealed under key {sealer.current}")
 

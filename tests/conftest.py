@@ -5,8 +5,8 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +16,7 @@ import hypothesis
 import pytest
 import uvicorn
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,7 +30,6 @@ from onedoor.simulator.units import UnitCredentials
 from onedoor.store.db import make_engine, make_sessions, throwaway_register
 from onedoor.store import users
 from onedoor.store.directory import seed_directory
-from onedoor.store.sealed import Keys
 from onedoor.store.tables import Unit
 from tests.cases import PLATFORM
 from tests.image import installed_wheel  # noqa: F401  the image's wheel in a fresh venv (test_image.py, test_compose.py)
@@ -57,6 +57,7 @@ def free_port() -> int:
 # A fixed test key, so recorded histories (tests/histories) stay readable by the replay tests.
 CODEC_KEYS = {"test-1": "b25lZG9vci10ZXN0LWtleS0zMi1ieXRlcy1sb25nLiE="}
 CONVERTER = codec.data_converter(codec.decode_keys(CODEC_KEYS), "test-1")
+SUITE_SEALER = codec.FieldSealer(codec.decode_keys(CODEC_KEYS), "test-1")  # the register's personal fields, with the same keys
 
 
 @pytest.fixture(scope="session")
@@ -96,12 +97,26 @@ def database_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="session")
-def sessions(database_url):
-    Keys.use(codec.FieldSealer(codec.decode_keys(CODEC_KEYS), "test-1"))  # the API's and the worker's, so tests read what they wrote
-    engine = make_engine(database_url)
+@contextmanager
+def register_sessions(url: str, sealer: codec.FieldSealer) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the register at url whose personal fields are sealed with these keys; the engine disposed after."""
+    engine = make_engine(url, sealer)
     yield make_sessions(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(database_url):
+    """The tests' own engine on the register, with the suite's keys (the API's and the worker's), so tests read what they wrote."""
+    with register_sessions(database_url, SUITE_SEALER) as made:
+        yield made
+
+
+@pytest.fixture(scope="session")
+def worker_sessions(database_url):
+    """The suite's worker's own engine on the register (as worker.py makes one), with the suite's keys."""
+    with register_sessions(database_url, SUITE_SEALER) as made:
+        yield made
 
 
 async def serve(app, port: int):
@@ -162,14 +177,14 @@ def unit_credentials(sessions, keys) -> Callable[[str], UnitCredentials | None]:
 
 
 @pytest.fixture(scope="session")
-async def stack(temporal, settings, sessions, unit_credentials):
+async def stack(temporal, settings, sessions, worker_sessions, unit_credentials):
     """Simulator, API and worker, all over real HTTP and a real Temporal server; the API and the
     worker serve their metrics on settings' ports, the worker on a Temporal runtime of its own."""
     notification_secret = settings.notification_webhook_secret.get_secret_value()
     simulator = await serve(create_simulator(f"http://127.0.0.1:{settings.api_port}", unit_credentials, notification_secret), settings.simulator_port)
     api_app = create_app(settings)
     api = await serve(api_app, settings.api_port)
-    async with running_worker(await connect(settings, metrics_runtime(settings), refuse_unsealed=True), settings):
+    async with running_worker(await connect(settings, metrics_runtime(settings), refuse_unsealed=True), settings, worker_sessions):
         yield api_app
     for server, task in (api, simulator):
         server.should_exit = True
@@ -177,11 +192,11 @@ async def stack(temporal, settings, sessions, unit_credentials):
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings):
-    """onedoor's worker as worker.py builds it, polling settings.task_queue until the block ends."""
+async def running_worker(client: Client, settings: Settings, sessions: sessionmaker[Session]):
+    """onedoor's worker as worker.py builds it, on these register sessions, polling settings.task_queue until the block ends."""
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with httpx.AsyncClient(timeout=10) as http:
-            async with build_worker(client, settings, http, executor):
+            async with build_worker(client, settings, sessions, http, executor):
                 yield
 
 

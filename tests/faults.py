@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.app import create_app
+from onedoor import codec
 from onedoor.domain.labels import Stage
 from onedoor.domain.state import CaseState
 from onedoor.ops.stack import wait_for_temporal
@@ -41,7 +42,7 @@ from onedoor.store.db import make_engine, make_sessions, throwaway_register
 from onedoor.store.directory import seed_directory
 from onedoor.store.tables import AuditEntry, Case, CaseClock, CaseEvent, Unit
 from tests.cases import wage_arrears
-from tests.conftest import CODEC_KEYS, free_port, serve, sized_clocks
+from tests.conftest import free_port, serve, sized_clocks
 from onedoor.ops.temporal import connect
 from workflows.dispute_case import DisputeCaseWorkflow
 
@@ -175,9 +176,7 @@ class FaultStack:
 async def fault_stack(tmp: Path):
     """Start the whole stack on free ports under tmp; stop it all afterwards."""
     temporal_port, simulator_port = free_port(), free_port()
-    # The suite's keys: the register's sealer is one per process (store.sealed.Keys), and the fault
-    # stack's API runs in this process beside the suite's worker, which writes the suite's register.
-    codec_keys = CODEC_KEYS
+    codec_keys = {"fault-1": codec.new_key()}  # its own, beside the suite's: the register's keys go with each engine (store/sealed.py)
     given = os.environ.get("DATABASE_URL")
     with throwaway_register(given and Settings(database_url=given).register_url, tmp, "faults") as register_url:
         settings = Settings(
@@ -191,7 +190,7 @@ async def fault_stack(tmp: Path):
             simulator_url=f"http://127.0.0.1:{simulator_port}",
             clocks=CALM_CLOCKS,
             codec_keys=codec_keys,
-            codec_key_id="test-1",
+            codec_key_id="fault-1",
         )
         env = {name: value for name, value in os.environ.items() if not name.startswith("ONEDOOR_") and name != "DATABASE_URL"}
         env.update(
@@ -202,9 +201,9 @@ async def fault_stack(tmp: Path):
             ONEDOOR_SIMULATOR_URL=settings.simulator_url,
             ONEDOOR_API_URL=f"http://127.0.0.1:{settings.api_port}",
             ONEDOOR_CODEC_KEYS=json.dumps(codec_keys),
-            ONEDOOR_CODEC_KEY_ID="test-1",
+            ONEDOOR_CODEC_KEY_ID="fault-1",
         )
-        engine = make_engine(register_url)
+        engine = make_engine(register_url, codec.field_sealer(settings))
         stack = FaultStack(root=tmp, settings=settings, env=env, sessions=make_sessions(engine))
         with stack.sessions() as session:
             seed_directory(session, settings.simulator_url)

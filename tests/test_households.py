@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
+from onedoor.codec import field_sealer
 from onedoor.domain.household import HouseholdState, VisitReport
 from onedoor.domain.policy import HouseholdPolicy
 from onedoor.domain.timezone import as_shanghai
 from onedoor.store import users
 from tests.cases import household_of, register_case, wage_arrears
-from tests.conftest import keep_history, running_worker
+from tests.conftest import keep_history, register_sessions, running_worker
 from workflows import search_attributes as sa
 from workflows.household import HouseholdWorkflow, household_workflow_id
 
@@ -36,10 +37,11 @@ async def webhook_worker(temporal, stack, settings):
     simulator's webhook (the stack's worker tells the log only), on a task queue of its own."""
     original = stack.state.settings
     mine = settings.model_copy(update={"task_queue": f"onedoor-webhook-{uuid.uuid4().hex[:6]}", "notify_channels": ["log", "webhook"]})
-    async with running_worker(temporal.client, mine):
-        stack.state.settings = original.model_copy(update={"task_queue": mine.task_queue})
-        yield
-        stack.state.settings = original
+    with register_sessions(mine.register_url, field_sealer(mine)) as sessions:  # an engine of its own, as worker.py makes one
+        async with running_worker(temporal.client, mine, sessions):
+            stack.state.settings = original.model_copy(update={"task_queue": mine.task_queue})
+            yield
+            stack.state.settings = original
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The house's rules that only a reading of the code shows: dependencies point one way (import-linter's
-contracts in pyproject.toml), and every activity a workflow calls by name is one the worker registers
-(a typo would otherwise wait, retried, until a whole-stack test happens to reach that step)."""
+contracts in pyproject.toml), the domain and the workflows type-check (mypy), and every activity a
+workflow calls by name is one the worker registers (a typo would otherwise wait, retried, until a
+whole-stack test happens to reach that step)."""
 
 import ast
 import subprocess
@@ -24,6 +25,13 @@ def test_dependencies_point_one_way():
     # silence every logger the suite has made so far.
     linted = subprocess.run([Path(sys.executable).parent / "lint-imports"], cwd=ROOT, capture_output=True, text=True)
     assert linted.returncode == 0, f"an import breaks a layer contract:\n{linted.stdout[-3000:]}"
+
+
+def test_the_domain_and_the_workflows_type_check():
+    # mypy over what [tool.mypy] in pyproject.toml names: the pure rules and the deterministic workflows,
+    # where a wrong keyword or a missing label would otherwise fail a case's workflow task at run time.
+    checked = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True)
+    assert checked.returncode == 0, f"mypy finds errors:\n{checked.stdout[-3000:]}{checked.stderr[-1000:]}"
 
 
 def literals_passed(methods: dict[str, int], literal_only: bool = False) -> dict[str, list[str]]:

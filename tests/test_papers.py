@@ -270,7 +270,7 @@ def test_the_migration_reads_the_parts_of_the_steps_written_before_out_of_their_
     }
     with throwaway_register(given and Settings(database_url=given).register_url, tmp_path, "parts", migrated=False) as url:
         command.upgrade(alembic_config(url), "0013")
-        engine = make_engine(url)
+        engine = make_engine(url, sealer)
         with engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO cases (case_no, source, category, township_code, summary, parties, stage, received_at, overdue, escalation_count, last_step) "

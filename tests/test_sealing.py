@@ -18,15 +18,17 @@ from typer.testing import CliRunner
 from onedoor import codec
 from onedoor.cli import app as cli_app
 from onedoor.domain.household import address_key
+from onedoor.domain.labels import Audience
+from onedoor.domain.messages import Notice
 from onedoor.domain.week import week_of
 from onedoor.settings import Settings
 from onedoor.store import households, notices, register
 from onedoor.store.db import alembic_config, make_engine, make_sessions, migrate, owner_only, sqlite_file, throwaway_register
 from onedoor.store.reseal import reseal
-from onedoor.store.sealed import Keys
+from onedoor.store.sealed import seal_with
 from onedoor.store.tables import Case, Household, HouseholdVisit, SupervisionOrder, WeeklyReport
 from tests.cases import household_of, register_case, settle, typed_everywhere, wage_arrears, wait_for
-from tests.conftest import CODEC_KEYS
+from tests.conftest import CODEC_KEYS, SUITE_SEALER
 
 OLD = codec.decode_keys(CODEC_KEYS)
 NEW = {"test-2": base64.b64decode(codec.new_key())}
@@ -131,12 +133,18 @@ async def test_words_typed_into_every_free_text_field_and_name_are_sealed_in_the
 
 
 @pytest.fixture
-def rotation(sessions):
-    """Changes the register's keys as a restart with new settings would (the API and the worker of
-    the tests share this process's). Afterwards the register is sealed back under the suite's key:
+def rotation(sessions, worker_sessions, stack):
+    """Changes the register's keys as a restart with new settings would: those of the API's, the
+    worker's and the tests' engines. Afterwards the register is sealed back under the suite's key:
     later tests (and apps they start with the suite's settings) read every row."""
-    yield lambda keys, current: Keys.use(codec.FieldSealer(keys, current))
-    Keys.use(codec.FieldSealer(OLD | NEW, "test-1"))  # the new key still opens a late write of this test's cases
+    engines = [made().get_bind() for made in (stack.state.sessions, worker_sessions, sessions)]
+
+    def rotate(keys: dict[str, bytes], current: str) -> None:
+        for engine in engines:
+            seal_with(engine, codec.FieldSealer(keys, current))
+
+    yield rotate
+    rotate(OLD | NEW, "test-1")  # the new key still opens a late write of this test's cases
     with sessions() as session:
         reseal(session)
 
@@ -187,6 +195,37 @@ async def test_after_a_rotation_new_rows_use_the_new_key_old_ones_are_read_and_f
         assert households.household_for(session, "139001101", None, home, datetime.now(UTC)).id == household_id
 
 
+def test_two_registers_with_keys_of_their_own_work_side_by_side_in_one_process(tmp_path):
+    """The keys go with an engine, not with the process (a fault stack's API runs beside the suite's
+    worker): two registers written and read in turn, each through its engine with its keys, seal under
+    their own key and find their household and notices by their own digests; the same register through
+    an engine with the other keys cannot open its rows, and says which key they need."""
+    given = os.environ.get("DATABASE_URL")
+    server = given and Settings(database_url=given).register_url
+    keys = {"ours": codec.FieldSealer(OLD, "test-1"), "theirs": codec.FieldSealer(NEW, "test-2")}
+    home, now = a_home(), datetime.now(UTC)
+    with throwaway_register(server, tmp_path, "ours") as ours, throwaway_register(server, tmp_path, "theirs") as theirs:
+        urls = {"ours": ours, "theirs": theirs}
+        engines = {name: make_engine(url, keys[name]) for name, url in urls.items()}
+        opened = {}
+        for name, engine in engines.items():
+            with make_sessions(engine)() as session:
+                opened[name] = households.household_for(session, "139001101", None, home, now).id
+                notices.record(session, Notice(key=f"{name}:1", audience=Audience.PARTY, recipient="欧阳晓燕", kind="received", text=f"{name}：已受理"), ["log"], now)
+        for name, engine in engines.items():
+            with make_sessions(engine)() as session:
+                assert households.household_for(session, "139001101", None, home, now).id == opened[name]  # found, not opened again
+                assert session.get(Household, opened[name]).address == home
+                assert [n.text for n in notices.listed(session, notices.Filters(recipient="欧阳晓燕")).rows] == [f"{name}：已受理"]
+            assert raw_column(urls[name], "SELECT address FROM households").split(":")[1] == keys[name].current
+
+        stranger = make_engine(ours, keys["theirs"])
+        with make_sessions(stranger)() as session, pytest.raises(ValueError, match="test-1"):
+            session.get(Household, opened["ours"])
+        for engine in (*engines.values(), stranger):
+            engine.dispose()
+
+
 def clear_rows(connection) -> None:
     """A register as 0008 left it, all in clear: a case with its steps (one applying to the court
     C-FY) and their audit entries and a supervision order, a household with a visit, a notice, a weekly report."""
@@ -219,18 +258,18 @@ def clear_rows(connection) -> None:
         "VALUES ('139001-2026-000001', 1, 'response', 'township', '2026-11-03 08:00:00+00', '2026-11-03 08:00:00+00', '督办：王建国一案逾期')"))
 
 
-def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_downgrade(tmp_path, sessions):
+def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_downgrade(tmp_path):
     """0009 and 0013 on a register with clear rows (SQLite, or PostgreSQL with DATABASE_URL), with the keys setup passes it."""
     given = os.environ.get("DATABASE_URL")
-    asked = []
+    sealer, asked = codec.FieldSealer(OLD, "test-1"), []
 
     def keys() -> codec.FieldSealer:
         asked.append(True)
-        return codec.FieldSealer(OLD, "test-1")
+        return sealer
 
     with throwaway_register(given and Settings(database_url=given).register_url, tmp_path, "sealing", migrated=False) as url:
         command.upgrade(alembic_config(url), "0008")
-        engine = make_engine(url)
+        engine = make_engine(url, sealer)
         with engine.begin() as connection:
             clear_rows(connection)
         migrate(url, keys)
@@ -261,10 +300,10 @@ def test_the_migration_seals_the_rows_written_before_and_opens_them_again_on_dow
         engine.dispose()
 
 
-def test_the_sqlite_register_and_its_wal_are_the_owners_only(tmp_path, sessions):
+def test_the_sqlite_register_and_its_wal_are_the_owners_only(tmp_path):
     url = f"sqlite:///{tmp_path / 'register.db'}"
     migrate(url)
-    engine = make_engine(url)
+    engine = make_engine(url, SUITE_SEALER)
     with make_sessions(engine)() as session, session.begin():
         session.add(Household(id="HH-1", address_key="k", township_code="139001101", address="东关社区", status="open", case_count=0,
                               opened_at=datetime.now(UTC)))

@@ -11,11 +11,12 @@ Temporal's limits.
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows.dispute_case import REGISTER, OutOfTurn, send_notice
+from workflows.dispute_case import OutOfTurn, send_notice
+from workflows.options import REGISTER
 
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.household import (
@@ -109,7 +110,9 @@ class HouseholdWorkflow:
     async def calm_down(self) -> None:
         """No new case for a calm period: one grade down (red → yellow → blue); a calm blue file closes."""
         state = self.state
-        old, new = state.risk, calmer(state.risk)
+        old = state.risk
+        assert old is not None, "only a graded file calms down"
+        new = calmer(old)
         state.calm_from = workflow.now()
         if new is None:
             state.status, state.closed_at, state.next_visit_at = HouseholdStatus.CLOSED, workflow.now(), None
@@ -117,39 +120,41 @@ class HouseholdWorkflow:
             await self.write("平稳期内无新纠纷，家庭和谐服务档案销档")
         else:
             self.set_risk(new, f"平稳期内无新纠纷，由{old.label}色降为{new.label}色")
-            await self.write(f"{state.risk_reason}，下次走访 {beijing(state.next_visit_at)} 前")
+            await self.write(f"{state.risk_reason}，下次走访 {beijing(next_visit(self.policy, state))} 前")  # as set_risk set it
 
     async def remind(self) -> None:
         """The visit is due (or still missed an interval later): remind the grid worker."""
         state = self.state
         self.acted = True
+        risk, due = state.risk, state.next_visit_at
+        assert risk is not None and due is not None, "a file is reminded only while graded, with a visit scheduled (reminder_due)"
         missed = visit_missed(state)
         state.reminded_at, state.reminders = workflow.now(), state.reminders + 1
         if self.notices:
-            self.tell_grid_worker(missed)
+            self.tell_grid_worker(missed, risk, due)
             return
         # Revision 1: a log line of the remind_grid_worker activity.
-        late = "已逾期，" if state.reminded_at > state.next_visit_at else ""
+        late = "已逾期，" if state.reminded_at > due else ""
         who = f"网格员 {state.grid_worker_name}" if state.grid_worker_name else f"{state.township_code} 综治中心（未配网格员）"
-        text = f"走访提醒：{state.risk.label}色家庭 {state.household_id} 应于 {beijing(state.next_visit_at)} 前走访，{late}请{who}安排"
+        text = f"走访提醒：{risk.label}色家庭 {state.household_id} 应于 {beijing(due)} 前走访，{late}请{who}安排"
         self.publish(text)
         await workflow.execute_local_activity(
             "remind_grid_worker",
             VisitReminder(household_id=state.household_id, township_code=state.township_code, grid_worker_id=state.grid_worker_id,
-                          due_at=state.next_visit_at, text=text),
+                          due_at=due, text=text),
             summary=f"提醒走访 {state.household_id}",
             **REGISTER,
         )
 
-    def tell_grid_worker(self, missed: bool) -> None:
+    def tell_grid_worker(self, missed: bool, risk: RiskGrade, due: datetime) -> None:
         """Revision 2: the reminder as a notice, sent beside the file's own steps (a channel being
         down for hours must not hold a new case's link). It goes to the township's center: grid
         workers sign in as operators of their township, and the directory knows no other way to
         reach one. The grid worker is named by id: the log channel writes the text out."""
         state = self.state
         who = f"请网格员 {state.grid_worker_id} 安排走访" if state.grid_worker_id else "本镇未配网格员，请综治中心安排走访"
-        text = (f"走访提醒：{state.risk.label}色家庭 {state.household_id}（{state.village_code or state.township_code}）"
-                f"应于 {beijing(state.next_visit_at)} 前走访，{'已逾期' if missed else '已到期'}，{who}")
+        text = (f"走访提醒：{risk.label}色家庭 {state.household_id}（{state.village_code or state.township_code}）"
+                f"应于 {beijing(due)} 前走访，{'已逾期' if missed else '已到期'}，{who}")
         # Per file and reminder number; a file closed and opened again is a new workflow whose count
         # starts again, so its first run's id tells its reminders from the earlier ones.
         key = f"{state.household_id}:reminder:{workflow.info().first_execution_run_id}:{state.reminders}"

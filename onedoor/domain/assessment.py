@@ -116,13 +116,13 @@ class Timeliness(BaseModel):
     pending: int = 0  # 未到期 running or paused: not decided yet, counted once it is
     ended: int = 0  # 随案结束 ended: the case moved on before the answer was due, not the unit's to give
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property (python/mypy#1362); pydantic documents this ignore
     @property
     def due(self) -> int:
         """The denominator: every clock that has been decided, on time or not."""
         return self.on_time + self.late + self.unanswered
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property (python/mypy#1362); pydantic documents this ignore
     @property
     def on_time_pct(self) -> float | None:
         return percent(self.on_time, self.due)
@@ -145,14 +145,18 @@ def timeliness(clocks: Iterable[ClockRow]) -> Timeliness:
     return Timeliness(**counts)
 
 
+ANSWERED = (ClockStatus.MET, ClockStatus.MET_LATE)  # a met clock has its answer's time (done_at)
+
+
 def median_minutes(clocks: Iterable[ClockRow]) -> float | None:
     """Median of the clock's start → answer in minutes (calendar time, pauses included) over the
     answered clocks, on time or late; the mean of the middle two for an even count; one decimal. A
     rotating unit's clock starts on its duty day (domain/rota.py): an answer before that took no time."""
-    waits = [max(c.done_at - c.started_at, timedelta(0)) for c in clocks if c.status in (ClockStatus.MET, ClockStatus.MET_LATE)]
+    waits = [max(c.done_at - c.started_at, timedelta(0)) for c in clocks if c.status in ANSWERED and c.done_at is not None]
     if not waits:
         return None
-    middle = statistics.median(waits)
+    # typeshed types median over numbers only; it sorts and averages the middle two, which timedelta supports.
+    middle = statistics.median(waits)  # type: ignore[type-var]
     return float((Decimal(middle // timedelta(microseconds=1)) / 60_000_000).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
@@ -169,7 +173,7 @@ class UnitScore(BaseModel):
     visits: int  # 回访 return visits in the period to cases the unit led at the time
     satisfied_visits: int  # 回访满意
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property (python/mypy#1362); pydantic documents this ignore
     @property
     def satisfaction_pct(self) -> float | None:
         return percent(self.satisfied_visits, self.visits)
@@ -197,9 +201,10 @@ def assess(unit_codes: list[str], period: Period, clocks: Iterable[ClockRow], or
     for order in orders:
         if period.holds(order.issued_at):
             issued[order.unit_code] += 1
-    resolved: dict[str, set[str]] = defaultdict(set)
+    # By the unit that led the case at the step (None: no unit did, and no unit is scored for it).
+    resolved: dict[str | None, set[str]] = defaultdict(set)
     escalated_away: dict[str, int] = defaultdict(int)
-    visits: dict[str, list[bool]] = defaultdict(list)
+    visits: dict[str | None, list[bool]] = defaultdict(list)
     for step, before, after in replay(steps):
         if not period.holds(step.at):
             continue

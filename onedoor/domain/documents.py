@@ -186,7 +186,7 @@ class PoliceIncidentDocument(Strict):
 
 
 # Every format onedoor sends out or accepts from outside: docs/contracts.md renders these.
-CONTRACTS = [
+CONTRACTS: list[type[BaseModel]] = [
     DispatchDocument, ReferralDocument, PoliceStatusDocument, PartnerNoticeDocument, SupervisionDocument, NotificationDocument, UnitCallback,
     PoliceIncidentDocument,
 ]

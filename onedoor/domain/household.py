@@ -167,12 +167,14 @@ def calmer(risk: RiskGrade) -> RiskGrade | None:
 
 
 def calm_until(policy: HouseholdPolicy, state: HouseholdState) -> datetime:
+    assert state.calm_from is not None, "the calm period starts with the file's first case"
     return state.calm_from + policy.calm_period
 
 
 def next_visit(policy: HouseholdPolicy, state: HouseholdState) -> datetime:
     """Visits follow the risk: the interval for the current grade after the last visit (or the
     opening), so a higher risk brings the next visit forward and a lower one pushes it back."""
+    assert state.risk is not None, "visits are scheduled for a graded file only"
     since = state.visits[-1].at if state.visits else state.opened_at
     return since + policy.visit_every(state.risk)
 
@@ -180,11 +182,13 @@ def next_visit(policy: HouseholdPolicy, state: HouseholdState) -> datetime:
 def visit_missed(state: HouseholdState) -> bool:
     """Whether the visit about to be reminded of was already due at the last reminder (逾期), rather
     than falling due now; read before the reminder is counted."""
+    assert state.next_visit_at is not None, "a file is reminded only while it has a visit scheduled"
     return state.reminded_at is not None and state.reminded_at >= state.next_visit_at
 
 
 def reminder_due(policy: HouseholdPolicy, state: HouseholdState) -> datetime:
     """When the grid worker is reminded: when the visit falls due, then once per interval while it is missed."""
+    assert state.risk is not None and state.next_visit_at is not None, "a file is reminded only while it is graded and has a visit scheduled"
     if state.reminded_at is None or state.reminded_at < state.next_visit_at:
         return state.next_visit_at
     return state.reminded_at + policy.visit_every(state.risk)

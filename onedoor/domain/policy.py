@@ -122,8 +122,8 @@ class ClockRule(BaseModel):
         return f"{self.length.total_seconds():g}秒"
 
 
-def rule(term: str, remind_at: list[float] | None = (0.75,)) -> ClockRule:
-    return ClockRule(term=term, remind_at=remind_at)
+def rule(term: str, remind_at: tuple[float, ...] | None = (0.75,)) -> ClockRule:
+    return ClockRule.model_validate({"term": term, "remind_at": remind_at})  # `term` is read by ClockRule.written
 
 
 class ClockSet(BaseModel):

@@ -230,12 +230,12 @@ class CaseState(BaseModel):
     def mediation(self) -> Mediation | None:
         return self.mediations[-1] if self.mediations else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property (python/mypy#1362); pydantic documents this ignore
     @property
     def next_deadline(self) -> datetime | None:
         return min((c.due_at for c in self.clocks if c.status == ClockStatus.RUNNING), default=None)
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property (python/mypy#1362); pydantic documents this ignore
     @property
     def overdue(self) -> bool:
         """A clock is late now: breached, and the case still waits on what it measures (not one the case has moved on from)."""

@@ -7,11 +7,11 @@ No party's name is in a report: households are shown by their file number and ad
 """
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA = "onedoor.weekly-report/v1"
+SCHEMA: Final = "onedoor.weekly-report/v1"
 
 
 class WeeklyReportRequest(BaseModel):

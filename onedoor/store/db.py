@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from onedoor.codec import FieldSealer
+from onedoor.store.sealed import seal_with
 
 HERE = Path(__file__).parent
 
@@ -33,25 +34,36 @@ def sqlite_file(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        if database := sqlite_file(url):
-            owner_only(database)
-        # SQLite has one writer at a time. One connection per process makes its threads queue for
-        # it in order, instead of each polling the file lock with SQLite's growing sleeps.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=120)
+def make_engine(url: str, sealer: FieldSealer | None = None) -> Engine:
+    """An engine on the register at url; `sealer`, the payload keys its personal fields are sealed and
+    opened with (store/sealed.py): an engine without them reads and writes every other column."""
+    engine = sqlite_engine(url) if url.startswith("sqlite") else postgresql_engine(url)
+    if sealer is not None:
+        seal_with(engine, sealer)
+    return engine
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record):
-            # WAL lets the API read while the worker writes; busy_timeout queues writers instead of failing.
-            cursor = conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
 
-        return engine
+def sqlite_engine(url: str) -> Engine:
+    if database := sqlite_file(url):
+        owner_only(database)
+    # SQLite has one writer at a time. One connection per process makes its threads queue for
+    # it in order, instead of each polling the file lock with SQLite's growing sleeps.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=120)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(conn, _record):
+        # WAL lets the API read while the worker writes; busy_timeout queues writers instead of failing.
+        cursor = conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def postgresql_engine(url: str) -> Engine:
     # A write waiting on a row lock gives up after a while and is retried, rather than hang a worker thread.
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"options": "-c lock_timeout=20s"})
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from onedoor.domain.household import FollowUpVisit, HouseholdRecord, HouseholdStatus, LinkedCase, address_key
 from onedoor.store.register import insert_ignoring_duplicates
-from onedoor.store.sealed import Keys
+from onedoor.store.sealed import sealer_of
 from onedoor.store.tables import Case, GridWorker, Household, HouseholdVisit
 
 
@@ -26,7 +26,7 @@ def household_for(session: Session, township_code: str, village_code: str | None
     """The household at this address, opened now if the register has none; ids are numbered per
     township (HH-<township>-000001), so they say nothing about the address. The address is sealed;
     the file is found by its keyed digest under any configured key (one opened before a rotation too)."""
-    sealer, key = Keys.get(), address_key(township_code, village_code, address)
+    sealer, key = sealer_of(session), address_key(township_code, village_code, address)
     for _ in range(5):
         found = session.scalar(select(Household).where(Household.address_key.in_(sealer.digests(key))))
         if found is not None:

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from onedoor.codec import FieldSealer
 from onedoor.domain.messages import Notice
 from onedoor.store import tables
 from onedoor.store.register import insert_ignoring_duplicates
-from onedoor.store.sealed import Keys
+from onedoor.store.sealed import sealer_of
 from onedoor.store.worklists import Filters as CaseFilters, narrowed_by
 
 
@@ -21,7 +22,7 @@ def already_sent(session: Session, key: str) -> bool:
 def record(session: Session, notice: Notice, channels: list[str], sent_at: datetime) -> bool:
     """The notice as sent through these channels; False when its key was recorded before."""
     values = notice.model_dump(include={"key", "case_no", "recipient", "kind", "text"})  # never the phone
-    values |= dict(recipient_digest=Keys.get().digest(notice.recipient), audience=notice.audience.value, channels=channels, sent_at=sent_at)
+    values |= dict(recipient_digest=sealer_of(session).digest(notice.recipient), audience=notice.audience.value, channels=channels, sent_at=sent_at)
     written = insert_ignoring_duplicates(session, tables.Notice, values, ["key"])
     session.commit()
     return written
@@ -50,14 +51,15 @@ class Page:
 
 def listed(session: Session, filters: Filters, limit: int = 50, offset: int = 0) -> Page:
     """A page of notices, the newest first."""
-    conditions = [*scoped_by(filters)]
+    sealer = sealer_of(session)
+    conditions = [*scoped_by(filters, sealer)]
     for column, wanted in ((tables.Notice.case_no, filters.case_no), (tables.Notice.audience, filters.audience), (tables.Notice.kind, filters.kind)):
         if wanted is not None:
             conditions.append(column == wanted)
     if filters.kinds is not None:
         conditions.append(tables.Notice.kind.in_(list(filters.kinds)))
     if filters.recipient is not None:
-        conditions.append(addressed_to([filters.recipient]))
+        conditions.append(addressed_to(sealer, [filters.recipient]))
     if filters.since is not None:
         conditions.append(tables.Notice.sent_at >= filters.since)
     total = session.scalar(select(func.count()).select_from(tables.Notice).where(*conditions))
@@ -65,7 +67,7 @@ def listed(session: Session, filters: Filters, limit: int = 50, offset: int = 0)
     return Page(total=total or 0, rows=list(rows))
 
 
-def scoped_by(filters: Filters) -> list[ColumnElement[bool]]:
+def scoped_by(filters: Filters, sealer: FieldSealer) -> list[ColumnElement[bool]]:
     if filters.places is None and filters.recipients is None:
         return []
     either = []
@@ -74,11 +76,10 @@ def scoped_by(filters: Filters) -> list[ColumnElement[bool]]:
         cases = select(tables.Case.case_no).where(*narrowed_by(CaseFilters(places=filters.places)))
         either.append(tables.Notice.case_no.in_(cases))
     if filters.recipients is not None:
-        either.append(addressed_to(filters.recipients))
+        either.append(addressed_to(sealer, filters.recipients))
     return [or_(*either)]
 
 
-def addressed_to(recipients: Collection[str]) -> ColumnElement[bool]:
+def addressed_to(sealer: FieldSealer, recipients: Collection[str]) -> ColumnElement[bool]:
     """Notices to any of these: by the recipient's digest under each configured key (the name itself is sealed)."""
-    sealer = Keys.get()
     return tables.Notice.recipient_digest.in_([digest for recipient in recipients for digest in sealer.digests(recipient)])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from onedoor.codec import FieldSealer, field_sealer
 from onedoor.domain.household import address_key
-from onedoor.store.sealed import Keys, SealedText
+from onedoor.store.sealed import SealedText, sealer_of
 from onedoor.store.tables import AuditEntry, Base, Household, Notice
 
 BATCH = 1000
@@ -96,7 +96,7 @@ def reseal(session: Session) -> int:
     them made under it; the rows rewritten. Safe beside a running stack: a sealed value is written
     once (at intake, with a step, a notice, a visit, a household's opening) and never changed, so rewriting
     it loses no one's update."""
-    sealer = Keys.get()
+    sealer = sealer_of(session)
     digests: dict[str, tuple[list[str], Callable[[Row], dict]]] = {  # the columns a digest is made from, and how
         Notice.__tablename__: (["recipient"], lambda row: {"recipient_digest": sealer.digest(row.recipient)}),
         Household.__tablename__: (["township_code", "village_code", "address"],
