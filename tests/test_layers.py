@@ -30,14 +30,14 @@ def literals_passed(methods: dict[str, int], literal_only: bool = False) -> dict
     """The values the workflows pass to these methods (name → the argument's position) → where; an
     argument that is not a literal is listed as such, unless only the literals are wanted."""
     passed: dict[str, list[str]] = {}
-    for path in sorted((ROOT / "workflows").glob("*.py")):
+    for path in sorted((ROOT / "workflows").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods:
                 given = node.args[methods[node.func.attr]] if len(node.args) > methods[node.func.attr] else None
                 if isinstance(given, ast.Constant):
-                    passed.setdefault(given.value, []).append(f"{path.name}:{node.lineno}")
+                    passed.setdefault(given.value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
                 elif not literal_only:
-                    passed.setdefault(f"<not a literal: {ast.unparse(given) if given else None}>", []).append(f"{path.name}:{node.lineno}")
+                    passed.setdefault(f"<not a literal: {ast.unparse(given) if given else None}>", []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return passed
 
 
