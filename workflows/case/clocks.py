@@ -1,5 +1,7 @@
-"""Keeping the case's clocks: starting them on the handling center's calendar, ending them, finding one."""
+"""Keeping the case's clocks: each starts on its handling center's calendar with a runner (workflows/clock.py)
+that sleeps to its reminder points and deadline; what happens then is lateness.py's."""
 
+from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
 
@@ -8,22 +10,28 @@ with workflow.unsafe.imports_passed_through():
     from onedoor.domain.clocks import deadline, time_left
     from onedoor.domain.labels import ClockName, ClockStatus, Level
     from onedoor.domain.policy import ClockRule, ClockSet
+    from onedoor.domain.revisions import Revision
     from onedoor.domain.state import Clock
-    from workflows.clock import Arming, ClockRunner
+    from workflows.clock import ClockRunner
 
-
-from workflows.case.state import CaseBase
+from workflows.case.state import CaseBase, known
 
 
 class CaseClocks(CaseBase):
+    # What a clock does at a reminder point and at its deadline (CaseLateness, lateness.py).
+    remind: Callable[[ClockRunner], Awaitable[None]]
+    breach: Callable[[ClockRunner], Awaitable[None]]
+
     def clock_set(self) -> ClockSet:
-        return self.case.policy.clocks.for_grade(self.state.grade)
+        """The policy's clocks for the case's grade."""
+        return self.case.policy.clocks.for_grade(known(self.state.grade))
 
     def calendar(self, level: Level | None) -> WorkCalendar:
         """The calendar a clock at this level counts on: its handling center's (revision 9)."""
-        return self.calendars.of(self.state.centers.get(level or self.state.level)) if self.calendars else self.office
+        calendars = self.timing.calendars
+        return calendars.of(self.state.centers.get(level or known(self.state.level))) if calendars else self.timing.office
 
-    def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done, rota: list[int] | None = None) -> Clock:
+    def start_clock(self, name: ClockName, rule: ClockRule, unit_code: str | None, done: Callable[[], bool], rota: list[int] | None = None) -> Clock:
         calendar = self.calendar(self.state.level)
         due = deadline(workflow.now(), rule, calendar, rota)
         clock = Clock(
@@ -33,28 +41,30 @@ class CaseClocks(CaseBase):
         if due.calendar_note:
             workflow.logger.warning(due.calendar_note, extra={"case_no": self.case.case_no, "clock": name.value})
         self.state.clocks.append(clock)
-        self.runners.append(ClockRunner(clock, done, calendar, self.remind, self.breach, Arming.of(self.case.revision), self.named))
+        self.timing.runners.append(ClockRunner(clock, done, calendar, self.remind, self.breach, self.timing.arming, self.shown.named))
         return clock
 
     def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
-        for runner in self.runners:
+        for runner in self.timing.runners:
             if level is None or runner.clock.level == level:
                 runner.end(final)
 
-    def runner(self, name: ClockName, unit_code: str | None) -> ClockRunner | None:
+    def runner(self, name: ClockName, unit_code: str | None) -> ClockRunner:
+        """The runner of the newest clock of that name (and unit): a validator made sure there is one."""
         clock = self.state.clock(name, unit_code)
-        return next((r for r in self.runners if r.clock is clock), None)
+        return next(r for r in self.timing.runners if r.clock is clock)
 
     def stops(self, clock: Clock) -> bool:
         """Whether a pause stops this clock: from revision 9 only those the policy names (a unit's
         first response keeps running); before, every clock."""
-        return self.case.revision < 9 or clock.name in self.case.policy.clocks.pause_stops
+        return self.revision < Revision.CASE_CALENDARS or clock.name in self.case.policy.clocks.pause_stops
 
     @staticmethod
     def clock_label(clock: Clock) -> str:
         return clock.name.label + (f"（{clock.unit_code}）" if clock.unit_code else "")
 
     def clocks_now(self) -> list[Clock]:
+        """The case's clocks, each running one with what remains of it now."""
         now = workflow.now()
         return [
             clock.model_copy(update={"remaining": time_left(now, clock.due_at, clock.basis, self.calendar(clock.level), clock.started_at)}) if clock.status == ClockStatus.RUNNING else clock
@@ -66,5 +76,5 @@ class CaseClocks(CaseBase):
         (its runner would only notice after the handler yields). Replay-safe without a patch: it
         changes values (the register record, search attribute values), never a command — the
         histories recorded before it replay (tests/test_replay.py)."""
-        for runner in self.runners:
+        for runner in self.timing.runners:
             runner.settle()

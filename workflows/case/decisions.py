@@ -1,5 +1,6 @@
-"""People's decisions on the case: updates, and the validators that refuse one out of turn."""
-
+"""People's decisions on the case, as updates: the units', the mediator's, the operators', the bodies' and courts',
+the parties' at the return visit, the partner center's, the leaders'. Each has a validator that refuses it out of
+turn or from the wrong person, so a refused decision never enters the history."""
 
 from temporalio import workflow
 
@@ -9,27 +10,26 @@ with workflow.unsafe.imports_passed_through():
         MediationSession, NewFacts, PartnerReply, ReferralAnswer, RepeatVisit, ReturnVisit, SignedIn, UnitFeedback, UnitResponse, applied_to,
     )
     from onedoor.domain.grading import grade
-    from onedoor.domain.labels import ClockName, ClockStatus, MediationOutcome, PoliceStatus, Role, Stage
+    from onedoor.domain.labels import ClockName, ClockStatus, LevelEndKind, MediationOutcome, PoliceStatus, Role, Stage, StepKind
     from onedoor.domain.state import Assignment, CaseState, Session, Visit
     from onedoor.domain.timezone import as_shanghai
     from workflows.clock import beijing
 
-
 from workflows.case.grading import CaseGrading
-from workflows.case.state import LevelEnd
+from workflows.case.state import LevelEnd, known
 from workflows.refusals import BadField, OutOfTurn, WrongActor
 
 
 class CaseDecisions(CaseGrading):
     @workflow.update
     async def respond(self, answer: UnitResponse) -> CaseState:
-        assignment = self.state.assignment(answer.unit_code)
+        assignment = known(self.state.assignment(answer.unit_code))
         assignment.response = answer
         note, actor = f"{answer.unit_code} 已响应，承办人 {answer.handler}", f"{answer.unit_code}/{answer.handler}"
         if assignment.lead and self.state.stage == Stage.DISPATCHED and assignment.level == self.state.level:
             await self.advance(Stage.HANDLING, note, by=actor, role="unit", user=answer.signed_in)
         else:
-            await self.record("responded", None, note, by=actor, role="unit", user=answer.signed_in)
+            await self.record(StepKind.RESPONDED, note, by=actor, role="unit", user=answer.signed_in)
         return self.status()
 
     @respond.validator
@@ -40,8 +40,8 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def give_feedback(self, report: UnitFeedback) -> CaseState:
-        self.state.assignment(report.unit_code).feedback = report
-        await self.record("fed_back", None, f"{report.unit_code} 已反馈：{report.summary}", by=f"{report.unit_code}/{report.handler}", role="unit", user=report.signed_in)
+        known(self.state.assignment(report.unit_code)).feedback = report
+        await self.record(StepKind.FED_BACK, f"{report.unit_code} 已反馈：{report.summary}", by=f"{report.unit_code}/{report.handler}", role="unit", user=report.signed_in)
         return self.status()
 
     @give_feedback.validator
@@ -61,7 +61,7 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def override_grade(self, override: GradeOverride) -> CaseState:
-        await self.taken_up(await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator", user=override.signed_in,
+        await self.decided.taken_up(await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator", user=override.signed_in,
                                                shown=["人工调整"]))
         return self.status()
 
@@ -77,7 +77,7 @@ class CaseDecisions(CaseGrading):
         self.factors.prior_mediation_failed |= facts.mediation_failed
         self.factors.high_social_impact |= facts.high_social_impact
         grading = grade(self.factors, self.case.policy.grading)
-        await self.taken_up(await self.regrade(grading.grade, grading.reasons, facts.reporter, role="operator", note=facts.note, user=facts.signed_in))
+        await self.decided.taken_up(await self.regrade(grading.grade, grading.reasons, facts.reporter, role="operator", note=facts.note, user=facts.signed_in))
         return self.status()
 
     @report_facts.validator
@@ -88,8 +88,9 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def record_session(self, session: MediationSession) -> CaseState:
-        self.state.mediation.sessions.append(Session(held_on=session.held_on, mode=session.mode, notes=session.notes))
-        await self.record("session", None, f"{session.mode.label}调解（{session.held_on}）：{session.notes}", by=self.state.mediation.mediator_name, role="mediator",
+        mediation = known(self.state.mediation)
+        mediation.sessions.append(Session(held_on=session.held_on, mode=session.mode, notes=session.notes))
+        await self.record(StepKind.SESSION, f"{session.mode.label}调解（{session.held_on}）：{session.notes}", by=mediation.mediator_name, role="mediator",
                           user=session.signed_in)
         return self.status()
 
@@ -104,19 +105,19 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def conclude_mediation(self, result: MediationResult) -> CaseState:
-        mediation = self.state.mediation
+        mediation = known(self.state.mediation)
         mediation.outcome, mediation.terms, mediation.performance_due = result.outcome, result.terms, result.performance_due
         mediation.reason, mediation.concluded_at = result.reason, workflow.now()
-        self.seek_confirmation = result.seek_confirmation
-        kind = {MediationOutcome.AGREEMENT: "agreement", MediationOutcome.FAILED: "failed",
-                MediationOutcome.REFUSED: "refused", MediationOutcome.WITHDRAWN: "withdrawn"}[result.outcome]
-        self.level_end = LevelEnd(kind, result.reason or result.terms, mediation.mediator_name, backstop=result.backstop)
-        handed = self.handing()
+        self.decided.seek_confirmation = result.seek_confirmation
+        kind = {MediationOutcome.AGREEMENT: LevelEndKind.AGREEMENT, MediationOutcome.FAILED: LevelEndKind.FAILED,
+                MediationOutcome.REFUSED: LevelEndKind.REFUSED, MediationOutcome.WITHDRAWN: LevelEndKind.WITHDRAWN}[result.outcome]
+        self.decided.level_end = LevelEnd(kind, result.reason or result.terms or "", mediation.mediator_name, backstop=result.backstop)
+        handed = self.decided.hand()
         if result.outcome == MediationOutcome.FAILED:
             self.factors.prior_mediation_failed = True
-        await self.record("mediation", None, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name,
+        await self.record(StepKind.MEDIATION, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name,
                           role="mediator", user=result.signed_in)
-        await self.taken_up(handed)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @conclude_mediation.validator
@@ -125,9 +126,9 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def extend_mediation(self, request: ConsentedExtension) -> CaseState:
-        runner = self.runner(ClockName.MEDIATION, None)
-        runner.extend(request.by, self.state.mediation.mediator_name, f"双方当事人同意：{request.reason}")
-        await self.record("extended", None, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=self.state.mediation.mediator_name, role="mediator",
+        runner, mediator = self.runner(ClockName.MEDIATION, None), known(self.state.mediation).mediator_name
+        runner.extend(request.by, mediator, f"双方当事人同意：{request.reason}")
+        await self.record(StepKind.EXTENDED, f"经双方同意，调解期限延至 {beijing(runner.clock.extensions[-1].new_due)}：{request.reason}", by=mediator, role="mediator",
                           user=request.signed_in)
         return self.status()
 
@@ -142,22 +143,22 @@ class CaseDecisions(CaseGrading):
 
     def check_mediator(self, mediator_id: str) -> None:
         mediation = self.state.mediation
-        if mediation is None or mediation.outcome is not None or self.level_end is not None or self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING):
+        if mediation is None or mediation.outcome is not None or self.decided.level_end is not None or self.state.stage not in (Stage.DISPATCHED, Stage.HANDLING):
             raise OutOfTurn("本案当前不在调解中 (no mediation in progress)")
         if mediation.mediator_id != mediator_id:
             raise WrongActor(f"调解员 {mediator_id} 不是本案调解员 (not this case's mediator)")
 
     @workflow.update
     async def decline(self, request: Decline) -> CaseState:
-        self.level_end = LevelEnd("declined", request.reason, request.operator)
-        handed = self.handing()
-        await self.record("declined", None, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in)
-        await self.taken_up(handed)
+        self.decided.level_end = LevelEnd(LevelEndKind.DECLINED, request.reason, request.operator)
+        handed = self.decided.hand()
+        await self.record(StepKind.DECLINED, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @decline.validator
     def check_decline(self, request: Decline) -> None:
-        if self.state.stage not in (Stage.TRIAGED, Stage.DISPATCHED, Stage.HANDLING) or self.level_end is not None:
+        if self.state.stage not in (Stage.TRIAGED, Stage.DISPATCHED, Stage.HANDLING) or self.decided.level_end is not None:
             raise OutOfTurn("本案已进入调处结果阶段，不能不予受理 (too late to decline)")
         if self.state.mediation is not None and self.state.mediation.sessions:
             raise OutOfTurn("已开始调解，不能不予受理 (mediation has started)")
@@ -166,7 +167,7 @@ class CaseDecisions(CaseGrading):
     async def acknowledge_alert(self, ack: AlertAcknowledgement) -> CaseState:
         alert = self.state.alerts[-1]
         alert.acknowledged_by, alert.acknowledged_at = ack.leader, workflow.now()
-        await self.record("alert_ack", None, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警", by=ack.leader, role="leader", user=ack.signed_in)
+        await self.record(StepKind.ALERT_ACK, f"{alert.center_code} 领导 {ack.leader} 已确认红色预警", by=ack.leader, role="leader", user=ack.signed_in)
         return self.status()
 
     @acknowledge_alert.validator
@@ -186,11 +187,11 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def answer_referral(self, answer: ReferralAnswer) -> CaseState:
-        referral = self.state.referral
+        referral = known(self.state.referral)
         referral.reference, referral.accepted_at = answer.reference, workflow.now()
-        handed = self.handing()
-        await self.record("referral_accepted", None, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body", user=answer.signed_in)
-        await self.taken_up(handed)
+        handed = self.decided.hand()
+        await self.record(StepKind.REFERRAL_ACCEPTED, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body", user=answer.signed_in)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @answer_referral.validator
@@ -203,60 +204,60 @@ class CaseDecisions(CaseGrading):
 
     @workflow.update
     async def apply_confirmation(self, application: ConfirmationApplication) -> CaseState:
-        confirmation = self.state.confirmation
+        confirmation = known(self.state.confirmation)
         confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
-        handed = self.handing()
-        await self.record("confirmation_applied", None, f"{application.applicant} {applied_to(application.court_code)}", by=application.applicant, role="party",
+        handed = self.decided.hand()
+        await self.record(StepKind.CONFIRMATION_APPLIED, f"{application.applicant} {applied_to(application.court_code)}", by=application.applicant, role="party",
                           user=application.signed_in, body=application.court_code)
-        await self.taken_up(handed)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @apply_confirmation.validator
     def check_application(self, application: ConfirmationApplication) -> None:
         confirmation, clock = self.state.confirmation, self.state.clock(ClockName.CONFIRMATION)
-        if self.state.stage != Stage.CONFIRMATION or confirmation.applied_at is not None or clock.status != ClockStatus.RUNNING:
+        if self.state.stage != Stage.CONFIRMATION or confirmation is None or confirmation.applied_at is not None or clock is None or clock.status != ClockStatus.RUNNING:
             raise OutOfTurn("不在司法确认申请期限内 (not within the application period)")
 
     @workflow.update
     async def court_decision(self, decision: CourtDecision) -> CaseState:
-        confirmation = self.state.confirmation
+        confirmation = known(self.state.confirmation)
         confirmation.confirmed, confirmation.reference, confirmation.decided_at = decision.confirmed, decision.reference, workflow.now()
-        handed = self.handing()
+        handed = self.decided.hand()
         verdict = "确认有效" if decision.confirmed else f"驳回申请：{decision.reason or ''}"
-        await self.record("court_decision", None, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court", user=decision.signed_in)
-        await self.taken_up(handed)
+        await self.record(StepKind.COURT_DECISION, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court", user=decision.signed_in)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @court_decision.validator
     def check_court(self, decision: CourtDecision) -> None:
         confirmation = self.state.confirmation
-        if self.state.stage != Stage.CONFIRMATION or confirmation.applied_at is None or confirmation.decided_at is not None:
+        if self.state.stage != Stage.CONFIRMATION or confirmation is None or confirmation.applied_at is None or confirmation.decided_at is not None:
             raise OutOfTurn("没有待裁定的司法确认申请 (no application waiting)")
         if confirmation.court_code != decision.court_code:
             raise WrongActor(f"申请提交至 {confirmation.court_code}，不是 {decision.court_code} (another court)")
 
     @workflow.update
     async def record_visit(self, visit: ReturnVisit) -> CaseState:
-        self.visit = Visit(at=workflow.now(), visitor=visit.visitor, satisfied=visit.satisfied, notes=visit.notes)
-        self.reopen_up = visit.escalate
-        self.state.visits.append(self.visit)
-        handed = self.handing()
+        self.decided.visit = done = Visit(at=workflow.now(), visitor=visit.visitor, satisfied=visit.satisfied, notes=visit.notes)
+        self.decided.reopen_up = visit.escalate
+        self.state.visits.append(done)
+        handed = self.decided.hand()
         verdict = "满意" if visit.satisfied else "不满意"
-        await self.record("visit", None, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor", user=visit.signed_in)
-        await self.taken_up(handed)
+        await self.record(StepKind.VISIT, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor", user=visit.signed_in)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @record_visit.validator
     def check_visit(self, visit: ReturnVisit) -> None:
-        if self.state.stage != Stage.CLOSED or self.visit is not None:
+        if self.state.stage != Stage.CLOSED or self.decided.visit is not None:
             raise OutOfTurn("本案不在待回访阶段 (no return visit due)")
 
     @workflow.update
     async def partner_reply(self, reply: PartnerReply) -> CaseState:
-        partner = self.state.partner
+        partner = known(self.state.partner)
         partner.replied_at, partner.joint_mediation, partner.mediator, partner.note = workflow.now(), reply.joint_mediation, reply.mediator, reply.note
         joint = f"参加联合调解（调解员 {reply.mediator or '待定'}）" if reply.joint_mediation else "不参加联合调解"
-        await self.record("partner_reply", None, f"跨省协作中心 {reply.partner_code} 回复：{joint}。{reply.note}", by=reply.partner_code, role="partner", user=reply.signed_in)
+        await self.record(StepKind.PARTNER_REPLY, f"跨省协作中心 {reply.partner_code} 回复：{joint}。{reply.note}", by=reply.partner_code, role="partner", user=reply.signed_in)
         return self.status()
 
     @partner_reply.validator
@@ -274,9 +275,9 @@ class CaseDecisions(CaseGrading):
     async def link_incident(self, link: IncidentLink) -> CaseState:
         self.state.linked_incidents.append(link.incident_id)
         self.factors.police_calls_30d += 1
-        handed = await self.count_again("incident_linked", f"关联警情 {link.incident_id}：{link.summary}", "警情流转", role="police", user=link.signed_in)
+        handed = await self.count_again(StepKind.INCIDENT_LINKED, f"关联警情 {link.incident_id}：{link.summary}", "警情流转", role="police", user=link.signed_in)
         await self.report_to_police(PoliceStatus.RECEIVED, f"警情 {link.incident_id} 已并入案件 {self.case.case_no} 办理" + self.now_handled_by(), incident_id=link.incident_id)
-        await self.taken_up(handed)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @link_incident.validator
@@ -289,9 +290,9 @@ class CaseDecisions(CaseGrading):
     async def join_registration(self, visit: RepeatVisit) -> CaseState:
         self.state.joined_registrations.append(visit.request_id)
         self.factors.prior_visits += 1
-        handed = await self.count_again("visit_joined", f"重复来访：{visit.source.label}登记“{visit.summary}”，并入本案", visit.operator, role="operator",
+        handed = await self.count_again(StepKind.VISIT_JOINED, f"重复来访：{visit.source.label}登记“{visit.summary}”，并入本案", visit.operator, role="operator",
                                         user=visit.signed_in)
-        await self.taken_up(handed)
+        await self.decided.taken_up(handed)
         return self.status()
 
     @join_registration.validator

@@ -1,7 +1,11 @@
-"""Links to outside systems: deliveries, notices, the police feed, the partner center, the emergency alert."""
+"""Links to outside systems: deliveries to units and bodies, notices to people, the police feed, the partner
+center in another province, and the red alert to the leaders. Each runs beside the process (revision 2), so an
+outside system being slow or down never holds the case."""
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -9,42 +13,43 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.documents import DispatchDocument, PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
-    from onedoor.domain.labels import Audience, Channel, ClockName, PoliceStatus, RiskGrade, UnitKind
+    from onedoor.domain.labels import Audience, Channel, ClockName, NoticeKind, PoliceStatus, RiskGrade, StepKind, UnitKind
+    from onedoor.domain.revisions import Revision
     from onedoor.domain.messages import AlertNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, Notice
     from onedoor.domain.routing import LADDER
     from onedoor.domain.state import Alert, Assignment, PartnerLink, Referral
-    from workflows.clock import Arming, beijing, wait_until
-
+    from workflows.clock import beijing, wait_until
 
 from workflows.calls import DELIVERY_ATTEMPT, DELIVERY_RETRY, REGISTER, send_notice
 from workflows.case.register import CaseRegister
+from workflows.case.state import known
 
 
 class CaseLinks(CaseRegister):
-    def beside(self, work) -> asyncio.Task:
+    def beside(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run work beside the process (a delivery, a notice, the police feed): settle() waits for it."""
         task = asyncio.create_task(work)
-        self.side_tasks.append(task)
+        self.side.tasks.append(task)
         return task
 
-    def tell(self, audience: Audience, recipient: str | None, kind: str, text: str, phone: str | None = None) -> None:
+    def tell(self, audience: Audience, recipient: str | None, kind: NoticeKind, text: str, phone: str | None = None) -> None:
         """A notification through the notification port (revision 2), sent beside the process."""
-        if not self.background or not recipient:
+        if self.revision < Revision.BACKGROUND or not recipient:
             return
-        self.notices += 1
-        notice = Notice(key=f"{self.case.case_no}:notice:{self.notices}", case_no=self.case.case_no, audience=audience,
+        self.side.notices += 1
+        notice = Notice(key=f"{self.case.case_no}:notice:{self.side.notices}", case_no=self.case.case_no, audience=audience,
                         recipient=recipient, phone=phone, kind=kind, text=text)
         quiet = self.case.policy.notices
         # Revision 9: quiet hours hold a notice to a person until they end, unless the case is red.
-        held = quiet.held_until(workflow.now()) if self.case.revision >= 9 and audience in quiet.quiet_for and self.state.grade != RiskGrade.RED else None
+        held = quiet.held_until(workflow.now()) if self.revision >= Revision.CASE_CALENDARS and audience in quiet.quiet_for and self.state.grade != RiskGrade.RED else None
         self.beside(self.hold(held, notice) if held else send_notice(notice, case_no=self.case.case_no))
 
     async def hold(self, until: datetime, notice: Notice) -> None:
         """Held to the end of quiet hours; at once if the case turns red meanwhile (one told at intake is not graded yet)."""
-        await wait_until(until, lambda: self.state.grade == RiskGrade.RED, f"免打扰：{notice.audience.label}通知留至 {beijing(until)}", Arming.of(self.case.revision))
+        await wait_until(until, lambda: self.state.grade == RiskGrade.RED, f"免打扰：{notice.audience.label}通知留至 {beijing(until)}", self.timing.arming)
         await send_notice(notice, case_no=self.case.case_no)
 
-    def tell_parties(self, kind: str, text: str) -> None:
+    def tell_parties(self, kind: NoticeKind, text: str) -> None:
         for party in self.case.intake.parties:
             if party.phone:
                 self.tell(Audience.PARTY, party.name, kind, text, phone=party.phone)
@@ -55,16 +60,16 @@ class CaseLinks(CaseRegister):
 
         Revision 2: retried with backoff for the policy's outage window, then the document waits in
         the unit's inbox and the handling center's operators are told."""
-        delivery = self.case.policy.delivery
-        retry = RetryPolicy(initial_interval=delivery.first_retry, maximum_interval=delivery.longest_retry) if self.background else DELIVERY_RETRY
+        delivery, background = self.case.policy.delivery, self.revision >= Revision.BACKGROUND
+        retry = RetryPolicy(initial_interval=delivery.first_retry, maximum_interval=delivery.longest_retry) if background else DELIVERY_RETRY
         # Revision 1 gave up at the deadline, but at least one whole attempt; revision 2 at the window's end.
-        give_up = delivery.outage_window if self.background else max(give_up_at - workflow.now(), DELIVERY_ATTEMPT)
+        give_up = delivery.outage_window if background else max(give_up_at - workflow.now(), DELIVERY_ATTEMPT)
         try:
             receipt = await workflow.execute_activity(
                 "dispatch_to_unit",
                 order,
                 result_type=DispatchReceipt,
-                summary=f"投递至 {self.named(order.recipient)} 的系统",
+                summary=f"投递至 {self.shown.named(order.recipient)} 的系统",
                 start_to_close_timeout=min(DELIVERY_ATTEMPT, give_up),
                 schedule_to_close_timeout=give_up,
                 retry_policy=retry,
@@ -73,20 +78,20 @@ class CaseLinks(CaseRegister):
                 return f"已推送至 {order.recipient} 收件箱"
             return f"系统已接收（回执 {receipt.unit_reference or receipt.status_code}）"
         except ActivityError as failure:
-            if not self.background:
+            if not background:
                 note = f"{order.recipient} 系统投递失败：{failure.cause or failure}，可在收件箱办理，时限照常计算"
-                await self.record("delivered", None, note)
+                await self.record(StepKind.DELIVERED, note)
                 return note
-            rejected = isinstance(failure.cause, ApplicationError) and failure.cause.type == "UnitRejected"
-            why = f"系统拒收：{failure.cause.message}" if rejected else f"系统 {delivery.outage_window} 内未能接收"
+            cause = failure.cause
+            why = f"系统拒收：{cause.message}" if isinstance(cause, ApplicationError) and cause.type == "UnitRejected" else f"系统 {delivery.outage_window} 内未能接收"
             note = f"{order.recipient} {why}，已转入其收件箱办理，时限照常计算 (fell back to the inbox)"
-            await self.record("fallback", None, note)
-            self.tell(Audience.OPERATOR, self.state.jurisdiction_code or self.state.township_code, "fallback", f"案件 {self.case.case_no}：{note}")
+            await self.record(StepKind.FALLBACK, note)
+            self.tell(Audience.OPERATOR, self.state.jurisdiction_code or self.state.township_code, NoticeKind.FALLBACK, f"案件 {self.case.case_no}：{note}")
             return note
 
     async def deliver_dispatch(self, assignment: Assignment) -> None:
         unit = assignment.unit_code
-        response, feedback = self.state.clock(ClockName.RESPONSE, unit), self.state.clock(ClockName.FEEDBACK, unit)
+        response, feedback = known(self.state.clock(ClockName.RESPONSE, unit)), known(self.state.clock(ClockName.FEEDBACK, unit))
         together = [a for a in self.state.assignments if a.level == assignment.level and a.dispatched_at == assignment.dispatched_at]
         document = DispatchDocument(
             case_no=self.case.case_no, unit_code=unit, lead=assignment.lead, level=assignment.level,
@@ -131,8 +136,8 @@ class CaseLinks(CaseRegister):
         code = await self.find_link(UnitKind.PARTNER, provinces[0])
         if code is None:
             note = f"当事人住所在外省（{provinces[0]}），目录中没有该省协作中心，请人工联系 (no partner center)"
-            await self.record("partner", None, note)
-            self.tell(Audience.OPERATOR, self.state.jurisdiction_code, "partner", f"案件 {self.case.case_no}：{note}")
+            await self.record(StepKind.PARTNER, note)
+            self.tell(Audience.OPERATOR, self.state.jurisdiction_code, NoticeKind.PARTNER, f"案件 {self.case.case_no}：{note}")
             return
         partner = PartnerLink(partner_code=code, province_code=provinces[0], notified_at=workflow.now())
         self.state.partner = partner
@@ -143,36 +148,39 @@ class CaseLinks(CaseRegister):
             category=intake.category, grade=self.state.grade, summary=intake.summary, place=intake.place, parties=intake.parties,
             reply_by=clock.due_at,
         )
-        await self.record("partner", None, f"跨省协作：已通知 {code}（{provinces[0]}），{beijing(clock.due_at)} 前回复")
+        await self.record(StepKind.PARTNER, f"跨省协作：已通知 {code}（{provinces[0]}），{beijing(clock.due_at)} 前回复")
         self.beside(self.deliver_partner_notice(partner, DispatchOrder(idempotency_key=f"{self.case.case_no}:partner:{clock.id}:{code}", document=document)))
 
     async def report_to_police(self, status: PoliceStatus, note: str, unit_code: str | None = None, incident_id: str | None = None) -> None:
         """警情流转 back: every status of a case goes to the platform for each incident behind it (the one it
         came from, and from revision 7 each one joined to it), in order (one sender, one document at a time),
         retried until the platform acknowledges it; `incident_id`: to that incident only."""
-        if self.supervised:
+        incidents: list[str]
+        if self.revision >= Revision.SUPERVISED:
             incidents = [incident_id] if incident_id else [i for i in (self.state.incident_id, *self.state.linked_incidents) if i]
         else:
             incidents = [incident_id or self.state.incident_id] if self.state.incident_id else []
         if not incidents:
             return
-        if self.police_platform is None:
-            self.police_platform = await self.find_link(UnitKind.POLICE) or ""
-            if not self.police_platform:
-                await self.record("police", None, "目录中没有公安警情平台，警情状态无法回传 (no police platform in the directory)")
-        if not self.police_platform:
+        feed = self.police
+        if feed.platform is None:
+            feed.platform = await self.find_link(UnitKind.POLICE) or ""
+            if not feed.platform:
+                await self.record(StepKind.POLICE, "目录中没有公安警情平台，警情状态无法回传 (no police platform in the directory)")
+        if not feed.platform:
             return
-        self.police_feed += [
-            PoliceStatusDocument(platform_code=self.police_platform, incident_id=incident, case_no=self.case.case_no,
-                                 seq=len(self.police_feed) + 1 + n, status=status, at=workflow.now(), note=note, unit_code=unit_code)
+        feed.documents += [
+            PoliceStatusDocument(platform_code=feed.platform, incident_id=incident, case_no=self.case.case_no,
+                                 seq=len(feed.documents) + 1 + n, status=status, at=workflow.now(), note=note, unit_code=unit_code)
             for n, incident in enumerate(incidents)
         ]
-        if self.police_sender is None or self.police_sender.done():
-            self.police_sender = self.beside(self.send_police_feed())
+        if feed.sender is None or feed.sender.done():
+            feed.sender = self.beside(self.send_police_feed())
 
     async def send_police_feed(self) -> None:
-        while self.police_sent < len(self.police_feed):
-            document = self.police_feed[self.police_sent]
+        feed = self.police
+        while feed.sent < len(feed.documents):
+            document = feed.documents[feed.sent]
             try:
                 await workflow.execute_activity(
                     "dispatch_to_unit",
@@ -184,20 +192,20 @@ class CaseLinks(CaseRegister):
                 )
             except ActivityError as failure:  # refused (4xx): retrying cannot help, the operators follow up
                 note = f"警情平台拒收状态 {document.seq}（{document.status.label}）：{failure.cause or failure}"
-                await self.record("police", None, note)
-                self.tell(Audience.OPERATOR, self.state.jurisdiction_code or self.state.township_code, "rejected", f"案件 {self.case.case_no}：{note}")
-            self.police_sent += 1
+                await self.record(StepKind.POLICE, note)
+                self.tell(Audience.OPERATOR, self.state.jurisdiction_code or self.state.township_code, NoticeKind.REJECTED, f"案件 {self.case.case_no}：{note}")
+            feed.sent += 1
 
     def start_emergency(self) -> None:
-        if self.emergency is None:
-            self.emergency = asyncio.create_task(self.alert_leaders())
+        if self.side.alert is None:
+            self.side.alert = asyncio.create_task(self.alert_leaders())
 
     async def alert_leaders(self) -> None:
         """应急处置: alert the command center and the handling level's duty leader; unacknowledged
         within the window, the alert goes one leader up (the center's list, then the level above)."""
         window = self.clock_set().emergency_ack.length
         state = self.state
-        chain = [(level, state.centers[level], leader) for level in LADDER[LADDER.index(state.level):] if level in state.centers
+        chain = [(level, state.centers[level], leader) for level in LADDER[LADDER.index(known(state.level)):] if level in state.centers
                  for leader in state.leaders.get(state.centers[level], [])]
         for level, center, leader in chain:
             alert = Alert(center_code=center, level=level, leader=leader, at=workflow.now(), due_at=workflow.now() + window)
@@ -209,9 +217,8 @@ class CaseLinks(CaseRegister):
                 summary=f"应急处置：通知指挥中心和 {leader}",
                 **REGISTER,
             )
-            self.publish(f"红色预警：已通知{level.label}级 {self.named(center)} {leader}")
-            self.tell(Audience.LEADER, leader, "alert", text)
-            if await wait_until(alert.due_at, lambda: alert.acknowledged_at is not None, f"{leader} 确认时限 {beijing(alert.due_at)}",
-                                Arming.of(self.case.revision)):
+            self.publish(f"红色预警：已通知{level.label}级 {self.shown.named(center)} {leader}")
+            self.tell(Audience.LEADER, leader, NoticeKind.ALERT, text)
+            if await wait_until(alert.due_at, lambda: alert.acknowledged_at is not None, f"{leader} 确认时限 {beijing(alert.due_at)}", self.timing.arming):
                 return
             workflow.logger.warning("alert not acknowledged, going one leader up", extra={"case_no": self.case.case_no, "center": center})

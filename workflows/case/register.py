@@ -1,4 +1,4 @@
-"""Writing the case's steps to the register, with their audit entries."""
+"""Writing the case's steps to the register: each with its audit entry, and what the Temporal UI shows of it."""
 
 from datetime import datetime
 
@@ -10,7 +10,6 @@ with workflow.unsafe.imports_passed_through():
     from onedoor.domain.messages import StepRecord
     from onedoor.domain.state import Step
 
-
 from workflows.calls import REGISTER
 from workflows.case.view import CaseView
 
@@ -19,50 +18,51 @@ SYSTEM = "系统"  # the actor of what the clocks decide
 
 class CaseRegister(CaseView):
     async def advance(self, stage: Stage, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None) -> None:
+        """The case moves to a stage: on its timeline, in the UI and in the register."""
         self.settle_answered_clocks()
         self.state.stage = stage
         self.note_step(stage, note, workflow.now())
         self.publish(StepKind(stage.value).label)
-        await self.record(stage.value, stage, note, by, role, user)
+        await self.record(StepKind(stage.value), note, by, role, user, stage=stage)
 
-    async def record(self, kind: str, stage: Stage | None, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None,
-                     body: str | None = None) -> None:
+    async def record(self, kind: StepKind, note: str, by: str = SYSTEM, role: str = "system", user: SignedIn | None = None,
+                     body: str | None = None, stage: Stage | None = None) -> None:
         """Write the step to the register, keyed by case and step number so a retry writes once,
         with its audit entry: who did it (the name they gave, and the signed-in user the API bound the
         decision to), in which role, and the fields it changed; `body`, the backstop body it was
-        addressed to (the register's scope for that body). A local activity's input is not compared
-        on replay: a new field changes no recorded history."""
-        self.recorded += 1
+        addressed to (the register's scope for that body); `stage`, the stage it moved the case to
+        (advance). A local activity's input is not compared on replay: a new field changes no recorded history."""
+        self.written.steps += 1
         state = self.state
-        step = StepKind(kind)
         if stage is None:
             self.settle_answered_clocks()
-            self.publish(step.label)
+            self.publish(kind.label)
         now = self.audit_fields()
-        changed = [name for name, value in now.items() if self.audited[name] != value]
-        before, self.audited = self.audited, now
+        written = self.written
+        changed = [name for name, value in now.items() if written.audited[name] != value]
+        before, written.audited = written.audited, now
         await workflow.execute_local_activity(
             "record_step",
             StepRecord(
-                case_no=state.case_no, seq=self.recorded, kind=kind, stage=stage, at=workflow.now(), note=note,
+                case_no=state.case_no, seq=written.steps, kind=kind, stage=stage, at=workflow.now(), note=note,
                 grade=state.grade, level=state.level, jurisdiction_code=state.jurisdiction_code, lead_unit=state.lead_unit,
                 mediator_id=state.mediation.mediator_id if state.mediation else None, result=state.result,
                 next_deadline=state.next_deadline, overdue=state.overdue, escalation_count=len(state.escalations),
                 satisfied=now["satisfied"], clocks=self.clocks_now(), actor=by, role=role, signed_in=user,
                 before={name: before[name] for name in changed}, after={name: now[name] for name in changed}, body_code=body,
             ),
-            summary=f"登记步骤：{step.label}",  # never the note: it may hold a person's words
+            summary=f"登记步骤：{kind.label}",  # never the note: it may hold a person's words
             **REGISTER,
         )
 
-    def audit_fields(self) -> dict:
+    def audit_fields(self) -> dict[str, object]:
         """The case's fields an audit entry compares, as plain JSON values."""
-        state = self.state
+        state, visit = self.state, self.decided.visit
         return {
             "stage": state.stage.value, "grade": state.grade and state.grade.value, "level": state.level and state.level.value,
             "jurisdiction_code": state.jurisdiction_code, "lead_unit": state.lead_unit,
             "mediator_id": state.mediation and state.mediation.mediator_id, "result": state.result and state.result.value,
-            "overdue": state.overdue, "paused": state.paused is not None, "satisfied": self.visit and self.visit.satisfied,
+            "overdue": state.overdue, "paused": state.paused is not None, "satisfied": visit and visit.satisfied,
         }
 
     def note_step(self, stage: Stage, note: str, at: datetime) -> None:

@@ -1,5 +1,5 @@
-"""What the Temporal UI shows: the status query, search attributes and current details."""
-
+"""What the Temporal UI shows a supervisor: the status query, the search attributes and the current details,
+in fixed words (labels, codes with their names, times): never a party's data nor a person's own words."""
 
 from temporalio import workflow
 
@@ -9,8 +9,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.clock import beijing
 
-
 from workflows.case.clocks import CaseClocks
+from workflows.case.state import known
 
 
 class CaseView(CaseClocks):
@@ -23,7 +23,7 @@ class CaseView(CaseClocks):
         """Search attributes and current details: what the Temporal UI shows a supervisor
         (without `search`, the details only). `last`: the step just taken, in fixed words."""
         state = self.state
-        self.last_step = f"{last}（{beijing(workflow.now())}）"
+        self.shown.last_step = f"{last}（{beijing(workflow.now())}）"
         workflow.set_current_details(self.details())
         if not search:
             return
@@ -40,26 +40,22 @@ class CaseView(CaseClocks):
             updates += [
                 sa.RISK_GRADE.value_set(state.grade.value),
                 sa.CASE_LEVEL.value_set(state.level.value),
-                sa.JURISDICTION.value_set(state.jurisdiction_code),
-                sa.LEAD_UNIT.value_set(state.lead_unit),
+                sa.JURISDICTION.value_set(known(state.jurisdiction_code)),
+                sa.LEAD_UNIT.value_set(known(state.lead_unit)),
             ]
         workflow.upsert_search_attributes(updates)
-
-    def named(self, code: str) -> str:
-        """A center's or unit's name beside its code, when routing brought it from the directory."""
-        return f"{self.names[code]}（{code}）" if code in self.names else code
 
     def details(self) -> str:
         """The current details the Temporal UI shows, plain (no codec needed): codes with their names,
         labels and times (Asia/Shanghai), never a party's data nor a person's own words. Markdown: the case's
         facts as a list, then each open clock on a line of its own, then the last step."""
-        state, named = self.state, self.named
+        state, named = self.state, self.shown.named
         lines = [
             f"- **阶段**：{state.stage.label}" + ("（计时暂停）" if state.paused else ""),
-            f"- **等级**：{state.grade.label + '色 — ' + '；'.join(self.reasons_shown) if state.grade else '待研判'}",
+            f"- **等级**：{state.grade.label + '色 — ' + '；'.join(self.shown.reasons) if state.grade else '待研判'}",
         ]
         if state.level:
-            lines.append(f"- **办理**：{state.level.label}级综治中心 {named(state.jurisdiction_code)}")
+            lines.append(f"- **办理**：{state.level.label}级综治中心 {named(known(state.jurisdiction_code))}")
         lines.append(f"- **承办单位**：{named(state.lead_unit) if state.lead_unit else '待分流'}")
         co = [a.unit_code for a in state.assignments if not a.lead and a.level == state.level]
         if co:
@@ -76,7 +72,7 @@ class CaseView(CaseClocks):
             lines.append(f"- **督办**：{beijing(order.at)} {why}，督办 {named(order.unit_code) if order.unit_code else '本级'}")
         if state.incident_id:
             linked = f"，另关联 {'、'.join(state.linked_incidents)}" if state.linked_incidents else ""
-            lines.append(f"- **警情**：{state.incident_id}{linked}（状态回传 {self.police_sent}/{len(self.police_feed)}）")
+            lines.append(f"- **警情**：{state.incident_id}{linked}（状态回传 {self.police.sent}/{len(self.police.documents)}）")
         if state.handovers:
             handover = state.handovers[-1]
             lines.append(f"- **交办**：{named(handover.watched_by)} 交办至{handover.to_level.label}级，跟踪督办")
@@ -93,5 +89,5 @@ class CaseView(CaseClocks):
         if open_clocks:
             lines += ["", "**时限**（北京时间）：", ""]
             lines += [f"- {c.name.label} · {named(c.unit_code) if c.unit_code else '本案'} · {beijing(c.due_at)} 到期 · {c.status.label}" for c in open_clocks]
-        lines += ["", f"**最近一步**：{self.last_step}"]
+        lines += ["", f"**最近一步**：{self.shown.last_step}"]
         return "\n".join(lines)
