@@ -1,6 +1,7 @@
 """How the workflows call their activities: register writes, deliveries and notices (timeouts, retries)."""
 
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -11,9 +12,17 @@ with workflow.unsafe.imports_passed_through():
     from onedoor.domain.messages import Notice
 
 
+class Options(TypedDict, total=False):
+    """An activity's timeouts and retries, passed as keywords (mypy checks each against execute_activity's)."""
+
+    start_to_close_timeout: timedelta
+    schedule_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
 # Register reads and writes are quick, idempotent and local to the worker: local activities, one
 # marker event each and no task-queue round trip. Retried patiently (the database may be restarting).
-REGISTER = dict(
+REGISTER = Options(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 )
@@ -22,7 +31,7 @@ DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_inte
 DELIVERY_ATTEMPT = timedelta(seconds=15)
 # A notice is a local activity: one marker event and no round trip through the server (as an
 # activity, three events and a workflow task more per notice); retried until sent, stale after a day.
-NOTICE = dict(start_to_close_timeout=DELIVERY_ATTEMPT, schedule_to_close_timeout=timedelta(days=1), retry_policy=DELIVERY_RETRY)
+NOTICE = Options(start_to_close_timeout=DELIVERY_ATTEMPT, schedule_to_close_timeout=timedelta(days=1), retry_policy=DELIVERY_RETRY)
 
 
 async def send_notice(notice: Notice, **about: str) -> None:

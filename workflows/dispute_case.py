@@ -145,7 +145,7 @@ class DisputeCaseWorkflow(CaseOversight):
 
     async def dispatch(self) -> None:
         """一键派单: the lead unit and each co-unit get the case, each with its own clocks."""
-        route, clocks, now = self.route, self.clock_set(), workflow.now()
+        route, now = self.route, workflow.now()
         new = [
             Assignment(unit_code=unit, lead=unit == route.lead_unit, level=route.level, dispatched_at=now)
             for unit in (route.lead_unit, *route.co_units)
@@ -153,9 +153,7 @@ class DisputeCaseWorkflow(CaseOversight):
         waiting: list[str] = []  # rotating units off duty now: their clocks start at their next duty day's opening
         for assignment in new:
             self.state.assignments.append(assignment)
-            rota = route.rotas.get(assignment.unit_code) if self.timing.duty_clocks else None
-            response = self.start_clock(ClockName.RESPONSE, clocks.response, assignment.unit_code, lambda a=assignment: a.response is not None, rota)
-            self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda a=assignment: a.feedback is not None, rota)
+            response = self.start_unit_clocks(assignment, route.rotas.get(assignment.unit_code) if self.timing.duty_clocks else None)
             if response.started_at > now:
                 waiting.append(f"{assignment.unit_code} 轮驻，时限自 {beijing(response.started_at)} 值班起算")
         lead = known(self.state.clock(ClockName.RESPONSE, route.lead_unit))

@@ -1,18 +1,22 @@
 """Enumerations whose values are stable codes and whose labels are what operators read (Chinese)."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Self
 
 
 class Labelled(StrEnum):
-    """A StrEnum member declared as ``CODE = "code", "中文标签"``."""
+    """A StrEnum member declared as ``CODE = "code", "中文标签"``; ``Kind("code")`` looks a member up by its code."""
 
     label: str
 
-    def __new__(cls, value: str, label: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    if TYPE_CHECKING:  # what a type checker sees of a call: the lookup by code (a member's label is checked when the class is built)
+        def __new__(cls, value: str) -> Self: ...
+    else:
+        def __new__(cls, value: str, label: str):
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
 
 class Category(StrEnum):

@@ -27,18 +27,23 @@ and waits, retried, for a worker that does).
 """
 
 from enum import IntEnum
+from typing import TYPE_CHECKING, Self
 
 
 class Revision(IntEnum):
-    """A revision of the case workflow's behaviour: its number (`CaseFile.revision`), and what it changed."""
+    """A revision of the case workflow's behaviour: its number (`CaseFile.revision`), and what it changed.
+    ``Revision(n)`` looks one up by its number."""
 
     changed: str
 
-    def __new__(cls, number: int, changed: str) -> "Revision":
-        member = int.__new__(cls, number)
-        member._value_ = number
-        member.changed = changed
-        return member
+    if TYPE_CHECKING:  # what a type checker sees of a call: the lookup by number (a member's sentence is checked when the class is built)
+        def __new__(cls, number: int) -> Self: ...
+    else:
+        def __new__(cls, number: int, changed: str):
+            member = int.__new__(cls, number)
+            member._value_ = number
+            member.changed = changed
+            return member
 
     ORIGINAL = 1, "the process awaits each delivery (given up at the clock's deadline); one timer per deadline; no notices, police feed nor partner center"
     BACKGROUND = 2, (

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from onedoor.domain.labels import ClockName, ClockStatus, Level
     from onedoor.domain.policy import ClockRule, ClockSet
     from onedoor.domain.revisions import Revision
-    from onedoor.domain.state import Clock
+    from onedoor.domain.state import Assignment, Clock
     from workflows.clock import ClockRunner
 
 from workflows.case.state import CaseBase, known
@@ -43,6 +43,13 @@ class CaseClocks(CaseBase):
         self.state.clocks.append(clock)
         self.timing.runners.append(ClockRunner(clock, done, calendar, self.remind, self.breach, self.timing.arming, self.shown.named))
         return clock
+
+    def start_unit_clocks(self, assignment: Assignment, rota: list[int] | None) -> Clock:
+        """A unit's response and feedback clocks (a rotating unit's start on its duty day); the response clock."""
+        clocks = self.clock_set()
+        response = self.start_clock(ClockName.RESPONSE, clocks.response, assignment.unit_code, lambda: assignment.response is not None, rota)
+        self.start_clock(ClockName.FEEDBACK, clocks.feedback, assignment.unit_code, lambda: assignment.feedback is not None, rota)
+        return response
 
     def end_clocks(self, level: Level | None = None, final: bool = False) -> None:
         for runner in self.timing.runners:

@@ -26,7 +26,7 @@ from workflows.case.state import known
 
 
 class CaseLinks(CaseRegister):
-    def beside(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def beside(self, work: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         """Run work beside the process (a delivery, a notice, the police feed): settle() waits for it."""
         task = asyncio.create_task(work)
         self.side.tasks.append(task)

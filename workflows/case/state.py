@@ -115,7 +115,7 @@ class PoliceFeed:
     documents: list[PoliceStatusDocument] = field(default_factory=list)
     sent: int = 0
     platform: str | None = None  # looked up at the first status; "" when the directory has none
-    sender: asyncio.Task[None] | None = None
+    sender: asyncio.Task[object] | None = None
 
 
 @dataclass
@@ -123,7 +123,7 @@ class SideWork:
     """Work beside the process (deliveries, notices, the police feed), which settle() waits for, and the red
     alert's chain of leaders, which it stops."""
 
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    tasks: list[asyncio.Task[object]] = field(default_factory=list)
     notices: int = 0  # notices sent: numbers each one's key
     alert: asyncio.Task[None] | None = None
 

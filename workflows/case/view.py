@@ -1,7 +1,10 @@
 """What the Temporal UI shows a supervisor: the status query, the search attributes and the current details,
 in fixed words (labels, codes with their names, times): never a party's data nor a person's own words."""
 
+from typing import Any
+
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.labels import ClockStatus
@@ -27,7 +30,7 @@ class CaseView(CaseClocks):
         workflow.set_current_details(self.details())
         if not search:
             return
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             sa.CASE_STAGE.value_set(state.stage.value),
             sa.CATEGORY.value_set(state.category.value),
             sa.SOURCE.value_set(state.source.value),
