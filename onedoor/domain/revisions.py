@@ -70,6 +70,7 @@ class Revision(IntEnum):
         "clocks count on the calendars the case carries (its handling center's), with several reminders each; a pause stops only the clocks policy "
         "names and may end by itself; a notice to a party or a leader waits out quiet hours unless the case is red"
     )
+    REVISION_ATTRIBUTE = 10, "the case publishes its revision as the OnedoorRevision search attribute, so a query shows when no running case is on an old one"
 
 
 LATEST = max(Revision)  # what the API starts new cases at

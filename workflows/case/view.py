@@ -8,6 +8,7 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.labels import ClockStatus
+    from onedoor.domain.revisions import Revision
     from onedoor.domain.state import CaseState
     from workflows import search_attributes as sa
     from workflows.clock import beijing
@@ -46,6 +47,8 @@ class CaseView(CaseClocks):
                 sa.JURISDICTION.value_set(known(state.jurisdiction_code)),
                 sa.LEAD_UNIT.value_set(known(state.lead_unit)),
             ]
+        if self.revision >= Revision.REVISION_ATTRIBUTE:  # before, an upsert without it: the recorded commands stay as they were
+            updates.append(sa.REVISION.value_set(int(self.revision)))
         workflow.upsert_search_attributes(updates)
 
     def details(self) -> str:
