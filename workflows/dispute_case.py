@@ -9,7 +9,10 @@ judicial backstop takes it → agreement may go for judicial confirmation → cl
 
 People's decisions arrive as updates whose validators check the actor and the stage, so a
 refused decision never enters the history. Rules and numbers come from domain/ and the case's
-policy snapshot; every side effect is an activity.
+policy snapshot; every side effect is an activity. This module holds the process, top to bottom;
+what it stands on — the clocks, the register, the links to outside systems, lateness, grading, the
+decisions — is in workflows/case/, one part per module (its __init__ lists them). A case runs the
+revision it started with (onedoor/domain/revisions.py).
 """
 
 import asyncio
@@ -197,6 +200,15 @@ class DisputeCaseWorkflow(CaseOversight):
         if self.revision >= Revision.SUPERVISED and self.state.grade == RiskGrade.RED:
             self.start_emergency()  # a case made red on its way up alerts the leaders where it now is
 
+    async def hand_down(self, end: LevelEnd) -> None:
+        """交办: the higher center sends the case down a level and keeps watching it."""
+        watcher = self.state.centers[self.route.level]
+        self.state.handovers.append(
+            HandoverRecord(at=workflow.now(), from_level=self.route.level, to_level=end.to_level, by=end.by, reason=end.reason, watched_by=watcher)
+        )
+        await self.reroute(level=end.to_level)
+        await self.record(StepKind.HANDED_OVER, f"{watcher} 交办至{self.route_text()}：{end.reason}（上级跟踪督办）", by=end.by, role="supervisor")
+
     async def refer(self, kind: Backstop | None, reason: str) -> tuple[Result, str]:
         """司法兜底: refer to arbitration, the court, legal aid or a notary, and wait for acceptance."""
         kind = kind or choose_backstop(self.case.intake.category, self.case.intake.legal_aid_eligible)
@@ -284,12 +296,3 @@ class DisputeCaseWorkflow(CaseOversight):
             await asyncio.gather(*self.side.tasks)
         if not decided.answers_after:
             await self.advance(Stage.SETTLED, settled)
-
-    async def hand_down(self, end: LevelEnd) -> None:
-        """交办: the higher center sends the case down a level and keeps watching it."""
-        watcher = self.state.centers[self.route.level]
-        self.state.handovers.append(
-            HandoverRecord(at=workflow.now(), from_level=self.route.level, to_level=end.to_level, by=end.by, reason=end.reason, watched_by=watcher)
-        )
-        await self.reroute(level=end.to_level)
-        await self.record(StepKind.HANDED_OVER, f"{watcher} 交办至{self.route_text()}：{end.reason}（上级跟踪督办）", by=end.by, role="supervisor")

@@ -14,8 +14,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.documents import DispatchDocument, PartnerNoticeDocument, PoliceStatusDocument, SupervisionDocument
     from onedoor.domain.labels import Audience, Channel, ClockName, NoticeKind, PoliceStatus, RiskGrade, StepKind, UnitKind
-    from onedoor.domain.revisions import Revision
     from onedoor.domain.messages import AlertNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, Notice
+    from onedoor.domain.revisions import Revision
     from onedoor.domain.routing import LADDER
     from onedoor.domain.state import Alert, Assignment, PartnerLink, Referral
     from workflows.clock import beijing, wait_until
