@@ -62,14 +62,12 @@ class CaseDecisions(CaseGrading):
     @workflow.update
     async def override_grade(self, override: GradeOverride) -> CaseState:
         await self.decided.taken_up(await self.regrade(override.grade, [f"人工调整：{override.reason}"], override.operator, role="operator", user=override.signed_in,
-                                               shown=["人工调整"]))
+                                                       shown=["人工调整"]))
         return self.status()
 
     @override_grade.validator
     def check_override(self, override: GradeOverride) -> None:
-        self.check_open()
-        if self.state.grade is None:
-            raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
+        self.check_graded()
 
     @workflow.update
     async def report_facts(self, facts: NewFacts) -> CaseState:
@@ -82,6 +80,10 @@ class CaseDecisions(CaseGrading):
 
     @report_facts.validator
     def check_facts(self, facts: NewFacts) -> None:
+        self.check_graded()
+
+    def check_graded(self) -> None:
+        """A grade to change: the case is open and triage has graded it."""
         self.check_open()
         if self.state.grade is None:
             raise OutOfTurn("本案尚未研判分级 (not triaged yet)")
@@ -112,13 +114,10 @@ class CaseDecisions(CaseGrading):
         kind = {MediationOutcome.AGREEMENT: LevelEndKind.AGREEMENT, MediationOutcome.FAILED: LevelEndKind.FAILED,
                 MediationOutcome.REFUSED: LevelEndKind.REFUSED, MediationOutcome.WITHDRAWN: LevelEndKind.WITHDRAWN}[result.outcome]
         self.decided.level_end = LevelEnd(kind, result.reason or result.terms or "", mediation.mediator_name, backstop=result.backstop)
-        handed = self.decided.hand()
         if result.outcome == MediationOutcome.FAILED:
             self.factors.prior_mediation_failed = True
-        await self.record(StepKind.MEDIATION, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name,
-                          role="mediator", user=result.signed_in)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(StepKind.MEDIATION, f"{mediation.mediator_name}：{result.outcome.label}。{result.terms or result.reason}", by=mediation.mediator_name,
+                                 role="mediator", user=result.signed_in)
 
     @conclude_mediation.validator
     def check_conclusion(self, result: MediationResult) -> None:
@@ -151,10 +150,7 @@ class CaseDecisions(CaseGrading):
     @workflow.update
     async def decline(self, request: Decline) -> CaseState:
         self.decided.level_end = LevelEnd(LevelEndKind.DECLINED, request.reason, request.operator)
-        handed = self.decided.hand()
-        await self.record(StepKind.DECLINED, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(StepKind.DECLINED, f"{request.operator} 决定不予受理：{request.reason}", by=request.operator, role="operator", user=request.signed_in)
 
     @decline.validator
     def check_decline(self, request: Decline) -> None:
@@ -189,10 +185,7 @@ class CaseDecisions(CaseGrading):
     async def answer_referral(self, answer: ReferralAnswer) -> CaseState:
         referral = known(self.state.referral)
         referral.reference, referral.accepted_at = answer.reference, workflow.now()
-        handed = self.decided.hand()
-        await self.record(StepKind.REFERRAL_ACCEPTED, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body", user=answer.signed_in)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(StepKind.REFERRAL_ACCEPTED, f"{answer.body_code} 已受理，文号 {answer.reference}", by=answer.body_code, role="body", user=answer.signed_in)
 
     @answer_referral.validator
     def check_referral(self, answer: ReferralAnswer) -> None:
@@ -206,11 +199,8 @@ class CaseDecisions(CaseGrading):
     async def apply_confirmation(self, application: ConfirmationApplication) -> CaseState:
         confirmation = known(self.state.confirmation)
         confirmation.applicant, confirmation.court_code, confirmation.applied_at = application.applicant, application.court_code, workflow.now()
-        handed = self.decided.hand()
-        await self.record(StepKind.CONFIRMATION_APPLIED, f"{application.applicant} {applied_to(application.court_code)}", by=application.applicant, role="party",
-                          user=application.signed_in, body=application.court_code)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(StepKind.CONFIRMATION_APPLIED, f"{application.applicant} {applied_to(application.court_code)}", by=application.applicant, role="party",
+                                 user=application.signed_in, body=application.court_code)
 
     @apply_confirmation.validator
     def check_application(self, application: ConfirmationApplication) -> None:
@@ -222,11 +212,8 @@ class CaseDecisions(CaseGrading):
     async def court_decision(self, decision: CourtDecision) -> CaseState:
         confirmation = known(self.state.confirmation)
         confirmation.confirmed, confirmation.reference, confirmation.decided_at = decision.confirmed, decision.reference, workflow.now()
-        handed = self.decided.hand()
         verdict = "确认有效" if decision.confirmed else f"驳回申请：{decision.reason or ''}"
-        await self.record(StepKind.COURT_DECISION, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court", user=decision.signed_in)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(StepKind.COURT_DECISION, f"{decision.court_code} 裁定{verdict}（{decision.reference}）", by=decision.court_code, role="court", user=decision.signed_in)
 
     @court_decision.validator
     def check_court(self, decision: CourtDecision) -> None:
@@ -241,11 +228,8 @@ class CaseDecisions(CaseGrading):
         self.decided.visit = done = Visit(at=workflow.now(), visitor=visit.visitor, satisfied=visit.satisfied, notes=visit.notes)
         self.decided.reopen_up = visit.escalate
         self.state.visits.append(done)
-        handed = self.decided.hand()
         verdict = "满意" if visit.satisfied else "不满意"
-        await self.record(StepKind.VISIT, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor", user=visit.signed_in)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(StepKind.VISIT, f"{visit.visitor} 回访：当事人{verdict}。{visit.notes}", by=visit.visitor, role="visitor", user=visit.signed_in)
 
     @record_visit.validator
     def check_visit(self, visit: ReturnVisit) -> None:
@@ -300,6 +284,14 @@ class CaseDecisions(CaseGrading):
         self.check_open()
         if visit.request_id in self.state.joined_registrations:
             raise OutOfTurn(f"登记 {visit.request_id} 已并入本案 (registration already joined)")
+
+    async def hand_on(self, step: StepKind, note: str, by: str, role: str, user: SignedIn | None, body: str | None = None) -> CaseState:
+        """A decision the process acts on (it ends the level, or answers what the process waits for): counted as it
+        happens, recorded, and answered once the process has acted on it (revision 7, Decided.taken_up)."""
+        handed = self.decided.hand()
+        await self.record(step, note, by=by, role=role, user=user, body=body)
+        await self.decided.taken_up(handed)
+        return self.status()
 
     def check_open(self) -> None:
         if not self.state.stage.is_open:

@@ -162,10 +162,7 @@ class CaseOversight(CaseDecisions):
     async def move_level(self, end: LevelEnd, step: StepKind, note: str, user: SignedIn | None) -> CaseState:
         """A supervisor's decision that ends the handling at this level (交办 down, 提级 up)."""
         self.decided.level_end = end
-        handed = self.decided.hand()
-        await self.record(step, note, by=end.by, role="supervisor", user=user)
-        await self.decided.taken_up(handed)
-        return self.status()
+        return await self.hand_on(step, note, by=end.by, role="supervisor", user=user)
 
     def check_being_handled(self, what: str, user: SignedIn | None) -> None:
         """A supervisor's decision on the handling itself: while a level handles the case, by its center or one above."""
