@@ -3,8 +3,8 @@
 A case keeps the behaviour it started with. The API stamps each new case with the latest revision
 (`CaseFile.revision`), and the workflow branches on the case's own (`self.revision >=
 Revision.SUPERVISED`), so a case that started before a change replays with exactly the commands it
-recorded. Revisions go by the case's input, not by `workflow.patched`: nothing is added to the
-history, and a case never changes revision midway. Every revision has recorded histories in
+recorded. Revisions go by the case's input, not by `workflow.patched`: there is no patch id, no
+marker in the history, and a case never changes revision midway. Every revision has recorded histories in
 tests/histories/, replayed by tests/test_replay.py, which also checks that each revision has one.
 Household files number their own revisions (domain.household.REVISION).
 
@@ -14,9 +14,10 @@ cases started before carry none.
 Deleting a revision's code. What only cases before revision N run (each `self.revision >=
 Revision.…` test for N or older, and the branches behind it) may be deleted when both hold:
 
-1. no running case is older than N: in the Temporal UI's list, or with the CLI,
-   `temporal workflow count --query 'ExecutionStatus="Running" AND (OnedoorRevision < N OR OnedoorRevision IS NULL)'`
-   counts 0 (IS NULL finds the cases started before revision 10, which carry no OnedoorRevision);
+1. no running case is older than N: in the Temporal UI's list, or with the CLI, `temporal workflow count --query
+   'WorkflowType="DisputeCaseWorkflow" AND ExecutionStatus="Running" AND (OnedoorRevision < N OR OnedoorRevision IS NULL)'`
+   counts 0 (IS NULL finds the cases started before revision 10, which carry no OnedoorRevision; the
+   workflow type leaves out the household files and weekly reports, which never carry one);
 2. the namespace's history retention (`temporal operator namespace describe`, "retention") has
    passed since the last such case closed: until Temporal deletes a closed history, a query on
    that case (the API's, the UI's) or a reset replays it on the worker's current code.
