@@ -1,12 +1,14 @@
 """Recorded histories replay with the current workflow code: a change that would break running
 cases fails here. Record new fixtures with `ONEDOOR_RECORD_HISTORIES=1 pytest tests/`."""
 
+import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from onedoor.domain.revisions import Revision
 from tests.conftest import CONVERTER
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.household import HouseholdWorkflow
@@ -32,7 +34,21 @@ def test_histories_cover_every_path_of_the_lifecycle():
         "red_alert_window_after_a_handoff", "wage_case_settled_read_in_chinese",
         # revision 9: clocks on the calendar the case carries from intake, unchanged by a later edit
         "recorded_before_a_calendar_edit", "paused_until_resumed_by_itself", "party_notice_held_in_quiet_hours",
+        # revision 10: the case's revision published as a search attribute
+        "revision_search_attribute",
     } <= names
+
+
+async def test_every_revision_replays_from_a_recorded_history():
+    """Each revision in domain/revisions.py has a case recorded at it, and no case is recorded at one it no longer
+    lists: a revision's code is deleted with its fixtures (the rule is in that module's docstring)."""
+    recorded = set()
+    for path in HISTORIES:
+        if path.parent.name == "histories":  # cases; household files number their own revisions
+            history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+            [started] = await CONVERTER.payload_codec.decode(history.events[0].workflow_execution_started_event_attributes.input.payloads)
+            recorded.add(json.loads(started.data).get("revision", 1))
+    assert recorded == set(Revision)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)

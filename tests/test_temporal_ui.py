@@ -10,9 +10,12 @@ from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 
-from tests.cases import current_details, register_case, wage_arrears, wait_for
-from tests.conftest import CONVERTER
+from onedoor.domain.case import CaseFile
+from onedoor.domain.revisions import LATEST, Revision
+from tests.cases import completed_run, current_details, register_case, settle, wage_arrears, wait_for
+from tests.conftest import CONVERTER, keep_history
 from workflows import search_attributes as sa
+from workflows.dispute_case import DisputeCaseWorkflow
 
 
 async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
@@ -43,6 +46,39 @@ async def test_dispatched_case_is_findable_and_readable(api, temporal, handle):
     deadline = time.monotonic() + 10
     while not [w async for w in temporal.client.list_workflows(query)]:
         assert time.monotonic() < deadline, "visibility never listed the case"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_case_shows_its_revision_so_old_code_can_go_once_no_running_case_is_on_it(api, temporal, handle):
+    """The rule for deleting a revision's code (domain/revisions.py) starts with a query: no running case older than it.
+    From revision 10 a case publishes the revision it runs at (OnedoorRevision); a case started before carries none,
+    which IS NULL finds: here one waiting on a task queue no worker serves, as a case of old code waits for its next task."""
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    assert LATEST == Revision.REVISION_ATTRIBUTE and (await handle(case_no).describe()).typed_search_attributes.get(sa.REVISION) == LATEST
+
+    history = await handle(case_no).fetch_history()
+    [started] = await temporal.client.data_converter.decode(history.events[0].workflow_execution_started_event_attributes.input.payloads, [CaseFile])
+    older_case = started.model_copy(update={"case_no": f"{case_no}-R9", "revision": Revision.CASE_CALENDARS})
+    older = await temporal.client.start_workflow(DisputeCaseWorkflow.run, older_case, id=older_case.case_no, task_queue=f"{case_no}-no-worker")
+    both = f'WorkflowId IN ("{case_no}", "{older_case.case_no}")'
+    try:
+        rule = 'WorkflowType="DisputeCaseWorkflow" AND ExecutionStatus="Running" AND (OnedoorRevision < {} OR OnedoorRevision IS NULL)'
+        await listed(temporal.client, f"{rule.format(int(LATEST))} AND {both}", {older_case.case_no})  # revision 9's code cannot go yet
+        await listed(temporal.client, f"{rule.format(int(LATEST) + 1)} AND {both}", {case_no, older_case.case_no})  # nor, later, this one's
+    finally:
+        await older.terminate("a stand-in for a case of old code, never run")
+
+    await settle(api, case_no)
+    await completed_run(handle(case_no))
+    await keep_history(handle(case_no), "revision_search_attribute")  # revision 10
+
+
+async def listed(client, query: str, expected: set[str], timeout: float = 10) -> None:
+    """The ids the query lists are the expected ones, once visibility has caught up (it lags the workflow a moment)."""
+    deadline = time.monotonic() + timeout
+    while (found := {w.id async for w in client.list_workflows(query)}) != expected:
+        assert time.monotonic() < deadline, f"{query} lists {found}, not {expected}"
         await asyncio.sleep(0.2)
 
 

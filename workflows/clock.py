@@ -14,6 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.clocks import after, measured, time_left
     from onedoor.domain.labels import ClockStatus
+    from onedoor.domain.revisions import Revision
     from onedoor.domain.calendar import WorkCalendar
     from onedoor.domain.state import Clock, DeadlineChange, Pause
     from onedoor.domain.timezone import as_shanghai
@@ -31,11 +32,11 @@ HANDOFF = timedelta(milliseconds=1)  # the shortest timer, only to end a task: r
 
 
 class Arming(IntEnum):
-    """How a deadline's timer is armed: by the case's revision (domain.case.REVISION)."""
+    """How a deadline's timer is armed: by the case's revision (domain/revisions.py), from the one that brought it in."""
 
-    AT_ONCE = 1  # revisions 1–2: one timer, started with whatever task asked for it
-    APPROACH = 3  # revisions 3–7: a timer to APPROACH before the deadline, then one for the rest
-    HANDOFF = 8  # revision 8: a hand-off timer ends the asking task, then one timer to the deadline
+    AT_ONCE = Revision.ORIGINAL  # revisions 1–2: one timer, started with whatever task asked for it
+    APPROACH = Revision.TWO_STEP_ARMING  # revisions 3–7: a timer to APPROACH before the deadline, then one for the rest
+    HANDOFF = Revision.HANDOFF_ARMING  # from revision 8: a hand-off timer ends the asking task, then one timer to the deadline
 
     @classmethod
     def of(cls, revision: int) -> "Arming":
@@ -97,8 +98,9 @@ class ClockRunner:
                 status = clock.status
                 await workflow.wait_condition(lambda: self.done() or self.stopped or clock.status != status)
                 continue
-            reminding = clock.remind_at is not None and clock.reminded_at is None
-            target = clock.remind_at if reminding else clock.due_at
+            reminder = clock.remind_at if clock.reminded_at is None else None  # the reminder point still ahead, if any
+            reminding = reminder is not None
+            target = reminder or clock.due_at
             version = self.version
             point = f"{clock.name.label}{'催办点' if reminding else '到期'} {beijing(target)}" + (f" · {self.named(clock.unit_code)}" if clock.unit_code else "")
             if await wait_until(target, lambda: self.done() or self.stopped or self.version != version, point, self.arming):
@@ -142,17 +144,17 @@ class ClockRunner:
     def resume(self) -> None:
         """Re-arm with exactly the time that was left when it paused, from now or, for a clock that
         has not started yet (a rotating unit's, waiting for its duty day), from its start."""
-        clock = self.clock
-        if clock.status != ClockStatus.PAUSED:
+        clock, remaining = self.clock, self.clock.remaining
+        if clock.status != ClockStatus.PAUSED or remaining is None:  # a paused clock keeps what it had left
             return
-        self.move_due(after(max(workflow.now(), clock.started_at), clock.remaining, measured(clock.basis), self.calendar)[0])
+        self.move_due(after(max(workflow.now(), clock.started_at), remaining, measured(clock.basis), self.calendar)[0])
         clock.status, clock.remaining = ClockStatus.RUNNING, None
         clock.pauses[-1].resumed_at = workflow.now()
 
     def extend(self, by: timedelta, who: str, reason: str) -> None:
         clock = self.clock
         old = clock.due_at
-        if clock.status == ClockStatus.PAUSED:
+        if clock.status == ClockStatus.PAUSED and clock.remaining is not None:
             clock.remaining += by  # applied when it resumes
             new = after(old, by, clock.basis, self.calendar)[0]
         else:

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows.dispute_case import OutOfTurn, send_notice
-from workflows.options import REGISTER
+from workflows.calls import REGISTER, send_notice
+from workflows.refusals import OutOfTurn
 
 with workflow.unsafe.imports_passed_through():
     from onedoor.domain.household import (

@@ -13,5 +13,6 @@ SOURCE = SearchAttributeKey.for_keyword("CaseSource")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 ESCALATION_COUNT = SearchAttributeKey.for_int("EscalationCount")
+REVISION = SearchAttributeKey.for_int("OnedoorRevision")  # the case's revision (domain/revisions.py): when old code may go
 
-ALL = [CASE_STAGE, RISK_GRADE, CASE_LEVEL, LEAD_UNIT, JURISDICTION, TOWNSHIP, CATEGORY, SOURCE, NEXT_DEADLINE, OVERDUE, ESCALATION_COUNT]
+ALL = [CASE_STAGE, RISK_GRADE, CASE_LEVEL, LEAD_UNIT, JURISDICTION, TOWNSHIP, CATEGORY, SOURCE, NEXT_DEADLINE, OVERDUE, ESCALATION_COUNT, REVISION]

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from onedoor.domain.calendar import CaseCalendars
 from onedoor.domain.labels import Category, Source, VulnerableGroup
 from onedoor.domain.policy import Policy
+from onedoor.domain.revisions import LATEST
 
 
 
@@ -111,32 +112,4 @@ class CaseFile(BaseModel):
         return f"；当事人另有未结案件 {'、'.join(self.related_open_cases)}，另案登记：{self.intake.separate_reason}"
 
 
-# Workflow versioning by input: a case started at revision 2 runs its deliveries in the background
-# (with the outage window's inbox fallback), reports to the police platform and partner centers and
-# sends notifications; a case started before keeps revision 1's commands, so its history replays.
-# Revision 3 arms each deadline and alert window in two steps, so it falls due on time however long
-# the task that set it took (workflows/clock.py, wait_until).
-# Revision 4 writes a breach to the register first, alone in the task that wakes on the deadline,
-# and tells and escalates in a task of its own: when many deadlines fall due together, every
-# breach is on record before any case's escalation takes the worker (bench/NOTES.md).
-# Revision 5 keeps the case's queue priority at its grade's whenever the grade changes, triage
-# included (activities/queue.py); the API only sets the intake's at the start.
-# Revision 6 publishes a breach's search attributes with its notices, not in the task that records
-# it: each upsert costs the server a visibility write, and in a storm of deadlines every breach
-# waited for the others' (bench/NOTES.md).
-# Revision 7 holds the process at its seams: lateness is supervised, not a verdict (a breach sends its 督办 to
-# the late unit's system; at the top of the ladder, or where policy keeps breaches in place, the case stays
-# with its unit under a new clock and is never referred for it); a decision's answer waits until the process
-# has acted on it; a case made red on its way up alerts the leaders of the level it goes to; every police
-# incident joined to a case hears its statuses; a rotating unit's response and feedback clocks start when it
-# is next on duty (its rota's weekdays in office hours, domain/rota.py), not at dispatch, unless policy says so.
-# Revision 8 arms each clock's point and a red alert's window with one timer: a hand-off timer (named
-# 交接) ends the task that set it, and the point's timer is armed, always, in the task that wakes from
-# it (workflows/clock.py, Arming.HANDOFF) — also when that task already finds the point due, so the
-# commands never depend on workflow.now() (revision 3 armed none then, and such a history could replay
-# with another command sequence).
-# Revision 9 counts every clock on the calendar the case carries (CaseFile.calendars: the handling center's office
-# hours with their lunch break, its holidays and closures, built at intake from the register over chinese_calendar),
-# in the rule's own unit (working days, months), with several reminders per clock; a pause stops the clocks policy
-# names and may end by itself on its `until`; a notice to a party or leader waits out quiet hours unless the case is red.
-REVISION = 9
+REVISION = LATEST  # the revision new cases start at: what each changed is in domain/revisions.py

@@ -1,18 +1,22 @@
 """Enumerations whose values are stable codes and whose labels are what operators read (Chinese)."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Self
 
 
 class Labelled(StrEnum):
-    """A StrEnum member declared as ``CODE = "code", "中文标签"``."""
+    """A StrEnum member declared as ``CODE = "code", "中文标签"``; ``Kind("code")`` looks a member up by its code."""
 
     label: str
 
-    def __new__(cls, value: str, label: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    if TYPE_CHECKING:  # what a type checker sees of a call: the lookup by code (a member's label is checked when the class is built)
+        def __new__(cls, value: str) -> Self: ...
+    else:
+        def __new__(cls, value: str, label: str):
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
 
 class Category(StrEnum):
@@ -310,3 +314,18 @@ class NoticeKind(Labelled):
     SUPERVISION = "supervision", "上级督办"
     VISIT_REMINDER = "visit_reminder", "走访提醒"
     RESUMED = "resumed", "恢复办理"
+
+
+class LevelEndKind(Labelled):
+    """What ends a case's handling at a level: the workflow's process acts on it (a result, one level up,
+    down, or the judicial backstop). Never stored: the step that ends the level records its own StepKind."""
+
+    AGREEMENT = "agreement", "达成调解协议"
+    FAILED = "failed", "调解不成"
+    REFUSED = "refused", "当事人拒绝调解"
+    WITHDRAWN = "withdrawn", "申请人撤回"
+    BREACH = "breach", "超时升级"
+    REGRADED = "regraded", "等级升高改由上级办理"
+    LIFTED = "lifted", "提级"
+    DECLINED = "declined", "不予受理"
+    HANDOVER = "handover", "交办下级"
