@@ -221,6 +221,8 @@ for path, read, title, summary in [
     ("overdue", worklists.overdue, "逾期 overdue", "逾期案件：有时限已超时，超时最久的在前 overdue cases"),
     ("red", worklists.red, "红色 red", "红色案件：按下一个到期时限 open red cases by next deadline"),
     ("waiting", worklists.waiting, "等待当事人 waiting on a party", "等待当事人：计时暂停或待申请司法确认 cases waiting on a party"),
+    ("due-today", worklists.due_today, "今日到期 due today", "今日到期：今天（北京时间）24 时前到期、尚未超时的时限，按到期先后 due before midnight"),
+    ("awaiting-referral", worklists.awaiting_referral, "待转介受理 awaiting referral", "待转介受理：已转司法兜底机构、尚待其受理，按到期先后 awaiting the backstop body's acceptance"),
     ("near-breach", worklists.near_breach, "临期 near breach", "临期案件：已催办、尚未超时，按到期先后 reminded, not yet breached"),
     ("ledger", worklists.ledger, "台账 register", "台账：全部案件（含已办结），按受理先后 every case received, open or closed"),
 ]:
