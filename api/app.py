@@ -13,6 +13,7 @@ from temporalio.service import RetryConfig, RPCError
 
 import logs
 from api import assessment, calendars, callbacks, cases, codec, directory, health, households, incidents, lookup, metrics, notices, records, reports, supervision, ui, users, worklists
+from api.console import routes as console
 from api.docs import serve_docs
 from api.errors import handle_errors, no_nul_in_parameters
 from codec import field_sealer
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_docs(app)
     routers = [health.router, cases.router, incidents.router, callbacks.router, supervision.router, directory.router, calendars.router, reports.router,
                households.router, records.router, worklists.router, notices.router, assessment.router, users.router, codec.router,
-               lookup.router, ui.router]  # ui last: every path no route above answers is the Temporal UI's
+               lookup.router, console.router, ui.router]  # ui last: every path no route above answers is the Temporal UI's
     for router in routers:
         app.include_router(router)
     handle_errors(app, routers)

@@ -12,7 +12,6 @@ import json
 import re
 from datetime import timedelta
 from html import escape
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -25,6 +24,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from api.auth import SESSION_COOKIE, Principal, allow, may_see_workflow, principal_for_key, principal_for_session, unauthenticated
+from api.console.web import page
 from domain.labels import Role
 from store import directory, users
 from store.tables import User
@@ -51,15 +51,24 @@ class SignIn(BaseModel):
     api_key: str
 
 
-@router.get("/ui/signin", response_class=HTMLResponse, summary="督办人员登录页 sign-in page of the Temporal UI")
-async def sign_in_page() -> HTMLResponse:
-    return HTMLResponse((Path(__file__).parent / "templates" / "ui_signin.html").read_text(encoding="utf-8"))
+@router.get("/ui/signin", response_class=HTMLResponse, summary="登录页 sign-in page of the console and the Temporal UI")
+async def sign_in_page(request: Request, next: str = "") -> HTMLResponse:
+    return page(request, "signin.html", next=next)
 
 
-@router.post("/ui/session", status_code=204, responses=dict.fromkeys((401, 403, 503), {}),  # a wrong key, a role without the UI, the register down
-             summary="督办人员登录 sign in to the Temporal UI (a session cookie, not the key)")
+@router.post("/ui/session", status_code=204, responses=dict.fromkeys((401, 503), {}),  # a wrong key, the register down
+             summary="登录 sign in to the console and the Temporal UI (a session cookie, not the key)")
 async def sign_in(form: SignIn, request: Request, response: Response) -> None:
-    principal = await allow(*UI_ROLES)(await principal_for_key(request.app.state.sessions, form.api_key))
+    await start_session(request, await principal_for_key(request.app.state.sessions, form.api_key), response)
+
+
+@router.post("/ui/signout", status_code=204, summary="退出登录 sign out of the console and the Temporal UI")
+async def sign_out(request: Request, response: Response, token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None) -> None:
+    await end_session(request, token, response)
+
+
+async def start_session(request: Request, principal: Principal, response: Response) -> None:
+    """A session for any role (the console's pages are every role's); the Temporal UI itself serves UI_ROLES only."""
 
     def open_session() -> str:
         with request.app.state.sessions() as session:
@@ -70,8 +79,7 @@ async def sign_in(form: SignIn, request: Request, response: Response) -> None:
                         secure=request.url.scheme == "https")
 
 
-@router.post("/ui/signout", status_code=204, summary="退出登录 sign out of the Temporal UI")
-async def sign_out(request: Request, response: Response, token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None) -> None:
+async def end_session(request: Request, token: str | None, response: Response) -> None:
     if token:
         def close() -> None:
             with request.app.state.sessions() as session:
@@ -90,6 +98,8 @@ async def temporal_ui(path: str, request: Request, token: Annotated[str | None, 
         if request.method == "GET" and not path.startswith("api/"):
             return RedirectResponse(f"/ui/signin?next={quote(request.url.path)}", status_code=303)
         raise unauthenticated("需要督办人员登录：/ui/signin")
+    if principal.role != Role.ADMIN and principal.role not in UI_ROLES and request.method == "GET" and not path.startswith("api/"):
+        return RedirectResponse("/console", status_code=303)  # signed in for the console: its own pages, not the UI's
     await allow(*UI_ROLES)(principal)
     params = request.query_params.multi_items()
     if principal.role != Role.ADMIN:

@@ -33,6 +33,8 @@ from store.sealed import Keys
 from store.tables import Unit
 from tests.cases import PLATFORM
 from tests.image import installed_wheel  # noqa: F401  the image's wheel in a fresh venv (test_image.py, test_compose.py)
+from tests.browser import browser, signed_in  # noqa: F401  pages in Debian's chromium (test_ui_browser.py, test_console_browser.py)
+from tests.console import console  # noqa: F401  the console over HTTP, signed in (test_console.py)
 from ops.temporal import connect
 from worker import ACTIVITY_THREADS, build_worker, metrics_runtime
 

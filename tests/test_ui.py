@@ -55,11 +55,16 @@ async def test_the_session_is_a_random_id_that_ends_at_sign_out_or_after_a_worki
         page = await stranger.get("/namespaces/default/workflows")
         assert page.status_code == 303 and page.headers["location"] == "/ui/signin?next=/namespaces/default/workflows"
         assert (await stranger.get("/api/v1/settings")).status_code == 401
-        refused = await stranger.post("/ui/session", json={"api_key": people["operator"]})
-        assert refused.status_code == 403 and "督办" in refused.json()["detail"]
         assert (await stranger.post("/ui/session", json={"api_key": "od_not-a-key"})).status_code == 401
         # A program with a key at a path the API does not have: 404, not the UI's sign-in.
         assert (await stranger.get("/no-such-route", headers={"Authorization": f"Bearer {keys['admin']}"})).status_code == 404
+
+    # Every role signs in (the console is theirs too); the UI itself is the supervisors'.
+    operator = await signed_in(people["operator"])
+    refused = await operator.get("/api/v1/settings")
+    assert refused.status_code == 403 and "督办" in refused.json()["detail"]
+    sent_home = await operator.get("/namespaces/default/workflows")
+    assert sent_home.status_code == 303 and sent_home.headers["location"] == "/console"
 
     browser = await signed_in(people["城关镇"])
     [session_cookie] = [c for c in browser.cookies.jar if c.name == "onedoor_session"]

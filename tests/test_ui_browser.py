@@ -4,38 +4,21 @@ with its current details, another township's case refused, no way to terminate. 
 artifacts/ui/ (gitignored): look at them when a step fails."""
 
 import asyncio
-import importlib.util
 import re
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from store import users
+from tests.browser import DESKTOP, TIMEOUT, needs_chromium, shot as keep
 from tests.cases import register_case, someone, wage_arrears, wait_for
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if (CHROMIUM is None or importlib.util.find_spec("playwright") is None) and os.environ.get("CI") != "true":
-    pytest.skip("needs Debian's chromium (apt-get install chromium) and the playwright package (pip install -e .[test]); CI has both", allow_module_level=True)
-
-from playwright.async_api import Error as PlaywrightError, Page, async_playwright, expect  # noqa: E402  only once it is known to be there
-
-ARTIFACTS = Path(__file__).parents[1] / "artifacts" / "ui"
-TIMEOUT = 30_000  # ms: the UI's first load compiles a few MB of script on a shared two-core machine
-expect.set_options(timeout=TIMEOUT)
+needs_chromium()
+from playwright.async_api import Error as PlaywrightError, Page, expect  # noqa: E402  only once it is known to be there
 
 
 @pytest.fixture
-async def page(stack, settings):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        # Debian's chromium, never a browser Playwright would download.
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        context = await browser.new_context(base_url=f"http://127.0.0.1:{settings.api_port}", locale="zh-CN", viewport={"width": 1600, "height": 1000})
-        context.set_default_timeout(TIMEOUT)
-        yield await context.new_page()
-        await browser.close()
+async def page(browser):
+    return await browser({**DESKTOP, "width": 1600, "height": 1000})
 
 
 async def shown_in_frames(page: Page, text: str) -> bool:
@@ -57,7 +40,7 @@ async def wait_until(check, timeout: float = TIMEOUT / 1000) -> None:
 
 
 async def shot(page: Page, name: str) -> None:
-    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    await keep(page, "ui", name)
 
 
 async def test_a_supervisor_reads_the_cases_of_their_township_decoded_and_nothing_else(api, sessions, page):
@@ -72,7 +55,7 @@ async def test_a_supervisor_reads_the_cases_of_their_township_decoded_and_nothin
 
     # A stranger is sent to the sign-in page, in Chinese; the key signs in, the cookie is a session id.
     await page.goto("/")
-    await expect(page.get_by_role("heading", name="督办人员登录")).to_be_visible()
+    await expect(page.get_by_role("heading", name="登录")).to_be_visible()
     await shot(page, "1-sign-in")
     await page.get_by_label("密钥").fill(key)
     await page.get_by_role("button", name="登录").click()
@@ -119,4 +102,4 @@ async def test_a_supervisor_reads_the_cases_of_their_township_decoded_and_nothin
     # Signed out, the UI is closed again.
     assert (await page.request.post("/ui/signout")).status == 204
     await page.goto("/namespaces/default/workflows")
-    await expect(page.get_by_role("heading", name="督办人员登录")).to_be_visible()
+    await expect(page.get_by_role("heading", name="登录")).to_be_visible()

@@ -1,0 +1,147 @@
+"""What every console page shares: who is signed in (the session cookie of api/ui.py), the role a
+page serves, refusals shown as a page in Chinese, forms protected against cross-site posts, and a
+Problem's message put beside the field it names.
+
+A console route is an ordinary FastAPI route on `ConsoleRoute`: it takes the Principal from
+`Depends(viewer)` or `Depends(role(...))` and calls the same service functions as the JSON API with
+it, so scopes, validation and audit are the API's. An HTTPException such a function raises (a
+Problem) becomes the refusal page; a form that wants the message beside its field catches it and
+reads it with `problems()`."""
+
+import re
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Cookie, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+
+from api.auth import SESSION_COOKIE, Principal, allow, principal_for_session
+from domain.labels import Role
+from domain.timezone import as_shanghai
+
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+templates.filters["when"] = lambda at: as_shanghai(at).strftime("%Y-%m-%d %H:%M") if at else ""
+templates.filters["day"] = lambda at: f"{at:%Y年%-m月%-d日}" if at else ""
+
+# Each role's home, where the landing page sends it, and its menu (an admin may act in any role: every item).
+HOMES = {Role.OPERATOR: "/console/intake", Role.UNIT: "/console/inbox", Role.MEDIATOR: "/console/mediation",
+         Role.SUPERVISOR: "/console/home", Role.ADMIN: "/console/home"}
+MENUS: dict[Role, list[tuple[str, str]]] = {
+    Role.OPERATOR: [("登记受理", "/console/intake")],
+    Role.UNIT: [("本单位待办", "/console/inbox")],
+    Role.MEDIATOR: [("我的调解案件", "/console/mediation")],
+    Role.SUPERVISOR: [("督办界面", "/")],
+}
+MENUS[Role.ADMIN] = [item for role in (Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR) for item in MENUS[role]]
+
+
+class SignInNeeded(Exception):
+    """No session (or an expired one): the browser goes to the sign-in page and comes back."""
+
+
+async def viewer(request: Request, token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None) -> Principal:
+    """The signed-in user of this browser; kept on the request so a refusal page still shows who it is."""
+    principal = await principal_for_session(request.app.state.sessions, token)
+    if principal is None:
+        raise SignInNeeded()
+    request.state.principal = principal
+    return principal
+
+
+def role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency: the signed-in user, if their role is one of these (the API's own check, allow())."""
+
+    async def check(principal: Annotated[Principal, Depends(viewer)]) -> Principal:
+        return await allow(*roles)(principal)
+
+    return check
+
+
+async def same_origin(request: Request) -> None:
+    """A form post must come from a page of this site: the cookie is SameSite=Strict, and the
+    Origin (or, failing it, the Referer) must name this host. A cross-site form gets neither right."""
+    if request.method in ("GET", "HEAD"):
+        return
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent or urlsplit(sent).netloc != request.headers.get("host"):
+        raise HTTPException(403, "请求来源不是本系统的页面，已拒绝（防跨站请求伪造）(cross-site form post refused)")
+
+
+ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")  # the API's messages end with an English gloss in parentheses
+FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
+
+
+def chinese(detail: str) -> str:
+    """A Problem's sentence as a person reads it here: the Chinese, without the English beside it."""
+    return ENGLISH_ASIDE.sub("", detail)
+
+
+# Pydantic's own messages are English: what each kind of bad input means, in Chinese.
+INPUT_MESSAGES = {
+    "missing": "必填", "string_too_short": "不能为空", "string_too_long": "不能超过 {max_length} 个字",
+    "string_pattern_mismatch": "格式不对", "int_parsing": "应为整数", "int_from_float": "应为整数", "decimal_parsing": "应为数字",
+    "greater_than_equal": "不能小于 {ge}", "greater_than": "应大于 {gt}", "less_than_equal": "不能大于 {le}", "enum": "不是可选的值",
+    "literal_error": "不是可选的值", "date_from_datetime_parsing": "日期格式不对", "date_parsing": "日期格式不对", "too_short": "至少填写 {min_length} 项",
+    "bool_parsing": "应为是或否", "extra_forbidden": "多余的字段", "decimal_max_places": "小数位过多",
+}
+
+
+def input_message(error: dict) -> str:
+    if error["type"] == "value_error":  # our own validators' words (Chinese, English beside)
+        return chinese(error["msg"].removeprefix("Value error, "))
+    return INPUT_MESSAGES.get(error["type"], "输入有误").format(**error.get("ctx", {}))
+
+
+def problems(error: HTTPException | ValidationError | RequestValidationError) -> dict[str, str]:
+    """The messages of a refusal by the field each names, as a form's inputs are named (the API's
+    dotted paths: `place.township_code`, `parties.0.name`); "" holds what names no field."""
+    if isinstance(error, HTTPException):
+        detail = str(error.detail)
+        named = FIELD.match(detail)
+        return {named.group(1): chinese(named.group(2))} if named else {"": chinese(detail)}
+    found: dict[str, str] = {}
+    for e in error.errors():
+        field = ".".join(str(part) for part in e["loc"] if part not in ("body", "query"))
+        found.setdefault(field, input_message(e))
+    return found
+
+
+def page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    menu = MENUS.get(principal.role, []) if principal else []
+    html = templates.get_template(template).render(request=request, principal=principal, menu=menu, **context)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def sign_in_address(request: Request) -> str:
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/ui/signin?next={quote(back)}"
+
+
+class ConsoleRoute(APIRoute):
+    """A page's refusals are pages: no session sends the browser to sign in, a Problem (403, 404,
+    409, 422, 503…) is shown in Chinese with its status, never JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except SignInNeeded:
+                return RedirectResponse(sign_in_address(request), status_code=303)
+            except HTTPException as refused:
+                return page(request, "refused.html", status=refused.status_code, message=chinese(str(refused.detail)),
+                            headers={"Retry-After": refused.headers["Retry-After"]} if refused.headers and "Retry-After" in refused.headers else None)
+            except RequestValidationError as bad:
+                listed = "；".join(f"{field or '请求'}：{message}" for field, message in problems(bad).items())
+                return page(request, "refused.html", status=422, message=f"输入有误：{listed}")
+
+        return console_handler
