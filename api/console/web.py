@@ -39,7 +39,8 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.MEDIATOR: [("我的调解案件", "/console/mediation")],
     Role.SUPERVISOR: [("督办界面", "/")],
 }
-MENUS[Role.ADMIN] = [item for role in (Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR) for item in MENUS[role]]
+MENUS[Role.ADMIN] = [item for role in (Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR) for item in MENUS[role]] + [
+    ("目录", "/console/admin"), ("值班安排", "/console/admin/rota"), ("用户与密钥", "/console/admin/users")]
 
 
 class SignInNeeded(Exception):
