@@ -10,8 +10,6 @@ from domain.case import CaseFile
 from domain.messages import (
     AlertNotice, BackstopRequest, ClockNotice, LinkPick, LinkRequest, MediatorPick, MediatorRequest, RouteRequest, Routing, StepRecord,
 )
-from domain.labels import Level
-from domain.routing import handling_level, route
 from store import directory, register
 
 
@@ -49,22 +47,10 @@ class RegisterActivities:
 
     @database_activity
     def route_case(self, request: RouteRequest) -> Routing:
-        place = request.place
         with self.sessions() as session:
-            chain = directory.centers_above(session, place.village_code or place.township_code)
-            centers = {Level(j.level): j.code for j in reversed(chain)}  # the nearest center of a level wins
             try:
-                level = request.level or handling_level(request.grade, centers)
-                duties = directory.duty_list(session, centers[level])
-                routed = route(duties, level, centers[level], request.category)
-                routed.rotas = directory.rotas(session, [routed.lead_unit, *routed.co_units])
-                return Routing(
-                    route=routed,
-                    centers=centers,
-                    leaders={j.code: j.leaders or [] for j in chain},
-                    names=directory.names(session, [*centers.values(), routed.lead_unit, *routed.co_units]),
-                )
-            except (LookupError, KeyError) as gap:
+                return directory.routing(session, request.place, request.grade, request.category, request.level)
+            except LookupError as gap:
                 raise directory_gap(str(gap)) from gap
 
     @database_activity

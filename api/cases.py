@@ -19,13 +19,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 import codec
-from api.auth import Principal, allow, case_reader
+from api.auth import Principal, allow, case_reader, visible_case
 from api.deps import party_marks_key, sessions, settings, temporal
 from api.views import CaseCreated, NewCase, Pending, Problem, RegistrationConflict, RelatedCase, in_beijing_time
 from domain.case import REVISION, CaseFile, Intake, Place
 from domain.case_number import is_case_number
 from domain.decisions import (
-    AlertAcknowledgement, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover, LevelUp,
+    AlertAcknowledgement, Decision, ConfirmationApplication, ConsentedExtension, CourtDecision, Decline, Extension, GradeOverride, Handover, LevelUp,
     MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest, ReturnVisit,
     UnitFeedback, UnitResponse,
 )
@@ -79,6 +79,21 @@ async def create_case(
     config: Annotated[Settings, Depends(settings)],
     marks_key: Annotated[bytes, Depends(party_marks_key)],
 ) -> CaseCreated | JSONResponse:
+    try:
+        answer, is_new = await register_case(new, operator, client, make_session, config, marks_key)
+    except OpenCasesAboutParties as found:
+        return JSONResponse(status_code=409, content=jsonable_encoder(in_beijing_time(found.conflict())))
+    if not is_new:
+        response.status_code = 200
+    return answer
+
+
+async def register_case(new: NewCase, operator: Principal, client: Client, make_session: sessionmaker[Session], config: Settings,
+                        marks_key: bytes) -> tuple[CaseCreated, bool]:
+    """统一受理 by an operator, whatever the page (the API's POST /cases, the console's form): the
+    case registered (True: new), the same answer again, or the open case joined; OpenCasesAboutParties
+    while the parties have open cases and it says neither join_case nor separate_reason; else an
+    HTTPException naming the field."""
     intake = Intake.model_validate(new.model_dump(exclude={"client_request_id", "join_case"}))
     marks = incidents.party_digests(intake.parties, marks_key)
 
@@ -91,14 +106,11 @@ async def create_case(
         except register.RequestReused as reused:
             raise HTTPException(409, f"client_request_id 已用于另一份登记（案件 {reused}）(request id reused with different content)")
 
-    try:
-        # Serialised with the police feed's incidents about the same parties: neither misses the other's new case.
-        async with incidents.parties_serialised(make_session, marks) as session:
-            outcome = await run_in_threadpool(decide, session)
-            if outcome.case is not None:
-                await start_case(client, config, outcome.case, session)  # inside: an intake that finds this case can join it
-    except OpenCasesAboutParties as found:
-        return JSONResponse(status_code=409, content=jsonable_encoder(in_beijing_time(found.conflict())))
+    # Serialised with the police feed's incidents about the same parties: neither misses the other's new case.
+    async with incidents.parties_serialised(make_session, marks) as session:
+        outcome = await run_in_threadpool(decide, session)
+        if outcome.case is not None:
+            await start_case(client, config, outcome.case, session)  # inside: an intake that finds this case can join it
     answer = outcome.answer
     structlog.contextvars.bind_contextvars(case_no=answer.case_no)
     if outcome.join:
@@ -111,9 +123,7 @@ async def create_case(
         await run_in_threadpool(record_join, make_session, new.client_request_id, intake, answer.case_no)
     log.info("case registered" if outcome.is_new else "registration joined a case" if answer.joined else "case registration repeated",
              new=outcome.is_new, operator=operator.id)
-    if not outcome.is_new:
-        response.status_code = 200
-    return in_beijing_time(answer)
+    return in_beijing_time(answer), outcome.is_new
 
 
 @dataclass
@@ -288,31 +298,62 @@ async def get_case(handle: Annotated[WorkflowHandle, Depends(case_handle)]) -> C
 ACTS_FOR = {"unit_code": "unit_code", "body_code": "unit_code", "court_code": "unit_code", "partner_code": "unit_code", "mediator_id": "mediator_id"}
 
 
-def decision_route(path: str, update, body_type, summary: str, roles: tuple[Role, ...]) -> None:
+@dataclass(frozen=True)
+class DecisionKind:
+    """One decision a case takes (POST /cases/{case_no}/<path>): its workflow update, its body and who may take it."""
+
+    path: str
+    update: Callable
+    body_type: type[Decision]
+    summary: str
+    roles: tuple[Role, ...]
+
+    @property
+    def in_name_of(self) -> str | None:
+        return next((field for field in ACTS_FOR if field in self.body_type.model_fields), None)
+
+
+async def take(kind: DecisionKind, handle: WorkflowHandle, principal: Principal, body: Decision, config: Settings) -> CaseState | None:
+    """The decision, by a caller already allowed to take it on this case (its role and scope): in
+    their own name only, bound to them whatever the body said, then awaited (None: still taking effect)."""
+    own = getattr(principal, ACTS_FOR[kind.in_name_of]) if kind.in_name_of else None
+    if own is not None and getattr(body, kind.in_name_of) != own:
+        raise HTTPException(403, f"{kind.in_name_of}: 只能以本人/本单位（{own}）名义办理 (you act for {own} only)")
+    body = body.model_copy(update={"signed_in": principal.signed_in})
+    state = await ask(handle, take_decision(handle, kind.update, body, config.decision_wait))
+    log.info("decision taken", decision=kind.path, by=principal.id, pending=state is None)
+    return state
+
+
+async def decide_case(kind: DecisionKind, case_no: str, body: Decision, principal: Principal, client: Client, make_session: sessionmaker[Session],
+                      config: Settings) -> CaseState | None:
+    """What the decision's route checks before it takes it (role, then the case in scope), for a page
+    that has the signed-in Principal already (the console): the same decision, the same refusals."""
+    await allow(*kind.roles)(principal)
+    handle = case_handle(case_no, client)
+    await visible_case(case_no, principal, make_session)
+    return await take(kind, handle, principal, body, config)
+
+
+def decision_route(kind: DecisionKind) -> None:
     """POST /cases/{case_no}/<path>: one decision, delivered to the case as a workflow update."""
-    in_name_of = next((field for field in ACTS_FOR if field in body_type.model_fields), None)
 
     async def decide(
-        body: body_type,  # type: ignore[valid-type]
+        body: kind.body_type,  # type: ignore[name-defined]
         handle: Annotated[WorkflowHandle, Depends(case_handle)],
-        principal: Annotated[Principal, Depends(case_reader(*roles))],
+        principal: Annotated[Principal, Depends(case_reader(*kind.roles))],
         config: Annotated[Settings, Depends(settings)],
     ) -> CaseState | JSONResponse:
-        own = getattr(principal, ACTS_FOR[in_name_of]) if in_name_of else None
-        if own is not None and getattr(body, in_name_of) != own:
-            raise HTTPException(403, f"{in_name_of}: 只能以本人/本单位（{own}）名义办理 (you act for {own} only)")
-        body = body.model_copy(update={"signed_in": principal.signed_in})  # whatever the body said
-        state = await ask(handle, take_decision(handle, update, body, config.decision_wait))
-        log.info("decision taken", decision=path, by=principal.id, pending=state is None)
+        state = await take(kind, handle, principal, body, config)
         if state is None:
             url = f"/cases/{handle.id}"
             pending = Pending(case_no=handle.id, url=url, detail=f"决定已受理，正在生效，请稍后查看 {url} (accepted, still taking effect)")
             return JSONResponse(pending.model_dump(), status_code=202)
         return in_beijing_time(state)
 
-    decide.__name__ = path.replace("/", "_")
+    decide.__name__ = kind.path.replace("/", "_")
     responses = {**REFUSED, 202: {"model": Pending, "description": "accepted, and still taking effect after decision_wait: read the case at url"}}
-    router.add_api_route(f"/{{case_no}}/{path}", decide, methods=["POST"], response_model=CaseState, responses=responses, summary=summary)
+    router.add_api_route(f"/{{case_no}}/{kind.path}", decide, methods=["POST"], response_model=CaseState, responses=responses, summary=kind.summary)
 
 
 async def take_decision(handle: WorkflowHandle, update, body, wait: timedelta) -> CaseState | None:
@@ -327,7 +368,7 @@ async def take_decision(handle: WorkflowHandle, update, body, wait: timedelta) -
 
 
 W, OPERATOR, UNIT, MEDIATOR, SUPERVISOR = DisputeCaseWorkflow, Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR
-for path, update, body_type, summary, roles in [
+DECISIONS = {kind.path: kind for kind in (DecisionKind(*row) for row in [
     ("response", W.respond, UnitResponse, "承办单位响应 a unit acknowledges its dispatch", (UNIT,)),
     ("feedback", W.give_feedback, UnitFeedback, "承办单位反馈 a unit reports how it handled the case", (UNIT,)),
     ("grade", W.override_grade, GradeOverride, "人工调整等级 an operator overrides the grade", (OPERATOR, SUPERVISOR)),
@@ -347,5 +388,6 @@ for path, update, body_type, summary, roles in [
     ("handover", W.hand_over, Handover, "交办 a higher center assigns the case down a level", (SUPERVISOR,)),
     ("escalation", W.lift, LevelUp, "提级 a supervisor lifts the case to the next level up", (SUPERVISOR,)),
     ("partner/reply", W.partner_reply, PartnerReply, "跨省协作回复 the partner center answers (joint mediation)", (UNIT,)),
-]:
-    decision_route(path, update, body_type, summary, roles)
+])}
+for kind in DECISIONS.values():
+    decision_route(kind)

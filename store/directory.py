@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import signing
-from domain.labels import Backstop, Channel, Level, UnitKind, UnitMode
-from domain.routing import LADDER, DutyEntry
+from domain.case import Place
+from domain.labels import Backstop, Category, Channel, Level, RiskGrade, UnitKind, UnitMode
+from domain.messages import Routing
+from domain.routing import LADDER, DutyEntry, handling_level, route
 from store.tables import Case, DutyLine, GridWorker, Jurisdiction, Mediator, Unit
 
 SEED = Path(__file__).parent / "seed" / "directory.json"
@@ -74,6 +76,14 @@ def jurisdiction_and_below(session: Session, code: str) -> list[str]:
     return list(session.scalars(select(tree.c.code)))
 
 
+def places(session: Session, scope: str | None) -> list[Jurisdiction]:
+    """The townships and villages a scope covers (None: every one), in code order: where a dispute may arise."""
+    query = select(Jurisdiction).where(Jurisdiction.level.in_((Level.TOWNSHIP.value, Level.VILLAGE.value)))
+    if scope is not None:
+        query = query.where(Jurisdiction.code.in_(jurisdiction_and_below(session, scope)))
+    return list(session.scalars(query.order_by(Jurisdiction.code)))
+
+
 def duty_list(session: Session, jurisdiction_code: str) -> list[DutyEntry]:
     lines = session.scalars(select(DutyLine).where(DutyLine.jurisdiction_code == jurisdiction_code).order_by(DutyLine.id))
     return [DutyEntry(jurisdiction_code=d.jurisdiction_code, category=d.category, unit_code=d.unit_code, lead=d.lead) for d in lines]
@@ -102,6 +112,26 @@ def place_problem(session: Session, township_code: str, village_code: str | None
         if village is None or village.level != Level.VILLAGE or village.parent_code != township_code:
             return "village_code", f"村/社区代码 {village_code} 不属于 {township.name} (unknown village)"
     return None
+
+
+def routing(session: Session, place: Place, grade: RiskGrade, category: Category, level: Level | None = None) -> Routing:
+    """Where a case of this grade and category at this place goes: the handling level (by the grade
+    unless `level` is given), its center's units by the duty list, the centers above and their
+    leaders. Triage's reading (activities/register.py), and the intake form's preview of it.
+    LookupError when the directory has no center or duty line for it."""
+    chain = centers_above(session, place.village_code or place.township_code)
+    centers = {Level(j.level): j.code for j in reversed(chain)}  # the nearest center of a level wins
+    level = level or handling_level(grade, centers)
+    if level not in centers:
+        raise LookupError(f"no center at {level.label} for {place.township_code}")
+    routed = route(duty_list(session, centers[level]), level, centers[level], category)
+    routed.rotas = rotas(session, [routed.lead_unit, *routed.co_units])
+    return Routing(
+        route=routed,
+        centers=centers,
+        leaders={j.code: j.leaders or [] for j in chain},
+        names=names(session, [*centers.values(), routed.lead_unit, *routed.co_units]),
+    )
 
 
 def pick_mediator(session: Session, jurisdiction_code: str, gold_first: bool, exclude: list[str]) -> Mediator | None:

@@ -36,6 +36,7 @@ class Filters:
     recipient: str | None = None
     audience: str | None = None
     kind: str | None = None
+    kinds: Collection[str] | None = None  # any of these
     since: datetime | None = None  # inclusive, UTC
     places: Collection[str] | None = None
     recipients: Collection[str] | None = None
@@ -53,6 +54,8 @@ def listed(session: Session, filters: Filters, limit: int = 50, offset: int = 0)
     for column, wanted in ((tables.Notice.case_no, filters.case_no), (tables.Notice.audience, filters.audience), (tables.Notice.kind, filters.kind)):
         if wanted is not None:
             conditions.append(column == wanted)
+    if filters.kinds is not None:
+        conditions.append(tables.Notice.kind.in_(list(filters.kinds)))
     if filters.recipient is not None:
         conditions.append(addressed_to([filters.recipient]))
     if filters.since is not None:

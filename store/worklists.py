@@ -96,6 +96,23 @@ def unit_inbox(session: Session, unit_code: str, filters: Filters, limit: int | 
     return worklist(session, filters, limit, offset, clocks=clocks)
 
 
+def unit_clocks(session: Session, unit_code: str, case_nos: list[str]) -> dict[str, list[ClockRow]]:
+    """Each case's live response and feedback clocks of the unit (an inbox row shows every one), the first due first."""
+    found: dict[str, list[ClockRow]] = {}
+    query = select(CaseClock.case_no, *CLOCK_COLUMNS).where(CaseClock.unit_code == unit_code, CaseClock.name.in_(DISPATCH_CLOCKS), CaseClock.status.in_(LIVE_CLOCKS))
+    for chunk in chunks(case_nos):
+        for case_no, *values in session.execute(query.where(CaseClock.case_no.in_(chunk)).order_by(CaseClock.due_at, CaseClock.clock_id)):
+            found.setdefault(case_no, []).append(ClockRow(*values))
+    return found
+
+
+def mediator_cases(session: Session, mediator_id: str, filters: Filters, limit: int | None = 50, offset: int = 0, open_only: bool = True) -> Page:
+    """调解员的案件: the cases the mediator holds (open ones, unless `open_only` is False), each with its
+    mediation clock while it runs, the next due first."""
+    mediation = (CaseClock.name == ClockName.MEDIATION.value, CaseClock.status.in_(LIVE_CLOCKS))
+    return worklist(session, filters, limit, offset, cases=(Case.mediator_id == mediator_id,), clocks=mediation, clock_required=False, open_only=open_only)
+
+
 def overdue(session: Session, filters: Filters, limit: int | None = 50, offset: int = 0) -> Page:
     """逾期: open cases with a breached clock, the longest overdue first."""
     breached = (CaseClock.status == ClockStatus.BREACHED.value,)

@@ -9,6 +9,7 @@ Problem) becomes the refusal page; a form that wants the message beside its fiel
 reads it with `problems()`."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,17 +19,41 @@ from fastapi import Cookie, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from api.auth import SESSION_COOKIE, Principal, allow, principal_for_session
-from domain.labels import Role
+from domain.labels import ClockStatus, RiskGrade, Role, Stage
 from domain.timezone import as_shanghai
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 templates.filters["when"] = lambda at: as_shanghai(at).strftime("%Y-%m-%d %H:%M") if at else ""
 templates.filters["day"] = lambda at: f"{at:%Y年%-m月%-d日}" if at else ""
+
+
+def time_left(due_at: datetime, status: str, paused_left: timedelta | float | None = None) -> str:
+    """A clock as a worker reads it: 剩余 x 小时 y 分, 已超时 …, or what a paused one keeps (its span, or seconds as the register has it)."""
+    if isinstance(paused_left, int | float):
+        paused_left = timedelta(seconds=paused_left)
+    if status == ClockStatus.PAUSED:
+        return f"已暂停，剩余 {hours_minutes(paused_left)}" if paused_left is not None else "已暂停"
+    if status not in (ClockStatus.RUNNING, ClockStatus.BREACHED):
+        return ClockStatus(status).label
+    left = due_at - datetime.now(UTC)
+    return f"剩余 {hours_minutes(left)}" if left > timedelta(0) else f"已超时 {hours_minutes(-left)}"
+
+
+def hours_minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds()) // 60
+    return f"{minutes // 60} 小时 {minutes % 60} 分" if minutes >= 60 else f"{minutes} 分"
+
+
+templates.globals["time_left"] = time_left
+# The register's codes, as the words people read.
+templates.filters["stage"] = lambda code: Stage(code).label
+templates.filters["grade"] = lambda code: RiskGrade(code).label
 
 # Each role's home, where the landing page sends it, and its menu (an admin may act in any role: every item).
 HOMES = {Role.OPERATOR: "/console/intake", Role.UNIT: "/console/inbox", Role.MEDIATOR: "/console/mediation",
@@ -146,3 +171,30 @@ class ConsoleRoute(APIRoute):
                 return page(request, "refused.html", status=422, message=f"输入有误：{listed}")
 
         return console_handler
+
+
+def nest(form: FormData, lists: frozenset[str] = frozenset()) -> dict:
+    """A form's fields as the API's JSON body: dotted names nest (`place.township_code`), numbered
+    parts make lists (`parties.0.name`), a name in `lists` keeps every value (a group of checkboxes).
+    Blank fields are left out, so the model's defaults and its "required" apply; names starting
+    with "_" are the page's own controls, not the body's."""
+    data: dict = {}
+    for name in dict.fromkeys(form.keys()):
+        values = [value.strip() for value in form.getlist(name) if isinstance(value, str) and value.strip()]
+        if name.startswith("_") or not values:
+            continue
+        target, *path, last = [data, *name.split(".")]
+        for part in [*path]:
+            target = target.setdefault(part, {})
+        target[last] = values if name in lists else values[-1]
+    return listed(data)
+
+
+def listed(value):
+    """{"0": a, "2": b} → [a, b]: numbered parts, in order (a row left blank leaves no gap)."""
+    if not isinstance(value, dict):
+        return value
+    items = {key: listed(item) for key, item in value.items()}
+    if items and all(key.isdigit() for key in items):
+        return [items[key] for key in sorted(items, key=int)]
+    return items
