@@ -62,7 +62,7 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.OPERATOR: [("登记受理", "/console/intake")],
     Role.UNIT: [("本单位待办", "/console/inbox")],
     Role.MEDIATOR: [("我的调解案件", "/console/mediation")],
-    Role.SUPERVISOR: [("督办界面", "/")],
+    Role.SUPERVISOR: [("工作清单", "/console/worklists"), ("研判周报", "/console/reports"), ("考核", "/console/assessment"), ("督办界面", "/")],
 }
 MENUS[Role.ADMIN] = [item for role in (Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR) for item in MENUS[role]] + [
     ("目录", "/console/admin"), ("值班安排", "/console/admin/rota"), ("用户与密钥", "/console/admin/users")]
