@@ -116,7 +116,8 @@ async def worklist_page(name: str, request: Request, principal: Reading, make_se
         status = refused.status_code if isinstance(refused, HTTPException) else 422
         if status not in (404, 422) or (status == 404 and name not in LISTS and name != INBOX):
             raise
-        return page(request, "worklist.html", status=status, errors=problems(refused), listed=None, title=dict(LIST_NAMES).get(name, name), **shown)
+        errors = {field.split(".")[0]: message for field, message in problems(refused).items()}  # grade.0: the grade filter
+        return page(request, "worklist.html", status=status, errors=errors, listed=None, title=dict(LIST_NAMES).get(name, name), **shown)
     if isinstance(listed, Response):  # the file, as GET /worklists/… answers it
         return listed
     return page(request, "worklist.html", errors={}, listed=listed, title=title.split()[0], **shown)

@@ -100,7 +100,7 @@ async def same_origin(request: Request) -> None:
         raise HTTPException(403, "请求来源不是本系统的页面，已拒绝（防跨站请求伪造）(cross-site form post refused)")
 
 
-ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")  # the API's messages end with an English gloss in parentheses
+ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x27\x2a-\x7e]*\)\s*$")  # the API's messages end with an English gloss in parentheses (a code beside a word, 督办(supervisor), stays)
 FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
 
 
