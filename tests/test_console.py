@@ -2,6 +2,7 @@
 refusals as pages in Chinese, and form posts from another site refused (tests/test_console_browser.py
 walks the roles' paths in a browser)."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -145,3 +146,41 @@ async def test_a_role_without_the_page_gets_a_refusal_in_chinese(console, api):
     forged = await unit.post(f"/console/cases/{case_no}/response", data={"unit_code": "T101-SFS", "handler": "冒名"})
     assert forged.status_code == 403 and "只能以本人/本单位（T101-LDS）名义办理" in forged.text
     assert (await api.get(f"/cases/{case_no}")).json()["assignments"][1]["response"] is None
+
+
+async def test_a_units_inbox_shows_each_clock_and_the_orders_addressed_to_it(console, api):
+    case_no = await register_case(api)
+    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
+    supervised = await api.post(f"/cases/{case_no}/supervision", json={"supervisor": "县综治中心 刘志强", "order": "请今日内联系当事人"})
+    assert supervised.status_code == 202, supervised.text
+    unit = await console("unit", "劳动保障所干事", unit_code="T101-LDS")
+    for _ in range(100):
+        inbox = await unit.get("/console/inbox")
+        if "请今日内联系当事人" in inbox.text:
+            break
+        await asyncio.sleep(0.1)
+    row = inbox.text.split(f'href="/console/cases/{case_no}"')[1].split("</tr>")[0]
+    assert "响应：" in row and "反馈：" in row and row.count("剩余") == 2 and 'value="T101-LDS"' in row
+    assert "上级督办" in inbox.text and "请今日内联系当事人" in inbox.text
+
+    responded = await unit.post(f"/console/cases/{case_no}/response", data={"unit_code": "T101-LDS", "handler": "刘干事", "_back": "/console/inbox"})
+    assert responded.status_code == 303 and responded.headers["location"] == "/console/inbox?done=response"
+    blank = await unit.post(f"/console/cases/{case_no}/feedback", data={"unit_code": "T101-LDS", "handler": "刘干事", "summary": " ", "_back": "/console/inbox"})
+    assert blank.status_code == 422 and 'id="summary-error"' in blank.text and "必填" in blank.text  # beside the field, on the case page
+    elsewhere = await unit.post(f"/console/cases/{case_no}/feedback", data={"unit_code": "T101-LDS", "handler": "刘干事", "summary": "已处理", "_back": "https://evil.example/"})
+    assert elsewhere.status_code == 303 and elsewhere.headers["location"] == f"/console/cases/{case_no}?done=feedback"  # back to this site only
+
+
+async def test_a_mediator_sees_only_their_cases_and_an_agreement_needs_its_terms(console, api):
+    case_no = await register_case(api)
+    case = await wait_for(api, case_no, lambda c: c["stage"] == "dispatched" and c["mediations"])
+    mine = case["mediations"][-1]["mediator_id"]
+    other = "M-T101-2" if mine != "M-T101-2" else "M-T101-1"
+    mediator, stranger = await console("mediator", "调解员甲", mediator_id=mine), await console("mediator", "调解员乙", mediator_id=other)
+    assert case_no in (await mediator.get("/console/mediation")).text and case_no not in (await stranger.get("/console/mediation")).text
+    assert (await stranger.get(f"/console/cases/{case_no}")).status_code == 404
+    no_terms = await mediator.post(f"/console/cases/{case_no}/mediation/result", data={"mediator_id": mine, "outcome": "agreement"})
+    assert no_terms.status_code == 422 and 'id="terms-error"' in no_terms.text and "达成协议须填写协议内容" in no_terms.text
+    assert (await mediator.get(f"/console/cases/{case_no}/papers/agreement")).status_code == 409  # nothing agreed yet
+    future = await mediator.post(f"/console/cases/{case_no}/mediation/sessions", data={"mediator_id": mine, "held_on": "2100-01-01", "mode": "desk", "notes": "面谈"})
+    assert future.status_code == 422 and 'id="held_on-error"' in future.text

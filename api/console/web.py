@@ -47,7 +47,10 @@ def time_left(due_at: datetime, status: str, paused_left: timedelta | float | No
 
 def hours_minutes(span: timedelta) -> str:
     minutes = int(span.total_seconds()) // 60
-    return f"{minutes // 60} 小时 {minutes % 60} 分" if minutes >= 60 else f"{minutes} 分"
+    days, hours = divmod(minutes // 60, 24)
+    if days:  # a mediation's month reads in days
+        return f"{days} 天 {hours} 小时"
+    return f"{hours} 小时 {minutes % 60} 分" if hours else f"{minutes} 分"
 
 
 templates.globals["time_left"] = time_left
@@ -134,8 +137,10 @@ def problems(error: HTTPException | ValidationError | RequestValidationError) ->
         return {named.group(1): chinese(named.group(2))} if named else {"": chinese(detail)}
     found: dict[str, str] = {}
     for e in error.errors():
-        field = ".".join(str(part) for part in e["loc"] if part not in ("body", "query"))
-        found.setdefault(field, input_message(e))
+        field, message = ".".join(str(part) for part in e["loc"] if part not in ("body", "query")), input_message(e)
+        if e["type"] == "value_error" and (named := FIELD.match(message)):  # a model's own check names its field in its words
+            field, message = ".".join(filter(None, (field, named.group(1)))), named.group(2)
+        found.setdefault(field, message)
     return found
 
 
