@@ -1,17 +1,14 @@
 """An admin in the console, in headless Chromium: opens a center's duty list from the directory, adds a
 line through its form, and the API routes by it — a case of that category registered next goes to
 the unit the line names. The list is put back afterwards (the suite shares the directory).
-Screenshots to artifacts/console/; the README's to docs/screenshots/console-admin.png."""
+Screenshots to artifacts/console/; with ONEDOOR_DOCS_SCREENSHOTS=1 the README's to docs/screenshots/console-admin.png."""
 
-from pathlib import Path
-
-from tests.browser import needs_chromium, shot
+from tests.browser import keep, needs_chromium
 from tests.cases import register_case, someone, wait_for
 
 needs_chromium()
 from playwright.async_api import expect  # noqa: E402  only once it is known to be there
 
-README_SHOT = Path(__file__).parents[1] / "docs" / "screenshots" / "console-admin.png"
 HEDONG = "139001102"  # 河东乡: no line for 消费 disputes, which go to its 其他 line's lead, the justice office T102-SFS
 
 
@@ -26,10 +23,10 @@ async def test_an_admin_adds_a_duty_line_on_the_page_and_the_next_case_goes_by_i
         await page.get_by_label("新增：纠纷类型").select_option("消费")
         await page.get_by_label("新增：单位").select_option("T102-PCS")
         await page.locator("tr.new-line").get_by_label("牵头").check()
-        await shot(page, "console", "admin-1-duty-list")
+        await keep(page, "admin-1-duty-list")
         await page.get_by_role("button", name="保存职责清单").click()
         await expect(page.get_by_role("status")).to_contain_text("职责清单已保存")
-        await page.screenshot(path=README_SHOT)  # the README's: the duty list just saved
+        await keep(page, "admin-2-duty-list-saved", "admin", full_page=False)  # the README's: the duty list just saved
 
         # The API has it, and routes by it.
         after = (await api.get(f"/directory/duty-list/{HEDONG}")).json()

@@ -4,22 +4,20 @@ clocks with the time left, the grade's reasons, units and mediator by name), is 
 the case cannot take with the case's own words beside the form, orders the lead unit to act (督办)
 through the page's form — the order reaches the case and the unit's system as the API's does — and
 follows the link into the Temporal UI's history of the case. Then the same page on a phone's width.
-Screenshots to artifacts/console/; the README's to docs/screenshots/console-supervisor.png."""
+Screenshots to artifacts/console/; with ONEDOOR_DOCS_SCREENSHOTS=1 the README's to docs/screenshots/console-supervisor.png."""
 
 import asyncio
 import re
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 from domain.timezone import SHANGHAI
 
-from tests.browser import PHONE, needs_chromium, shot
+from tests.browser import PHONE, keep, needs_chromium
 from tests.cases import register_case, someone, supervision_documents, wage_arrears, wait_for
 
 needs_chromium()
 from playwright.async_api import expect  # noqa: E402  only once it is known to be there
 
-README_SHOT = Path(__file__).parents[1] / "docs" / "screenshots" / "console-supervisor.png"
 ORDER = "请于今日内联系三名农民工和建筑公司，核实欠薪数额并反馈"
 
 
@@ -42,7 +40,7 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=case_no))
     await expect(row).to_contain_text("城关镇劳动保障所")
     await expect(row).to_contain_text("剩余")
-    await shot(page, "console", "supervisor-1-due-today")
+    await keep(page, "supervisor-1-due-today")
     excel = await page.request.get(await page.get_by_role("link", name="导出 Excel").get_attribute("href"))
     assert excel.status == 200 and excel.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert 'filename="worklist-due-today-' in excel.headers["content-disposition"]
@@ -64,7 +62,7 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     await extension.get_by_label("理由").fill("当事人外出务工，联系需要时间")
     await extension.get_by_role("button", name="延长时限").click()
     await expect(page.get_by_role("form", name="延长时限").get_by_role("alert")).to_contain_text("没有可延长的响应时限")
-    await shot(page, "console", "supervisor-2-refused")
+    await keep(page, "supervisor-2-refused")
 
     # 督办 through the page's form: the order is the case's and the unit's system receives it.
     supervise = page.get_by_role("form", name="发出督办令")
@@ -79,9 +77,9 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     await page.reload()
     await expect(page.locator("#supervise").get_by_role("cell", name=ORDER)).to_be_visible()
     await page.locator("#supervise").scroll_into_view_if_needed()
-    await shot(page, "console", "supervisor-3-ordered")
+    await keep(page, "supervisor-3-ordered")
     await page.locator("#supervise").evaluate("section => section.scrollIntoView()")
-    await page.screenshot(path=README_SHOT)  # the README's: the supervisor's part of the case page, the order just given
+    await keep(page, "supervisor-3-supervise", "supervisor", full_page=False)  # the README's: the supervisor's part, the order just given
 
     # The case's history in the Temporal UI, on the same sign-in.
     async with page.context.expect_page() as opened:
@@ -89,7 +87,7 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     history = await opened.value
     await history.wait_for_url(re.compile(rf"/namespaces/default/workflows/{case_no}"))
     await expect(history.get_by_text(case_no).first).to_be_visible()
-    await shot(history, "console", "supervisor-4-temporal-history")
+    await keep(history, "supervisor-4-temporal-history")
 
     # A phone's width: the same page, one column, nothing wider than the screen.
     phone = await browser(PHONE)
@@ -97,4 +95,8 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     await phone.goto(f"/console/cases/{case_no}")
     await expect(phone.get_by_role("heading", name=f"案件 {case_no}")).to_be_visible()
     assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    await shot(phone, "console", "supervisor-5-phone")
+    await keep(phone, "supervisor-5-phone")
+    await phone.goto("/console/worklists/due-today?jurisdiction=139001101")
+    await expect(phone.get_by_role("link", name=case_no)).to_be_visible()
+    assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await keep(phone, "supervisor-6-phone-worklist")
