@@ -67,6 +67,20 @@ async def test_a_calendar_day_entered_on_the_page_is_the_apis_and_goes_again(adm
     assert gone.status_code == 303 and "2027-03-15" not in (await api.get(f"/calendars/{HEDONG}")).json()["holidays"]
 
 
+async def test_a_years_notice_imported_on_the_page_is_the_scopes(admin, api):
+    before = (await api.get(f"/calendars/{HEDONG}")).json()
+    try:
+        imported = await admin.post(f"/console/admin/calendars/{HEDONG}/notice", data={"year": "2030", "csv": "date,kind,name\n2030-01-01,休,元旦\n2030-02-09,班,春节调休上班"})
+        assert imported.status_code == 303 and imported.headers["location"].endswith("?done=notice")
+        calendar = (await api.get(f"/calendars/{HEDONG}")).json()
+        assert (calendar["holidays"]["2030-01-01"], calendar["workdays"]["2030-02-09"]) == ("元旦", "春节调休上班") and 2030 in calendar["years"]
+        shown = await admin.get(imported.headers["location"])
+        assert "节假日安排已导入" in shown.text and "春节调休上班" in shown.text
+    finally:
+        entries = {k: before[k] for k in ("week", "holidays", "workdays", "years")}
+        assert (await api.put(f"/calendars/{HEDONG}", json=entries)).status_code == 200
+
+
 async def test_the_calendars_refusals_are_named_beside_their_fields(admin, api):
     bad_day = await admin.post(f"/console/admin/calendars/{HEDONG}/days", data={"day": "2027-02-30", "kind": "holiday", "name": "不存在的一天"})
     assert bad_day.status_code == 422 and error_beside(bad_day.text, "day")

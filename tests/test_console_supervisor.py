@@ -88,3 +88,38 @@ async def test_the_units_assessment_for_a_month_and_its_file(township_supervisor
     assert re.search(r'filename="assessment-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.xlsx"', exported.headers["content-disposition"])
     wrong = await township_supervisor.get("/console/assessment", params={"period": "2026-13"})
     assert wrong.status_code == 422 and "不是有效月份" in error_beside(wrong.text, "period")
+
+
+async def test_the_supervisors_decisions_on_the_case_page_are_the_apis_with_its_refusals_and_audit(console, api, clocks):
+    """A red case: the township's supervisor may not acknowledge the county leader's alert (the case's
+    own refusal, beside the form); the county's acknowledges it, hands the case down to the township and
+    re-grades it, each through the page's form, and the audit binds each to the signed-in user."""
+    clocks(response=600, feedback=1200, emergency_ack=600)
+    red = await register_case(api, wage_arrears(factors={"people_involved": 40}, parties=[{**someone("诸葛红"), "role": "applicant"}]))
+    alert = (await wait_for(api, red, lambda c: c["alerts"] and c["stage"] == "dispatched"))["alerts"][0]
+    township = await console("supervisor", "城关镇综治中心主任 王海涛", jurisdiction_code="139001101")
+    county = await console("supervisor", "县综治中心 刘志强", jurisdiction_code="139001")
+
+    page = await county.get(f"/console/cases/{red}")
+    assert page.status_code == 200 and 'aria-label="确认红色预警"' in page.text and f"以 {alert['leader']} 名义确认" in page.text
+    ack = {"center_code": alert["center_code"], "leader": alert["leader"]}
+    refused = await township.post(f"/console/cases/{red}/alert/ack", data=ack)
+    assert refused.status_code == 403 and "只能由该中心确认" in refused.text and "139001101" in refused.text
+    assert (await api.get(f"/cases/{red}")).json()["alerts"][0]["acknowledged_at"] is None
+
+    acknowledged = await county.post(f"/console/cases/{red}/alert/ack", data=ack)
+    assert acknowledged.status_code == 303 and acknowledged.headers["location"] == f"/console/cases/{red}?done=alert/ack"
+    assert (await api.get(f"/cases/{red}")).json()["alerts"][0]["acknowledged_by"] == alert["leader"]
+
+    no_reason = await county.post(f"/console/cases/{red}/handover", data={"supervisor": "县综治中心 刘志强", "to_level": "township", "reason": ""})
+    assert no_reason.status_code == 422 and error_beside(no_reason.text, "reason") == "必填"
+    handed = await county.post(f"/console/cases/{red}/handover", data={"supervisor": "县综治中心 刘志强", "to_level": "township", "reason": "属地化解"})
+    assert handed.status_code == 303
+    case = await wait_for(api, red, lambda c: c["level"] == "township")
+    assert case["handovers"][-1]["watched_by"] == "139001"
+
+    regraded = await county.post(f"/console/cases/{red}/grade", data={"operator": "县综治中心 刘志强", "grade": "yellow", "reason": "人数核实为 8 人"})
+    assert regraded.status_code == 303 and (await api.get(f"/cases/{red}")).json()["grade"] == "yellow"
+    archive = await wait_for(api, red, lambda r: {"alert_ack", "handover", "graded"} <= {a["action"] for a in r["audit"]}, view="/archive")
+    assert {(a["action"], a["user_jurisdiction"]) for a in archive["audit"] if a["action"] in ("alert_ack", "handover", "graded")} == {
+        ("alert_ack", "139001"), ("handover", "139001"), ("graded", "139001")}
