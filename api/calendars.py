@@ -5,6 +5,7 @@ State Council notice (JSON or CSV). A case takes the calendars in force at intak
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -137,6 +138,12 @@ def parse_notice(body: bytes, content_type: str) -> Notice:
 async def import_notice(scope_code: Annotated[Code, Path()], year: Annotated[int, Path(ge=2000, le=2100)], request: Request, principal: Admin,
                         make_session: Sessions):
     notice = parse_notice(await request.body(), request.headers.get("content-type", ""))
+    return await write(request, make_session, scope_code, entering(notice, year), principal.name)
+
+
+def entering(notice: Notice, year: int) -> Callable[[CalendarEntries], CalendarEntries]:
+    """The change a year's notice makes (its days replace the scope's days of that year), once it is
+    a notice of that year: the route's and the console's one way."""
     strays = [day for day in [*notice.holidays, *notice.workdays] if day.year != year]
     if strays:
         raise HTTPException(422, f"holidays/workdays: {strays[0].isoformat()} 不在 {year} 年 (not in the notice's year)")
@@ -150,4 +157,4 @@ async def import_notice(scope_code: Annotated[Code, Path()], year: Annotated[int
             "years": sorted(set(current.years) | {year}),
         })
 
-    return await write(request, make_session, scope_code, enter, principal.name)
+    return enter

@@ -206,17 +206,23 @@ async def patch_unit(code: Code, request: Request, make_session: Sessions):
 
     def write():
         with make_session() as session:
-            unit = session.get(Unit, code)
-            if unit is None:
-                raise HTTPException(404, f"单位 {code} 不在目录中 (unknown unit)")
-            now = UnitView.model_validate(unit).model_dump(mode="json", include=set(UnitForm.model_fields))
-            try:
-                form = UnitForm.model_validate(now | changes)
-            except ValidationError as invalid:
-                raise RequestValidationError(invalid.errors())
-            return save_unit(session, code, form)
+            return change_unit(session, code, changes)
 
     return await run_in_threadpool(write)
+
+
+def change_unit(session: Session, code: str, changes: dict) -> SavedUnit:
+    """The named fields of a unit changed, the others as they are (a rota edited, say): the PATCH
+    route's and the console's one way."""
+    unit = session.get(Unit, code)
+    if unit is None:
+        raise HTTPException(404, f"单位 {code} 不在目录中 (unknown unit)")
+    now = UnitView.model_validate(unit).model_dump(mode="json", include=set(UnitForm.model_fields))
+    try:
+        form = UnitForm.model_validate(now | changes)
+    except ValidationError as invalid:
+        raise RequestValidationError(invalid.errors())
+    return save_unit(session, code, form)
 
 
 @router.post("/units/{code}/secret", response_model=NewSecret, responses={404: {"description": "no such unit"}}, summary="更换单位签名密钥 rotate a unit's signing secret", dependencies=ADMIN)
@@ -248,16 +254,22 @@ async def duty_list(jurisdiction_code: str, make_session: Sessions):
 async def put_duty_list(jurisdiction_code: str, lines: list[DutyLineForm], make_session: Sessions):
     def write():
         with make_session() as session:
-            must_exist(session, Jurisdiction, jurisdiction_code, "jurisdiction_code")
-            for index, line in enumerate(lines):
-                must_exist(session, Unit, line.unit_code, f"{index}.unit_code")
-            if Category.OTHER not in {line.category for line in lines if line.lead}:
-                raise HTTPException(422, "category: 职责清单须有“其他”类的牵头单位兜底 (a lead unit for 其他 is required)")
-            entries = [DutyEntry(jurisdiction_code=jurisdiction_code, **line.model_dump()) for line in lines]
-            directory.replace_duty_list(session, jurisdiction_code, entries)
-            return [DutyLineView.model_validate(entry, from_attributes=True) for entry in entries]
+            return save_duty_list(session, jurisdiction_code, lines)
 
     return await run_in_threadpool(write)
+
+
+def save_duty_list(session: Session, jurisdiction_code: str, lines: list[DutyLineForm]) -> list[DutyLineView]:
+    """A center's whole duty list replaced, once it is whole (known units, a lead for 其他): the PUT
+    route's and the console's one way."""
+    must_exist(session, Jurisdiction, jurisdiction_code, "jurisdiction_code")
+    for index, line in enumerate(lines):
+        must_exist(session, Unit, line.unit_code, f"{index}.unit_code")
+    if Category.OTHER not in {line.category for line in lines if line.lead}:
+        raise HTTPException(422, "category: 职责清单须有“其他”类的牵头单位兜底 (a lead unit for 其他 is required)")
+    entries = [DutyEntry(jurisdiction_code=jurisdiction_code, **line.model_dump()) for line in lines]
+    directory.replace_duty_list(session, jurisdiction_code, entries)
+    return [DutyLineView.model_validate(entry, from_attributes=True) for entry in entries]
 
 
 @router.get("/mediators", response_model=list[MediatorView], summary="调解员 mediators")

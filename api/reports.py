@@ -163,6 +163,14 @@ async def run_report(
     scope: str, week_start: Week, make_session: Sessions,
     client: Annotated[Client, Depends(temporal)], config: Annotated[Settings, Depends(settings)],
 ):
+    return await build_report(principal, scope, week_start, make_session, client, config)
+
+
+async def build_report(principal: Principal, scope: str, week_start: date, make_session: sessionmaker[Session], client: Client,
+                       config: Settings) -> ReportView | JSONResponse:
+    """The week's report built (or rebuilt) by its workflow and read back; 202 while it is still being
+    built after a minute: the route's and the console's one way. The caller has checked the role and the week."""
+
     def check() -> Jurisdiction:
         with make_session() as session:
             return scope_must_exist(session, scope, principal)

@@ -39,7 +39,12 @@ async def supervise(
     handle: Annotated[WorkflowHandle, Depends(case_handle)],
     principal: Annotated[Principal, Depends(case_reader(Role.SUPERVISOR))],
 ) -> SupervisionAccepted:
-    # A signal cannot refuse: check the order against the case as it stands, then send it.
+    return await send_order(handle, principal, request)
+
+
+async def send_order(handle: WorkflowHandle, principal: Principal, request: SupervisionRequest) -> SupervisionAccepted:
+    """The order, checked against the case as it stands (a signal cannot refuse), then sent: the route's
+    and the console's form's one way. The caller has checked the role and that the case is in scope."""
     state = await ask(handle, handle.query(DisputeCaseWorkflow.status))
     if not state.stage.is_open:
         raise HTTPException(409, "案件已办结，不能督办 (case is closed)")

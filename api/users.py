@@ -81,25 +81,35 @@ async def list_users(make_session: Sessions) -> list[User]:
 async def put_user(user_id: Code, form: UserForm, make_session: Sessions) -> IssuedKey:
     def write() -> IssuedKey:
         with make_session() as session:
-            check_ties(session, form)
-            if form.role != Role.ADMIN:
-                keep_an_admin(session, user_id)
-            user = users.ensure_user(session, user_id, active=True, **form.model_dump())
-            key = users.issue_key(session, user)
-            return IssuedKey(user=UserView.model_validate(user), api_key=key)
+            return save_user(session, user_id, form)
 
     return await run_in_threadpool(write)
+
+
+def save_user(session: Session, user_id: str, form: UserForm) -> IssuedKey:
+    """The user created or changed, with a new key (the old one stops working): the route's and the console's one way."""
+    check_ties(session, form)
+    if form.role != Role.ADMIN:
+        keep_an_admin(session, user_id)
+    user = users.ensure_user(session, user_id, active=True, **form.model_dump())
+    key = users.issue_key(session, user)
+    return IssuedKey(user=UserView.model_validate(user), api_key=key)
 
 
 @router.delete("/{user_id}", status_code=204, responses={404: {"description": "no such user"}, 409: {"model": Problem, "description": "the last active admin"}}, summary="停用用户 revoke a user's key")
 async def revoke_user(user_id: Code, make_session: Sessions) -> None:
     def write() -> None:
         with make_session() as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise HTTPException(404, f"用户 {user_id} 不存在 (no such user)")
-            keep_an_admin(session, user_id)
-            user.active, user.key_hash = False, None
-            session.commit()
+            revoke(session, user_id)
 
     await run_in_threadpool(write)
+
+
+def revoke(session: Session, user_id: str) -> None:
+    """The user's key stops working and the user is inactive (never the last active admin)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, f"用户 {user_id} 不存在 (no such user)")
+    keep_an_admin(session, user_id)
+    user.active, user.key_hash = False, None
+    session.commit()

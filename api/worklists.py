@@ -193,7 +193,11 @@ async def unit_inbox(
     unit_code: str, request: Request, query: Annotated[ListQuery, Query()], make_session: Sessions,
     principal: Annotated[Principal, Depends(allow(Role.UNIT, Role.OPERATOR, Role.SUPERVISOR))],
 ):
-    title = f"{unit_code} 待办 inbox"
+    return await answer(request, query, principal, make_session, f"inbox-{unit_code}", f"{unit_code} 待办 inbox", inbox_reader(principal, unit_code))
+
+
+def inbox_reader(principal: Principal, unit_code: str) -> Reader:
+    """The unit's inbox as `principal` may read it: the route's and the console's."""
 
     def read(session: Session, filters: worklists.Filters, limit: int | None, offset: int) -> worklists.Page:
         # Another unit's inbox answers as if it did not exist, as a case outside one's scope does.
@@ -201,7 +205,7 @@ async def unit_inbox(
             raise HTTPException(404, f"unit_code: 单位 {unit_code} 不在目录中 (unknown unit)")
         return worklists.unit_inbox(session, unit_code, filters, limit, offset)
 
-    return await answer(request, query, principal, make_session, f"inbox-{unit_code}", title, read)
+    return read
 
 
 def list_route(path: str, read: Reader, title: str, summary: str) -> None:
@@ -217,11 +221,15 @@ def list_route(path: str, read: Reader, title: str, summary: str) -> None:
     router.add_api_route(f"/{path}", show, methods=["GET"], response_model=Worklist, responses=RESPONSES, summary=summary)
 
 
-for path, read, title, summary in [
-    ("overdue", worklists.overdue, "逾期 overdue", "逾期案件：有时限已超时，超时最久的在前 overdue cases"),
-    ("red", worklists.red, "红色 red", "红色案件：按下一个到期时限 open red cases by next deadline"),
-    ("waiting", worklists.waiting, "等待当事人 waiting on a party", "等待当事人：计时暂停或待申请司法确认 cases waiting on a party"),
-    ("near-breach", worklists.near_breach, "临期 near breach", "临期案件：已催办、尚未超时，按到期先后 reminded, not yet breached"),
-    ("ledger", worklists.ledger, "台账 register", "台账：全部案件（含已办结），按受理先后 every case received, open or closed"),
-]:
+# Each level's list by its path: how it is read, its title (the file's sheet is its first word) and what it lists.
+LISTS: dict[str, tuple[Reader, str, str]] = {
+    "overdue": (worklists.overdue, "逾期 overdue", "逾期案件：有时限已超时，超时最久的在前 overdue cases"),
+    "red": (worklists.red, "红色 red", "红色案件：按下一个到期时限 open red cases by next deadline"),
+    "due-today": (worklists.due_today, "今日到期 due today", "今日到期：今天（北京时间）24 时前到期、尚未超时的时限，按到期先后 due before midnight"),
+    "waiting": (worklists.waiting, "等待当事人 waiting on a party", "等待当事人：计时暂停或待申请司法确认 cases waiting on a party"),
+    "awaiting-referral": (worklists.awaiting_referral, "待转介受理 awaiting referral", "待转介受理：已转司法兜底机构、尚待其受理，按到期先后 awaiting the backstop body's acceptance"),
+    "near-breach": (worklists.near_breach, "临期 near breach", "临期案件：已催办、尚未超时，按到期先后 reminded, not yet breached"),
+    "ledger": (worklists.ledger, "台账 register", "台账：全部案件（含已办结），按受理先后 every case received, open or closed"),
+}
+for path, (read, title, summary) in LISTS.items():
     list_route(path, read, title, summary)

@@ -10,11 +10,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from onedoor.store import users
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+DOCS = Path(__file__).parents[1] / "docs" / "screenshots"  # the README's screenshots
 TIMEOUT = 30_000  # ms: a first load compiles a few MB of script on a shared two-core machine
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}  # a grid worker's phone
@@ -77,7 +79,17 @@ def signed_in(browser, sessions):
     return open_as
 
 
-async def shot(page, folder: str, name: str, path: Path | None = None) -> None:
+async def shot(page, folder: str, name: str, path: Path | None = None, full_page: bool = True) -> None:
     target = path or ARTIFACTS / folder / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=target, full_page=True)
+    await page.screenshot(path=target, full_page=full_page)
+
+
+async def keep(page, name: str, readme_role: str | None = None, full_page: bool = True) -> None:
+    """The page's screenshot in artifacts/console/; with ONEDOOR_DOCS_SCREENSHOTS=1 and a readme_role, the README's copy
+    docs/screenshots/console-<role>.png too (full_page False: what the window shows, not the whole page)."""
+    await shot(page, "console", name, full_page=full_page)
+    if readme_role and os.environ.get("ONEDOOR_DOCS_SCREENSHOTS") == "1":
+        # The README's copy, kept small: the same page in a palette of 64 colours (text and flat colours lose nothing one sees).
+        image = Image.open(ARTIFACTS / "console" / f"{name}.png")
+        image.convert("RGB").quantize(colors=64).save(DOCS / f"console-{readme_role}.png", optimize=True)

@@ -68,6 +68,8 @@ ROUTES = [
     ("GET", "/worklists/red", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/waiting", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/near-breach", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/due-today", (OPERATOR, SUPERVISOR), False),
+    ("GET", "/worklists/awaiting-referral", (OPERATOR, SUPERVISOR), False),
     ("GET", "/worklists/ledger", (OPERATOR, SUPERVISOR), False),
     ("GET", "/notices", (OPERATOR, SUPERVISOR, UNIT), False),
     ("GET", "/assessment/units", (SUPERVISOR,), False),

@@ -4,7 +4,8 @@ or 9999, a time whose UTC is before year 1 — each a 422 naming the field, neve
 from tests.cases import incident, register_case, wage_arrears
 
 HUGE = str(2**63)
-WORKLISTS = ("/worklists/units/T101-LDS/inbox", "/worklists/overdue", "/worklists/red", "/worklists/waiting", "/worklists/near-breach")
+WORKLISTS = ("/worklists/units/T101-LDS/inbox", "/worklists/overdue", "/worklists/red", "/worklists/waiting", "/worklists/near-breach",
+             "/worklists/due-today", "/worklists/awaiting-referral")
 
 
 async def refused(api, path: str, params: dict, field: str) -> None:

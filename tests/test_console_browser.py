@@ -4,28 +4,16 @@ operator registers it through the form (the preview shows its grade and routing)
 records a session and the agreement and prints the 调解协议书. Screenshots go to artifacts/console/
 (gitignored); with ONEDOOR_DOCS_SCREENSHOTS=1 the README's three are written to docs/screenshots/."""
 
-import os
 from datetime import date, timedelta
-from pathlib import Path
 
-from PIL import Image
 
-from tests.browser import ARTIFACTS, PHONE, needs_chromium, shot
+from tests.browser import PHONE, keep, needs_chromium
 from tests.cases import decide, someone, today, wait_for
 
 needs_chromium()
 from playwright.async_api import Page, expect  # noqa: E402  only once it is known to be there
 
-DOCS = Path(__file__).parents[1] / "docs" / "screenshots"
 HOURS = 3600
-
-
-async def keep(page: Page, name: str, readme_role: str | None = None) -> None:
-    await shot(page, "console", name)
-    if readme_role and os.environ.get("ONEDOOR_DOCS_SCREENSHOTS") == "1":
-        # The README's copy, kept small: the same page in a palette of 64 colours (text and flat colours lose nothing one sees).
-        image = Image.open(ARTIFACTS / "console" / f"{name}.png")
-        image.convert("RGB").quantize(colors=64).save(DOCS / f"console-{readme_role}.png", optimize=True)
 
 
 async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console(api, signed_in, clocks):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from onedoor.domain.timezone import SHANGHAI
 from onedoor.store import users
 from tests.cases import decide, mediate, register_case, wait_for, wage_arrears
 
@@ -132,6 +133,38 @@ async def test_cases_waiting_on_a_party_paused_or_to_apply_for_judicial_confirma
     await mediate(api, agreed, "agreement", terms="业主于 12 月 1 日前支付尾款 8000 元", seek_confirmation=True)
     row = await wait_listed(api, "waiting", agreed, stage="confirmation")
     assert (row["stage"], row["clock"]["name"], row["clock"]["status"]) == ("confirmation", "confirmation", "running")
+
+
+async def test_clocks_due_before_midnight_are_listed_for_today_the_next_days_are_not(api, clocks):
+    clocks(response=600, feedback=1200, mediation=5 * 86400)
+    soon = await dispatched(api, wage_arrears())
+    clocks(response=3 * 86400, feedback=4 * 86400, mediation=5 * 86400)  # due in three days at the earliest
+    later = await dispatched(api, wage_arrears())
+
+    midnight = datetime.combine(datetime.now(SHANGHAI).date() + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI)
+    rows = await mine(api, "due-today", soon, later, jurisdiction="139001101")
+    due = datetime.fromisoformat((await api.get(f"/cases/{soon}")).json()["next_deadline"])
+    assert [r["case_no"] for r in rows] == ([soon] if due < midnight else [])  # run in the last ten minutes of a Beijing day: due tomorrow
+    if rows:
+        assert (rows[0]["clock"]["name"], rows[0]["clock"]["status"], rows[0]["clock"]["due_at"]) == ("response", "running", due.isoformat())
+    await decide(api, soon, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
+    await decide(api, soon, "response", {"unit_code": "T101-SFS", "handler": "赵干事"})
+    await decide(api, soon, "feedback", {"unit_code": "T101-LDS", "handler": "刘干事", "summary": "已约谈"})
+    await decide(api, soon, "feedback", {"unit_code": "T101-SFS", "handler": "赵干事", "summary": "已协助"})
+    # Answered: only the mediation's five days are left.
+    await wait_listed(api, "due-today", soon, listed=False, jurisdiction="139001101")
+
+
+async def test_a_referred_case_awaits_the_bodys_acceptance_on_its_list_until_it_accepts(api, clocks):
+    clocks(response=600, feedback=1200)
+    case_no = await dispatched(api, wage_arrears())
+    await mediate(api, case_no, "refused", reason="被申请人明确拒绝调解")
+    row = await wait_listed(api, "awaiting-referral", case_no, jurisdiction="139001")
+    assert (row["stage"], row["clock"]["name"], row["clock"]["unit_code"], row["clock"]["unit_name"]) == ("referral", "referral", "C-LDZC", "县劳动人事争议仲裁院")
+    exported = await api.get("/worklists/awaiting-referral", params={"format": "xlsx", "jurisdiction": "139001"})
+    assert exported.status_code == 200 and exported.headers["content-disposition"].endswith('.xlsx"')
+    await decide(api, case_no, "referral/acceptance", {"body_code": "C-LDZC", "reference": "示劳人仲案字〔2026〕第 120 号"})
+    await wait_listed(api, "awaiting-referral", case_no, listed=False, jurisdiction="139001")
 
 
 async def test_red_cases_are_listed_for_the_county_with_their_next_deadline(api, clocks):

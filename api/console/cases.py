@@ -30,9 +30,11 @@ Viewer = Annotated[Principal, Depends(viewer)]
 Sessions = Annotated[sessionmaker[Session], Depends(sessions)]
 Temporal = Annotated[Client, Depends(temporal)]
 # The decisions the console's pages take; the others stay the API's for now.
-ON_PAGES = ("response", "feedback", "mediation/sessions", "mediation/result")
+ON_PAGES = ("response", "feedback", "mediation/sessions", "mediation/result", "extensions", "escalation", "handover", "alert/ack", "grade", "visit")
 DONE = {"registered": "已登记受理。", "joined": "已并入该案，计为重复来访。", "response": "已响应。", "feedback": "已反馈。",
-        "mediation/sessions": "已记录本次调解。", "mediation/result": "已记录调解结果。", "pending": "决定已受理，正在生效，请稍后刷新查看。"}
+        "mediation/sessions": "已记录本次调解。", "mediation/result": "已记录调解结果。", "pending": "决定已受理，正在生效，请稍后刷新查看。",
+        "supervision": "督办令已发出：已记入本案并发送至该单位系统。", "extensions": "时限已延长。", "escalation": "已提级办理。", "handover": "已交办下级。",
+        "alert/ack": "已确认红色预警。", "grade": "等级已调整。", "visit": "已记录回访。"}
 MODES = [(m.value, m.label) for m in HandlingMode]
 OUTCOMES = [(o.value, o.label) for o in MediationOutcome]
 

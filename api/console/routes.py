@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 
 from api.auth import Principal
-from api.console import cases, home, intake, papers, worklists
+from api.console import admin, analysis, cases, home, intake, papers, supervision, worklists
 from api.console.web import ConsoleRoute, same_origin, viewer
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_origin)])
-for part in (home, intake, worklists, papers, cases):
+for part in (home, intake, worklists, papers, supervision, cases, analysis, admin):  # supervision before cases: its order's form
     router.include_router(part.router)
 
 # Last: a console address no page answers is the console's own 404 (after signing in), not the Temporal UI's.

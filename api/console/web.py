@@ -65,9 +65,10 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.OPERATOR: [("登记受理", "/console/intake")],
     Role.UNIT: [("本单位待办", "/console/inbox")],
     Role.MEDIATOR: [("我的调解案件", "/console/mediation")],
-    Role.SUPERVISOR: [("督办界面", "/")],
+    Role.SUPERVISOR: [("工作清单", "/console/worklists"), ("研判周报", "/console/reports"), ("考核", "/console/assessment"), ("督办界面", "/")],
 }
-MENUS[Role.ADMIN] = [item for role in (Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR) for item in MENUS[role]]
+MENUS[Role.ADMIN] = [item for role in (Role.OPERATOR, Role.UNIT, Role.MEDIATOR, Role.SUPERVISOR) for item in MENUS[role]] + [
+    ("目录", "/console/admin"), ("值班安排", "/console/admin/rota"), ("用户与密钥", "/console/admin/users")]
 
 
 class SignInNeeded(Exception):
@@ -102,7 +103,7 @@ async def same_origin(request: Request) -> None:
         raise HTTPException(403, "请求来源不是本系统的页面，已拒绝（防跨站请求伪造）(cross-site form post refused)")
 
 
-ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")  # the API's messages end with an English gloss in parentheses
+ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x27\x2a-\x7e]*\)\s*$")  # the API's messages end with an English gloss in parentheses (a code beside a word, 督办(supervisor), stays)
 FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
 
 

@@ -13,12 +13,13 @@ cases to clocks left to the planner went by the wrong index on SQLite without ta
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from onedoor.domain.labels import ClockName, ClockStatus, RiskGrade, Stage
+from onedoor.domain.timezone import as_shanghai, as_utc
 from onedoor.store.tables import Case, CaseClock, Jurisdiction, Unit
 
 OPEN_STAGES = tuple(stage.value for stage in Stage if stage.is_open)
@@ -135,6 +136,26 @@ def waiting(session: Session, filters: Filters, limit: int | None = 50, offset: 
 def near_breach(session: Session, filters: Filters, limit: int | None = 50, offset: int = 0) -> Page:
     """临期: a running clock whose reminder (催办) has fired and that has not breached yet, by due time."""
     clocks = (CaseClock.status == ClockStatus.RUNNING.value, CaseClock.reminded_at.is_not(None), CaseClock.breached_at.is_(None))
+    return worklist(session, filters, limit, offset, clocks=clocks)
+
+
+def due_today(session: Session, filters: Filters, limit: int | None = 50, offset: int = 0) -> Page:
+    """今日到期: a running clock due before today's midnight (Beijing time), not breached yet, by due time:
+    what must be answered before the day ends. A paused clock has no due time to count."""
+    clocks = (CaseClock.status == ClockStatus.RUNNING.value, CaseClock.due_at < end_of_today())
+    return worklist(session, filters, limit, offset, clocks=clocks)
+
+
+def end_of_today() -> datetime:
+    """The next midnight in Beijing, in UTC (the register's times)."""
+    today = as_shanghai(datetime.now(UTC)).date()
+    return as_utc(datetime.combine(today + timedelta(days=1), time.min))
+
+
+def awaiting_referral(session: Session, filters: Filters, limit: int | None = 50, offset: int = 0) -> Page:
+    """待转介受理: cases referred to a judicial backstop body (arbitration, the court, legal aid, a
+    notary) whose acceptance is still awaited — its clock running, paused or breached — by due time."""
+    clocks = (CaseClock.name == ClockName.REFERRAL.value, CaseClock.status.in_(LIVE_CLOCKS))
     return worklist(session, filters, limit, offset, clocks=clocks)
 
 
