@@ -62,7 +62,7 @@ def answers_now(urls: list[str]) -> dict[str, int | str]:
     answers = {}
     for url in urls:
         try:
-            answers[url] = httpx.get(url, timeout=10).status_code
+            answers[url] = httpx.get(url, timeout=10, follow_redirects=True).status_code  # the console leads to its sign-in
         except httpx.HTTPError as error:
             answers[url] = type(error).__name__
     return answers
@@ -130,7 +130,7 @@ def test_one_command_brings_up_the_stack_which_survives_a_restart(tmp_path, star
     # The moment the banner shows, the API and every address it prints answer (they were still
     # starting when it printed as soon as the processes were launched).
     urls = [f"{url}/healthz", *re.findall(r"https?://\S+", banner.partition("onedoor is up")[2])]
-    assert len(urls) == 4, banner  # and the API docs, the Temporal UI, the simulator
+    assert len(urls) == 5, banner  # and the console, the Temporal UI, the API docs, the simulator
     assert answers_now(urls) == dict.fromkeys(urls, 200)
     api = signed_in(url, data_dir)
     first_key = api.headers["Authorization"].removeprefix("Bearer ")

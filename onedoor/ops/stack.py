@@ -106,12 +106,13 @@ def local_api(settings: Settings) -> str:
 
 def addresses(settings: Settings) -> dict[str, str]:
     """The pages `onedoor up` shows, by label: each answers once its service is up."""
-    return {"API docs": f"{local_api(settings)}/docs", "Temporal UI": f"{local_api(settings)}/ui/signin", "simulator": f"{settings.simulator_url}/docs"}
+    api = local_api(settings)
+    return {"console": f"{api}/console", "Temporal UI": f"{api}/ui/signin", "API docs": f"{api}/docs", "simulator": f"{settings.simulator_url}/docs"}
 
 
 def answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=1).status_code == 200
+        return httpx.get(url, timeout=1, follow_redirects=True).status_code == 200  # the console leads to its sign-in
     except httpx.HTTPError:
         return False
 
@@ -184,7 +185,7 @@ def up(settings: Settings) -> None:
             + "".join(f"    {label:<12} {url}\n" for label, url in addresses(settings).items())
             + f"    data         {settings.data_dir.resolve()}  (register: {settings.register_url.split('@')[-1]})\n"
             f"    admin key    {settings.admin_key_file.read_text()}  (Authorization: Bearer …; new at every start)\n"
-            "    supervisors  sign in there with their key (督办人员登录): the Temporal UI, their jurisdiction's cases, decoded and read-only\n"
+            "    sign in      with a user's key (登录): the console for every role; supervisors also read their jurisdiction's cases in the Temporal UI\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
