@@ -8,6 +8,7 @@ database or HTTP: a test at this level runs in seconds, and what only the whole 
 API's answers, the register's rows, a unit's system over HTTP) stays with the whole-stack tests."""
 
 import asyncio
+import inspect
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -290,12 +291,17 @@ async def until(handle: WorkflowHandle, predicate: Callable[[CaseState], bool], 
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
-    """check()'s answer once it is truthy: what the case sends beside its process (notices, documents) arrives a moment later."""
+    """check()'s answer (awaited, when it is a coroutine) once it is truthy: what the case sends beside its
+    process (notices, documents) arrives a moment later, and the server's visibility store later still."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not (answer := check()):
+    while True:
+        answer = check()
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer:
+            return answer
         assert asyncio.get_running_loop().time() < deadline, "never happened"
         await asyncio.sleep(0.05)
-    return answer
 
 
 async def refused(handle: WorkflowHandle, update, decision) -> tuple[str, str]:

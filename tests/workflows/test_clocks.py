@@ -12,12 +12,17 @@ from onedoor.domain.decisions import (
     UnitResponse,
 )
 from onedoor.domain.labels import Audience, Category, ClockName, ClockStatus, Level, MediationOutcome, Result, Stage
+from onedoor.domain.policy import ClockRule
 from onedoor.domain.state import CaseState, Clock
 from tests.workflows.conftest import CITY, COUNTY, eventually, in_the_village, policy, refused, until, violent, wage_arrears
 from workflows.clock import beijing
 from workflows.dispute_case import DisputeCaseWorkflow as Case
 
 SUPERVISION = "onedoor.supervision/v1"
+
+
+async def listed(client, query: str) -> bool:
+    return bool([w async for w in client.list_workflows(query)])
 
 
 def clocks(case: CaseState, name: ClockName, unit: str | None = None, level: Level | None = None) -> list[Clock]:
@@ -94,8 +99,23 @@ async def test_a_co_units_breach_is_supervised_but_leaves_the_case_where_it_is(c
     assert (case.level, case.stage, case.escalations, case.overdue) == (Level.TOWNSHIP, Stage.HANDLING, [], True)
     [document] = await eventually(lambda: departments.documents(handle.id, SUPERVISION))
     assert document.unit_code == "T101-SFS"
+    # The supervisors' Overdue filter in the Temporal UI lists it (revision 6: published in the task after the breach's).
+    await eventually(lambda: listed(cases.client, f'Overdue=true AND WorkflowId="{handle.id}"'))
     answered = await handle.execute_update(Case.respond, UnitResponse(unit_code="T101-SFS", handler="司法所 陈干事"))
     assert clocks(answered, ClockName.RESPONSE, "T101-SFS")[0].status == ClockStatus.MET_LATE and answered.overdue is False
+
+
+async def test_a_clock_reminds_at_each_of_its_thresholds(cases, departments):
+    """Several reminders per clock (revision 9): at 50 % and 90 % of a 4 s response clock."""
+    case_policy = policy()
+    case_policy.clocks.yellow.response = ClockRule(length=timedelta(seconds=4), remind_at=[0.5, 0.9])
+    handle = await cases.start(case_policy=case_policy)
+    case = await until(handle, lambda c: c.stage == Stage.DISPATCHED)
+    lead = clocks(case, ClockName.RESPONSE, "T101-LDS")[0]
+    assert (lead.remind_at - lead.started_at, [at - lead.started_at for at in lead.later_reminders]) == (timedelta(seconds=2), [timedelta(seconds=3.6)])
+    reminders = await eventually(lambda: [n for n in departments.clock_notices(handle.id, "reminder") if n.clock.unit_code == "T101-LDS"][1:] and
+                                 [n for n in departments.clock_notices(handle.id, "reminder") if n.clock.unit_code == "T101-LDS"])
+    assert [n.nth for n in reminders] == [1, 2]
 
 
 async def test_an_extension_moves_a_units_breach_to_its_new_deadline(cases):
