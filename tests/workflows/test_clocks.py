@@ -4,7 +4,9 @@ up the ladder, or staying under supervision at the top or where policy keeps it;
 deadline lapsing; a red alert going from leader to leader up to the top; a pause holding the clocks
 it stops until it ends by itself. Clocks last seconds; each point is a Temporal timer (about a second)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
 
 from onedoor.domain.case import Party, RiskFactors
 from onedoor.domain.decisions import (
@@ -14,6 +16,7 @@ from onedoor.domain.decisions import (
 from onedoor.domain.labels import Audience, Category, ClockName, ClockStatus, Level, MediationOutcome, Result, Stage
 from onedoor.domain.policy import ClockRule
 from onedoor.domain.state import CaseState, Clock
+from onedoor.domain.timezone import SHANGHAI, as_shanghai
 from tests.workflows.conftest import CITY, COUNTY, eventually, in_the_village, policy, refused, until, violent, wage_arrears
 from workflows.clock import beijing
 from workflows.dispute_case import DisputeCaseWorkflow as Case
@@ -103,6 +106,27 @@ async def test_a_co_units_breach_is_supervised_but_leaves_the_case_where_it_is(c
     await eventually(lambda: listed(cases.client, f'Overdue=true AND WorkflowId="{handle.id}"'))
     answered = await handle.execute_update(Case.respond, UnitResponse(unit_code="T101-SFS", handler="司法所 陈干事"))
     assert clocks(answered, ClockName.RESPONSE, "T101-SFS")[0].status == ClockStatus.MET_LATE and answered.overdue is False
+
+
+@pytest.mark.parametrize("revision", [6, 7])
+async def test_a_rotating_units_clocks_start_when_it_is_next_on_duty(cases, departments, revision):
+    """Revision 7: a unit on a rota (轮驻) that is off today starts its response and feedback clocks at the opening of its
+    next duty day; a resident unit's start at dispatch, as every unit's did before."""
+    today = as_shanghai(datetime.now(UTC)).date()
+    departments.rotas["T101-LDS"] = [day for day in range(1, 8) if day != today.isoweekday()]
+    case_policy = policy()
+    case_policy.clocks.follow_rota = True
+    handle = await cases.start(case_policy=case_policy, revision=revision)
+    case = await until(handle, lambda c: c.stage == Stage.DISPATCHED)
+    dispatched = case.assignments[0].dispatched_at
+    for name in (ClockName.RESPONSE, ClockName.FEEDBACK):
+        lead, co = clocks(case, name, "T101-LDS")[0], clocks(case, name, "T101-SFS")[0]
+        assert co.started_at == dispatched
+        if revision >= 7:
+            assert as_shanghai(lead.started_at) == datetime.combine(today + timedelta(days=1), time(8, 30), tzinfo=SHANGHAI)
+        else:
+            assert lead.started_at == dispatched
+    assert ("T101-LDS 轮驻，时限自" in case.steps[-1].note) == (revision >= 7)
 
 
 async def test_a_clock_reminds_at_each_of_its_thresholds(cases, departments):
