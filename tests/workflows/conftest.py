@@ -261,8 +261,13 @@ async def workflow_env():
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         data_converter=CONVERTER,  # the production codec: payloads sealed as in production
-        # Search attributes registered through the operator API (as `onedoor setup` does) are read fresh.
-        dev_server_extra_args=["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"],
+        dev_server_extra_args=[
+            # Search attributes registered through the operator API (as `onedoor setup` does) are read fresh.
+            "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+            # The server fires no timer sooner than this after it reads it (1 s by default): a 1 ms hand-off timer
+            # took a second, and a clock's every point a second more. Nothing the workflow does depends on it.
+            "--dynamic-config-value", 'history.timerProcessorMaxTimeShift="10ms"',
+        ],
     )
     await ensure_search_attributes(env.client, "default")
     yield env

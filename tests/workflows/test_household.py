@@ -50,7 +50,7 @@ async def state_of(cases, handle, predicate, timeout: float = 15) -> HouseholdSt
 
 async def test_a_visit_is_refused_before_a_case_opens_the_file_and_once_it_has_closed(cases, departments):
     telling = departments.hold("notify")  # the closing file waits for its reminders to get through
-    handle = await open_file(cases, household_policy(blue_visit_every=1, calm_period=3), task_timeout=timedelta(seconds=1))
+    handle = await open_file(cases, household_policy(blue_visit_every=1, calm_period=2), task_timeout=timedelta(seconds=1))
     assert await refused(handle, File.record_visit, VISIT) == ("OutOfTurn", "档案尚未纳入纠纷，暂无走访安排 (no case linked yet)")
     await handle.signal(File.link_case, case(RiskGrade.BLUE))
     await state_of(cases, handle, lambda s: s.status == HouseholdStatus.CLOSED, timeout=20)
@@ -61,7 +61,7 @@ async def test_a_visit_is_refused_before_a_case_opens_the_file_and_once_it_has_c
 
 
 async def test_a_visit_falling_due_is_told_to_the_grid_workers_township_and_told_again_while_it_is_missed(cases, departments):
-    handle = await open_file(cases, household_policy(red_visit_every=2))
+    handle = await open_file(cases, household_policy(red_visit_every=1))
     await handle.signal(File.link_case, case(RiskGrade.RED))
     told = await eventually(lambda: len(departments.calls["notify"]) >= 2 and departments.calls["notify"], timeout=15)
     state = await handle.query(File.status)
@@ -73,13 +73,13 @@ async def test_a_visit_falling_due_is_told_to_the_grid_workers_township_and_told
     # The visit is recorded, and the next one falls due an interval after it.
     visited = await handle.execute_update(File.record_visit, VISIT)
     [visit] = visited.visits
-    assert (visit.seq, visit.risk, visited.next_visit_at) == (1, RiskGrade.RED, visit.at + timedelta(seconds=2))
+    assert (visit.seq, visit.risk, visited.next_visit_at) == (1, RiskGrade.RED, visit.at + timedelta(seconds=1))
     written = [r for r in departments.calls["record_household"] if r.visit is not None]
     assert [r.visit.seq for r in written] == [1]
 
 
 async def test_at_revision_1_a_reminder_is_the_grid_worker_log_line_and_a_continued_file_takes_the_current_revision(cases, departments):
-    handle = await open_file(cases, household_policy(red_visit_every=2), revision=1, history_limit=20)
+    handle = await open_file(cases, household_policy(red_visit_every=1), revision=1, history_limit=20)
     await handle.signal(File.link_case, case(RiskGrade.RED))
     [reminder] = await eventually(lambda: departments.calls["remind_grid_worker"][:1], timeout=15)
     assert reminder.text.startswith(f"走访提醒：红色家庭 {reminder.household_id} 应于 ") and reminder.text.endswith("请网格员 王芳安排")
