@@ -10,7 +10,7 @@ import pytest
 
 from onedoor.domain.case import Party, RiskFactors
 from onedoor.domain.decisions import (
-    AlertAcknowledgement, ConfirmationApplication, Extension, LevelUp, MediationResult, PauseRequest, ReferralAnswer, ReturnVisit, UnitFeedback,
+    AlertAcknowledgement, ConfirmationApplication, Extension, LevelUp, MediationResult, PartnerReply, PauseRequest, ReferralAnswer, ReturnVisit, UnitFeedback,
     UnitResponse,
 )
 from onedoor.domain.labels import Audience, Category, ClockName, ClockStatus, Level, MediationOutcome, Result, Stage
@@ -221,6 +221,7 @@ async def test_where_policy_keeps_breaches_in_place_the_late_unit_is_supervised_
     assert order.to_level == Level.COUNTY and order.order == late(responses[0]) + f"由县/区级综治中心督办，限 {beijing(responses[1].due_at)} 前完成"
     document = await eventually(lambda: next((d for d in departments.documents(handle.id, SUPERVISION) if d.unit_code == "T101-LDS"), None))
     assert (document.by, document.order) == (f"县/区级综治中心（{COUNTY}）", order.order)
+    await eventually(lambda: any(d.unit_code == "T101-SFS" for d in departments.documents(handle.id, SUPERVISION)))  # the co-unit's too
     answered = await handle.execute_update(Case.respond, UnitResponse(unit_code="T101-LDS", handler="刘干事"))
     responses = clocks(answered, ClockName.RESPONSE, "T101-LDS")
     assert {c.status for c in responses[:-1]} == {ClockStatus.MET_LATE} and responses[-1].status == ClockStatus.MET
@@ -240,6 +241,10 @@ async def test_a_partner_center_that_never_replies_lifts_the_case_like_a_late_le
     [notice] = await eventually(lambda: departments.documents(handle.id, "onedoor.partner-notice/v1"))
     assert notice.partner_code == "P37-XZZX" and notice.reply_by == partner.due_at
     await eventually(lambda: [n for n in departments.notices(handle.id, "breach") if n.recipient == "P37-XZZX"])
+    # A late reply is still taken, and joint mediation goes on the record.
+    replied = await handle.execute_update(Case.partner_reply, PartnerReply(partner_code="P37-XZZX", joint_mediation=True, mediator="冠县调解员 孙立",
+                                                                          note="同意联合调解"))
+    assert replied.partner.joint_mediation is True and clocks(replied, ClockName.PARTNER_REPLY)[0].status == ClockStatus.MET_LATE
 
 
 async def test_the_parties_let_the_confirmation_period_lapse_and_the_agreement_stands_unconfirmed(cases, departments):
@@ -320,10 +325,15 @@ async def test_a_pause_for_a_party_holds_the_clocks_it_stops_until_it_ends_by_it
     assert stopped == {(ClockName.FEEDBACK, "T101-LDS"), (ClockName.FEEDBACK, "T101-SFS"), (ClockName.MEDIATION, None)}
     assert {c.status for c in clocks(paused, ClockName.RESPONSE)} == {ClockStatus.RUNNING}  # a unit's first response runs on
     assert paused.paused.until == until_at and paused.paused.stopped == [c.id for c in paused.clocks if c.status == ClockStatus.PAUSED]
+    note = next(s.note for s in departments.calls["record_step"] if s.case_no == handle.id and s.kind == "paused")
+    assert note == (f"窗口 张敏 暂停计时（等待当事人）：等待申请人补交劳动合同；暂停反馈时限（T101-LDS）、反馈时限（T101-SFS）、调解期限，"
+                    f"{beijing(until_at)} 自动恢复；响应时限（T101-LDS）、响应时限（T101-SFS）照常计时")
     resumed = await until(handle, lambda c: c.paused is None, timeout=10)
     feedback = clocks(resumed, ClockName.FEEDBACK, "T101-LDS")[0]
     assert feedback.pauses[0].resumed_at >= until_at and feedback.status == ClockStatus.RUNNING
     assert feedback.due_at == feedback.pauses[0].resumed_at + paused.clocks[feedback.id].remaining  # exactly what was left
+    resumed_note = next(s for s in departments.calls["record_step"] if s.case_no == handle.id and s.kind == "resumed")
+    assert (resumed_note.actor, resumed_note.note) == ("系统", f"暂停期满（{beijing(until_at)}），自动恢复计时")
     told = await eventually(lambda: departments.notices(handle.id, "resumed"))
     assert told[0].audience == Audience.PARTY and told[0].text == f"案件 {handle.id}：暂停期满（{beijing(until_at)}），自动恢复计时"
     # The feedback clock ran out only on the time it had left after the pause: then the case goes up.

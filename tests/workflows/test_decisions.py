@@ -12,7 +12,7 @@ from onedoor.domain.decisions import (
     LevelUp, MediationResult, MediationSession, NewFacts, PartnerReply, PauseRequest, ReferralAnswer, RepeatVisit, ResumeRequest, ReturnVisit,
     SignedIn, UnitFeedback, UnitResponse,
 )
-from onedoor.domain.labels import Category, ClockName, HandlingMode, Level, MediationOutcome, RiskGrade, Role, Source, Stage
+from onedoor.domain.labels import Category, ClockName, ClockStatus, HandlingMode, Level, MediationOutcome, Result, RiskGrade, Role, Source, Stage
 from onedoor.domain.case import IncidentRef, Party, RiskFactors
 from onedoor.domain.timezone import as_shanghai
 from tests.workflows.conftest import COUNTY, TOWNSHIP, VILLAGE, policy, refused, until, violent, wage_arrears
@@ -232,7 +232,8 @@ async def test_judicial_confirmation_is_applied_for_in_its_period_and_decided_by
     assert await refused(handle, Case.court_decision, decision.model_copy(update={"court_code": "C-GZC"})) == (
         "WrongActor", "申请提交至 C-FY，不是 C-GZC (another court)")
     closed = await handle.execute_update(Case.court_decision, decision)
-    assert closed.stage == Stage.CLOSED
+    assert (closed.stage, closed.result) == (Stage.CLOSED, Result.CONFIRMED) and "民特 52 号" in closed.result_note
+    assert next(c for c in closed.clocks if c.name == ClockName.CONFIRMATION).status == ClockStatus.MET
     assert await refused(handle, Case.court_decision, decision) == ("OutOfTurn", "没有待裁定的司法确认申请 (no application waiting)")
 
 
@@ -248,7 +249,8 @@ async def test_a_return_visit_is_recorded_once_and_only_when_one_is_due(cases):
 async def test_a_closed_case_takes_no_decision_on_its_handling(cases):
     handle, case = await dispatched(cases, wage_arrears(parties=[*wage_arrears().parties, Party(name="张三", role="other", province_code="37")]))
     closed = await handle.execute_update(Case.decline, DECLINE)
-    assert closed.stage == Stage.CLOSED
+    assert (closed.stage, closed.result, closed.result_note) == (Stage.CLOSED, Result.NOT_ACCEPTED, "已进入诉讼程序")
+    assert {c.status for c in closed.clocks if c.name != ClockName.RETURN_VISIT} == {ClockStatus.ENDED}
     assert await refused(handle, Case.respond, response("T101-LDS")) == CLOSED
     assert await refused(handle, Case.give_feedback, feedback("T101-LDS")) == CLOSED
     assert await refused(handle, Case.override_grade, GradeOverride(operator="窗口 张敏", grade=RiskGrade.RED, reason="复核")) == CLOSED

@@ -9,8 +9,8 @@ import pytest
 
 from onedoor.domain.calendar import CaseCalendars
 from onedoor.domain.case import Category, RiskFactors
-from onedoor.domain.decisions import Decline, Handover, MediationResult, NewFacts, ReturnVisit, SupervisionRequest
-from onedoor.domain.labels import Audience, Backstop, ClockBasis, ClockName, Level, MediationOutcome, RiskGrade, Stage
+from onedoor.domain.decisions import Decline, Handover, MediationResult, NewFacts, ReferralAnswer, ReturnVisit, SupervisionRequest
+from onedoor.domain.labels import Audience, Backstop, ClockBasis, ClockName, Level, MediationOutcome, Result, RiskGrade, Stage
 from onedoor.domain.policy import ClockRule, NoticePolicy
 from onedoor.domain.timezone import as_shanghai
 from tests.workflows.conftest import CALENDARS, COUNTY, TOWNSHIP, eventually, in_the_village, policy, until, violent, wage_arrears
@@ -58,6 +58,10 @@ async def test_mediation_failing_at_every_level_goes_to_labour_arbitration_with_
     assert len(document.mediation_history) == 4 and document.mediation_history[0].startswith("村/社区：调解不成")
     # Each level's mediator is another: the ones who tried are excluded.
     assert [len(r.exclude) for r in departments.calls["assign_mediator"]] == [0, 1, 2, 3]
+    closed = await handle.execute_update(Case.answer_referral, ReferralAnswer(body_code="C-LDZC", reference="示劳人仲案字〔2026〕第 118 号"))
+    assert (closed.stage, closed.result) == (Stage.CLOSED, Result.ARBITRATION) and "第 118 号" in closed.result_note
+    settled = await handle.execute_update(Case.record_visit, ReturnVisit(visitor="回访员 李娜", satisfied=True, notes="当事人表示满意"))
+    assert settled.stage == Stage.SETTLED
 
 
 async def test_a_refusal_goes_straight_to_the_backstop_the_mediator_chose(cases):
