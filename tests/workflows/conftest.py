@@ -40,7 +40,7 @@ from tests.conftest import CONVERTER, sized_clocks
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.household import HouseholdWorkflow
 
-# ── the world the case runs in: one county's ladder, as the seed's directory has it ─────────
+# ── the world the case runs in: one county's ladder, shaped like the seed's directory ───────
 
 VILLAGE, TOWNSHIP, COUNTY, CITY = "139001101201", "139001101", "139001", "139000"
 CENTERS = {Level.VILLAGE: VILLAGE, Level.TOWNSHIP: TOWNSHIP, Level.COUNTY: COUNTY, Level.CITY: CITY}
@@ -75,7 +75,7 @@ class Hold:
 
 
 class Departments:
-    """Every activity the case workflow calls, under its registered name, answered from memory. Each
+    """Every activity the workflows call, under its registered name, answered from memory. Each
     call's input is kept by name, in order; a unit's system may refuse (`refusing`), a call may be held."""
 
     def __init__(self) -> None:
@@ -201,8 +201,8 @@ class Departments:
 
 def policy(reminders: bool = True, breach_escalates: bool = True, notices: NoticePolicy | None = None, **seconds: float) -> Policy:
     """The policy a case starts with: test-sized clocks (these lengths in seconds), no quiet hours unless
-    `notices` has some. Without `reminders` a clock has no 催办 point: one timer fewer (a second, on
-    Temporal's timers) before each breach, for a test that waits on many."""
+    `notices` has some. Without `reminders` a clock has no 催办 point: fewer timers before each breach,
+    for a test that waits on many."""
     clocks = sized_clocks(**seconds)
     if not reminders:
         for rule in dict(clocks.yellow).values():  # one ClockSet at every grade
