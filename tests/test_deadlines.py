@@ -103,21 +103,6 @@ async def test_a_breach_is_on_record_before_its_notices_and_the_escalation(api, 
     await keep_history(handle(case_no), "breach_recorded_alone_after_handoffs")  # revision 8; breach_task_writes_the_register_only: 6
 
 
-async def test_a_co_units_breach_reaches_the_supervisors_overdue_filter(api, clocks, temporal):
-    """A breach that does not move the case (the assisting unit's) still shows in the UI's
-    `Overdue=true` list: the task after the breach's publishes it (revision 6)."""
-    clocks(response=3)
-    case_no = await register_case(api)
-    await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
-    await decide(api, case_no, "response", {"unit_code": "T101-LDS", "handler": "刘干事"})
-    breached = await wait_for(api, case_no, lambda c: any(x["unit_code"] == "T101-SFS" and x["status"] == "breached" for x in c["clocks"]), timeout=15)
-    assert not breached["escalations"] and breached["overdue"] is True
-    query = f'Overdue=true AND WorkflowId="{case_no}"'
-    deadline = time.monotonic() + 10
-    while not [w async for w in temporal.client.list_workflows(query)]:
-        assert time.monotonic() < deadline, "the UI's overdue filter never listed the case"
-        await asyncio.sleep(0.2)
-
 
 def hold_register(database_url: str, seconds: float) -> None:
     """Another writer holds the register's timeline for a while: every step written meanwhile waits."""
