@@ -1,7 +1,7 @@
 # One image for every onedoor service: `onedoor api`, `onedoor worker`, `onedoor setup`, ...
 # Built from the package itself: the whole project folder (less .dockerignore) is made into the
 # wheel pyproject.toml declares, and that wheel is what the image installs, so a module added to the
-# project is in the image without anyone listing it. tests/test_image.py replays the build stage
+# project is in the image without anyone listing it. tests/ops/test_image.py replays the build stage
 # (its paths stay relative to its WORKDIR for that) and starts every service from the wheel.
 
 FROM python:3.11-slim AS build

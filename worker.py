@@ -36,7 +36,7 @@ ACTIVITY_THREADS = 32  # register writes are sync SQLAlchemy calls; they run on 
 # server moves it to the shared queue. With the SDK's 10 s, the breaches that waited longest in a
 # deadline storm went to the shared queue and sat behind the escalations that kept coming on the
 # sticky one (a storm of 2,000: p99 100 s). Longer costs a stall after a crash: a task already
-# queued for a worker that died waits this long (tests/test_faults.py); tasks due after it stopped
+# queued for a worker that died waits this long (tests/scenarios/test_faults.py); tasks due after it stopped
 # polling go to the shared queue once the server sees no poller (about 10 s).
 STICKY_WAIT = timedelta(seconds=30)
 

@@ -73,7 +73,7 @@ def temporal_ui_port() -> int:
 
 @pytest.fixture(scope="session")
 async def temporal(temporal_db, temporal_ui_port):
-    """The dev server with its UI, as `onedoor up` runs it: the API serves it (tests/test_ui_browser.py)."""
+    """The dev server with its UI, as `onedoor up` runs it: the API serves it (tests/api/test_ui_browser.py)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         data_converter=CONVERTER,
@@ -143,7 +143,7 @@ async def settings(temporal, database_url, temporal_ui_port):
         simulator_url=f"http://127.0.0.1:{simulator_port}",
         task_queue=f"onedoor-test-{uuid.uuid4().hex[:6]}",
         clocks=sized_clocks(),  # tests that watch a deadline fire shorten them further
-        notices=NoticePolicy(quiet_for=[]),  # no quiet hours, whatever the hour the suite runs at; tests/test_quiet_hours.py sets its own
+        notices=NoticePolicy(quiet_for=[]),  # no quiet hours, whatever the hour the suite runs at; tests/scenarios/test_quiet_hours.py sets its own
         workflow_sandbox=True,  # every workflow path the tests take runs in the sandbox: a non-deterministic call fails here
         codec_keys=CODEC_KEYS,
         codec_key_id="test-1",
@@ -205,7 +205,7 @@ def sized_clocks(**seconds: float) -> ClockPolicy:
 
     They start at dispatch even for a rotating unit: seconds-long clocks cannot wait for a duty day
     (the seed's township labour station, which wage cases go to, is on duty Mon/Wed/Fri);
-    tests/test_rota.py turns the rota on."""
+    tests/scenarios/test_rota.py turns the rota on."""
     lengths = dict(response=60, feedback=120, mediation=300, confirmation=300, referral=300, return_visit=300, emergency_ack=60) | seconds
     clock_set = ClockSet(**{name: ClockRule(length=timedelta(seconds=value), remind_at=0.75 if name not in ("return_visit", "emergency_ack") else None) for name, value in lengths.items()})
     return ClockPolicy(red=clock_set, yellow=clock_set, blue=clock_set, follow_rota=False)
@@ -237,7 +237,7 @@ def configure(stack):
 
 @pytest.fixture
 async def api(stack, settings, keys):
-    """The API as an admin sees it (an admin may act in any role); tests/test_auth.py checks each role."""
+    """The API as an admin sees it (an admin may act in any role); tests/api/test_auth.py checks each role."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30, headers={"Authorization": f"Bearer {keys['admin']}"}) as client:
         yield client
 

@@ -1,7 +1,7 @@
 """The image's Python side without a container engine: the Dockerfile's build stage replayed on the
 build context Docker would send (the project folder less .dockerignore), and the wheel it builds
 installed in a fresh virtualenv, run from a folder outside the repository so nothing is imported
-from the source tree. tests/test_image.py checks that install; tests/test_compose.py starts the
+from the source tree. tests/ops/test_image.py checks that install; tests/ops/test_compose.py starts the
 services compose runs from it."""
 
 import os

@@ -16,7 +16,7 @@ from onedoor.codec import EncryptionCodec, decode_keys, new_key, sealed_for
 from onedoor.store import users
 from onedoor.store.tables import AuditEntry
 from tests.cases import current_details, decide, incident, mediate, register_case, typed_everywhere, wage_arrears, wait_for, without_codec
-from tests.test_intake import again_about
+from tests.api.test_intake import again_about
 from tests.conftest import CONVERTER
 
 OLD, NEW = base64.b64decode(new_key()), base64.b64decode(new_key())

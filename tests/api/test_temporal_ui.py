@@ -121,7 +121,7 @@ async def test_every_timer_and_activity_of_every_recorded_path_reads_as_a_step_i
     """The history is the case's story: each timer, activity and register write carries a summary;
     from revision 8 each in Chinese only, and none holds what a person typed into the case."""
     unnamed, foreign, leaked = [], [], []
-    for path in sorted((Path(__file__).parent / "histories").rglob("*.json")):
+    for path in sorted((Path(__file__).parents[1] / "histories").rglob("*.json")):
         text = path.read_text(encoding="utf-8")
         history = WorkflowHistory.from_json(path.stem, text)
         first = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
@@ -146,7 +146,7 @@ async def test_every_timer_and_activity_of_every_recorded_path_reads_as_a_step_i
 
 
 async def test_the_supervisor_queries_in_the_walkthrough_run(temporal):
-    walkthrough = (Path(__file__).parents[1] / "docs" / "walkthrough.md").read_text(encoding="utf-8")
+    walkthrough = (Path(__file__).parents[2] / "docs" / "walkthrough.md").read_text(encoding="utf-8")
     block = walkthrough.split("<!-- supervisor-queries -->\n```\n", 1)[1].split("```", 1)[0]
     queries = block.strip().splitlines()
     assert len(queries) >= 5

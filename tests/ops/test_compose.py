@@ -28,7 +28,7 @@ from onedoor.store.tables import Unit
 from tests.cases import wage_arrears
 from tests.conftest import CODEC_KEYS, free_port
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 COMPOSE_FILE, ENV_EXAMPLE = ROOT / "docker-compose.yml", ROOT / ".env.example"
 COMPOSE = yaml.safe_load(COMPOSE_FILE.read_text())
 INCLUDED = [ROOT / (entry if isinstance(entry, str) else entry["path"]) for entry in COMPOSE.get("include", [])]

@@ -44,7 +44,7 @@ async def test_a_settled_case_is_archived_with_its_audit_trail_and_documents(api
     assert audit["settled"]["after"] == {"stage": "settled"}
     assert [e["at"] for e in archive["audit"]] == sorted(e["at"] for e in archive["audit"])
 
-    # Its printable page is the archive paper (tests/test_papers.py reads its PDF).
+    # Its printable page is the archive paper (tests/papers/test_papers.py reads its PDF).
     page = await api.get(f"/cases/{case_no}/papers/archive")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for text in (case_no, "王建国", "操作记录", "城关镇劳动保障所（T101-LDS）承办人", "@page"):

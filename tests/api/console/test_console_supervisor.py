@@ -1,6 +1,6 @@
 """The supervisor's console pages over HTTP: the worklists (the API's reading and Excel file, its
 refusals beside the filter they name), the weekly report built and read through the page, and the
-units' assessment with its file. tests/test_console_supervisor_browser.py walks a supervisor's path
+units' assessment with its file. tests/api/console/test_console_supervisor_browser.py walks a supervisor's path
 in a browser."""
 
 import io
@@ -12,7 +12,7 @@ import pytest
 
 from onedoor.domain.week import week_of
 from tests.cases import register_case, someone, wage_arrears, wait_for
-from tests.test_console_admin import error_beside
+from tests.api.console.test_console_admin import error_beside
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from matplotlib import image
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "docs"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

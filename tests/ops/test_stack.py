@@ -22,7 +22,7 @@ from onedoor.settings import Settings
 from tests.cases import wage_arrears
 from tests.conftest import free_port
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture

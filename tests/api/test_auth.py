@@ -26,7 +26,7 @@ VALUES = {"code": "X-AUTH", "unit_code": "T101-LDS", "jurisdiction_code": "13900
           "scope_code": "139001999", "year": "2027", "kind": "acceptance"}
 ROUTES = [
     ("POST", "/cases", (OPERATOR,), False),
-    ("POST", "/incidents", (), False),  # the police platform's unit key only (tests/test_incidents.py): other units get 403
+    ("POST", "/incidents", (), False),  # the police platform's unit key only (tests/scenarios/test_incidents.py): other units get 403
     ("GET", "/cases/{case_no}", EVERYONE, True),
     ("GET", "/cases/{case_no}/register", EVERYONE, True),
     ("GET", "/cases/{case_no}/archive", (OPERATOR, SUPERVISOR), True),
@@ -88,10 +88,10 @@ ROUTES = [
     ("POST", "/codec/decode", (SUPERVISOR,), False),
     ("POST", "/codec/encode", (), False),  # the UI's signal and update forms: writes are an admin's alone
 ]
-# The Temporal UI's sign-in (api/ui.py); the UI itself, every path no route answers, is not in the schema (tests/test_ui.py).
+# The Temporal UI's sign-in (api/ui.py); the UI itself, every path no route answers, is not in the schema (tests/api/test_ui.py).
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/ui/signin"), ("POST", "/ui/session"), ("POST", "/ui/signout"),
-          ("GET", "/lookup"), ("POST", "/lookup"), ("POST", "/lookup/progress")}  # 便民服务: a citizen's number and phone digits (tests/test_lookup.py)
-# A unit's system authenticates by its signature, not by a key (tests/test_gateway.py tries the signatures).
+          ("GET", "/lookup"), ("POST", "/lookup"), ("POST", "/lookup/progress")}  # 便民服务: a citizen's number and phone digits (tests/api/test_lookup.py)
+# A unit's system authenticates by its signature, not by a key (tests/api/test_gateway.py tries the signatures).
 SIGNED = {("POST", "/callbacks/{unit_code}")}
 
 

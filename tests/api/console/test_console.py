@@ -1,5 +1,5 @@
 """The console over HTTP: the sign-in it shares with the Temporal UI, each role sent to its home,
-refusals as pages in Chinese, and form posts from another site refused (tests/test_console_browser.py
+refusals as pages in Chinese, and form posts from another site refused (tests/api/console/test_console_browser.py
 walks the roles' paths in a browser)."""
 
 import asyncio

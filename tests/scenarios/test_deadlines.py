@@ -159,7 +159,7 @@ async def test_pause_keeps_the_remaining_time_exactly_and_an_extension_moves_the
     case_no = await register_case(api)
     await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
     paused = await decide(api, case_no, "pause", {"actor": "窗口 张敏", "reason": "等待申请人补交劳动合同"})
-    feedback = clock(paused, "feedback")  # revision 9: the feedback clock stops, the first response runs on (tests/test_pauses.py)
+    feedback = clock(paused, "feedback")  # revision 9: the feedback clock stops, the first response runs on (tests/scenarios/test_pauses.py)
     assert feedback["status"] == "paused" and paused["paused"]["reason"].startswith("等待")
     remaining = TypeAdapter(timedelta).validate_python(feedback["remaining"])
     assert await decide(api, case_no, "pause", {"actor": "x", "reason": "y"}, expect=409)

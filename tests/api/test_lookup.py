@@ -15,7 +15,7 @@ from onedoor.domain.labels import Stage
 from onedoor.domain.progress import progress_words
 from tests.cases import decide, register_case, wage_arrears, wait_for
 
-ARTIFACTS = Path(__file__).parent.parent / "var" / "test-artifacts" / "lookup"
+ARTIFACTS = Path(__file__).parents[2] / "var" / "test-artifacts" / "lookup"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOT_FOUND = "未查到该案件：请核对案件编号和手机号后四位。如仍查不到，请到受理窗口或拨打热线咨询。"
 

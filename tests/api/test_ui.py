@@ -1,5 +1,5 @@
 """The Temporal UI as the API serves it, over HTTP: who may sign in, what the session cookie is, how
-long it lasts, the UI's preset settings, scoped lists, and writes refused (tests/test_ui_browser.py
+long it lasts, the UI's preset settings, scoped lists, and writes refused (tests/api/test_ui_browser.py
 walks the same in a browser)."""
 
 from datetime import UTC, datetime
@@ -12,7 +12,7 @@ from onedoor.store import users
 from onedoor.store.tables import UiSession
 from tests.cases import register_case, wage_arrears, wait_for
 from tests.conftest import free_port
-from tests.test_households import an_address, family_quarrel, household_of, wait_for_file
+from tests.scenarios.test_households import an_address, family_quarrel, household_of, wait_for_file
 from workflows.household import household_workflow_id
 
 PEOPLE = {

@@ -76,7 +76,7 @@ async def test_a_rotating_units_clocks_start_at_its_next_duty_day_and_a_resident
     assert (at(registered["started_at"]), at(registered["due_at"])) == (starts, at(response["due_at"]))
 
     # Paused and resumed before it starts, it keeps its due time: nothing was counted before the start.
-    # (Revision 9: a pause stops the feedback clock; the first response runs on, tests/test_pauses.py.)
+    # (Revision 9: a pause stops the feedback clock; the first response runs on, tests/scenarios/test_pauses.py.)
     paused = unit_clock(await decide(api, case_no, "pause", {"actor": "窗口 张敏", "reason": "等待申请人补交劳动合同"}), "feedback", ROTATING)
     assert paused["status"] == "paused" and duration(paused["remaining"]) == timedelta(seconds=120)
     resumed = unit_clock(await decide(api, case_no, "resume", {"actor": "窗口 张敏"}), "feedback", ROTATING)

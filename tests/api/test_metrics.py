@@ -19,7 +19,7 @@ from onedoor.store.tables import IntakeRequest
 from tests.cases import decide, register_case, wage_arrears, wait_for
 from tests.conftest import CODEC_KEYS, free_port, serve
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 DASHBOARD = ROOT / "deploy/monitoring/grafana/dashboards/onedoor.json"
 PROMETHEUS = ROOT / "deploy/monitoring/prometheus.yml"
 CO_UNIT = "T101-SFS"  # the justice office assists the labour station on a wage case in 城关镇
@@ -124,7 +124,7 @@ async def test_the_api_counts_requests_by_route_and_the_registers_cases_overdue_
 
 
 async def test_ready_when_temporal_and_the_register_answer(api):
-    # (its `detail` warns while next year's holidays are unknown: tests/test_calendars.py)
+    # (its `detail` warns while next year's holidays are unknown: tests/api/test_calendars.py)
     assert (await api.get("/healthz", headers={"Authorization": ""})).json()["status"] == "ok"
     ready = await api.get("/readyz", headers={"Authorization": ""})  # probes need no key
     assert ready.status_code == 200 and ready.json()["checks"] == {"temporal": "ok", "database": "ok"}, ready.text

@@ -241,7 +241,7 @@ def recording_provider(settings: Settings, http: httpx.AsyncClient) -> Recording
 
 
 async def test_a_real_sms_provider_plugs_in_by_module_and_factory(http, notify, sessions):
-    settings = Settings(notify_channels=["sms"], sms_provider="tests.test_notifications:recording_provider", sms_url="account-1")
+    settings = Settings(notify_channels=["sms"], sms_provider="tests.notifications.test_notifications:recording_provider", sms_url="account-1")
     [sms] = build_notifiers(settings, http)
     assert isinstance(sms, SmsNotifier) and isinstance(sms.provider, RecordingProvider)
     notice = party_notice()

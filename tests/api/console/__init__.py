@@ -1,0 +1,1 @@
+"""Tests of the console (api/console/): each role's pages, over HTTP and in Chromium."""

@@ -1,0 +1,1 @@
+"""Tests of the notification port and its adapters (onedoor/notifications/)."""

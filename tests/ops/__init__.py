@@ -1,0 +1,1 @@
+"""Tests of the embedded stack, the image and docker compose (onedoor/ops/, Dockerfile, docker-compose.yml)."""

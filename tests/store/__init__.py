@@ -1,0 +1,1 @@
+"""Tests of the register (onedoor/store/): its schema, migrations and sealed columns."""
