@@ -1,8 +1,10 @@
 """The console in headless Chromium, each role's main path on the README's wage case: the window
 operator registers it through the form (the preview shows its grade and routing) and prints the
 受理告知书; the labour station responds and feeds back from its inbox on a phone; the mediator
-records a session and the agreement and prints the 调解协议书. Screenshots go to artifacts/console/
-(gitignored); with ONEDOOR_DOCS_SCREENSHOTS=1 the README's three are written to docs/screenshots/."""
+records a session and the agreement and prints the 调解协议书; a county supervisor finds it on the 台账,
+records the return visit on its case page and sees it settled; the applicant looks it up on their phone
+(便民服务). Screenshots go to artifacts/console/ (gitignored); with ONEDOOR_DOCS_SCREENSHOTS=1 the
+README's three are written to docs/screenshots/."""
 
 from datetime import date, timedelta
 
@@ -16,7 +18,7 @@ from playwright.async_api import Page, expect  # noqa: E402  only once it is kno
 HOURS = 3600
 
 
-async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console(api, signed_in, clocks):
+async def test_the_wage_case_goes_through_the_console_from_the_window_to_the_citizens_lookup(api, signed_in, browser, clocks):
     # The rules' own clocks, so the pages read as they would at the window: 2 h to respond, 24 h to report, a month to mediate.
     clocks(response=2 * HOURS, feedback=24 * HOURS, mediation=30 * 24 * HOURS)
     applicant = someone("王建国")
@@ -99,6 +101,34 @@ async def test_operator_unit_and_mediator_take_the_wage_case_through_the_console
     bound = {entry["action"]: entry["user_role"] for entry in audit if entry["user_id"]}
     assert {action: bound.get(action) for action in ("received", "handling", "fed_back", "session", "mediation")} == {
         "received": "operator", "handling": "unit", "fed_back": "unit", "session": "mediator", "mediation": "mediator"}
+
+    # The county's supervisor: the case on the 台账 of 城关镇, its page, the return visit, settled.
+    supervisor = await signed_in("supervisor", "县督办 刘志强", jurisdiction_code="139001")
+    await supervisor.get_by_role("navigation", name="菜单").get_by_role("link", name="工作清单").click()
+    await supervisor.get_by_role("link", name="台账").first.click()
+    await supervisor.get_by_label("乡镇/辖区").select_option("139001101")
+    await supervisor.get_by_role("button", name="筛选").click()
+    await supervisor.get_by_role("row").filter(has=supervisor.get_by_role("link", name=case_no)).get_by_role("link", name=case_no).click()
+    await expect(supervisor.get_by_role("heading", name=f"案件 {case_no}")).to_be_visible()
+    visit = supervisor.get_by_role("form", name="回访")
+    await visit.get_by_label("回访情况").fill("工资已到账，当事人满意")
+    await visit.get_by_role("button", name="记录回访").click()
+    await expect(supervisor.get_by_role("status")).to_contain_text("回访")
+    await expect(supervisor.get_by_role("definition").filter(has_text="案结事了")).to_be_visible()
+    await keep(supervisor, "9-settled")
+    assert (await api.get(f"/cases/{case_no}")).json()["stage"] == "settled"
+
+    # The applicant, on their phone: the case number and the last four digits of their phone, nothing of anyone else's.
+    citizen = await browser(viewport=PHONE)  # a browser of their own: no session, no key
+    await citizen.goto("/lookup")
+    await citizen.get_by_label("案件编号").fill(case_no)
+    await citizen.get_by_label("手机号后四位").fill(applicant["phone"][-4:])
+    await citizen.get_by_role("button", name="查询").click()
+    found = citizen.get_by_role("region", name="查询结果")
+    await expect(found).to_contain_text("案结事了")
+    await expect(found).to_contain_text("城关镇劳动保障所")
+    assert applicant["name"] not in await citizen.content()
+    await keep(citizen, "10-citizen-lookup")
 
 
 async def printed(page: Page, stage: str, name: str, paper: str) -> Page:
