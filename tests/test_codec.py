@@ -1,6 +1,7 @@
 """Payloads are sealed with AES-GCM before they reach Temporal; keys rotate without losing history."""
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -81,6 +82,7 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     (as `temporal workflow show` or the UI without the codec reads them), nor in the current details; but
     the codec endpoint shows them to a supervisor."""
     party = {"name": "欧阳明珠", "role": "applicant", "id_number": "13012319900307442X", "phone": "13912345678", "address": "城关镇幸福路 8 号"}
+    began = datetime.now(UTC) - timedelta(seconds=1)
     words = f"{party['name']}（身份证 {party['id_number']}，电话 {party['phone']}）"  # what a person may type anywhere
     form = wage_arrears(parties=[party, {"name": "某建筑公司", "role": "respondent"}], summary=f"{words}被拖欠工资", household_address=f"{words}家")
     case_no = await register_case(api, form)
@@ -107,7 +109,8 @@ async def test_after_a_whole_case_temporal_holds_no_personal_data_in_clear(api, 
     assert b"139001" in stored and case_no.encode() in stored  # the server's data is really in this file
     assert [s for s in secrets if s in stored] == []
     plain = without_codec(temporal.client)
-    households = [w.id async for w in plain.list_workflows('WorkflowType="HouseholdWorkflow"')]  # the family's file among them
+    # The family's file, opened by these cases (the server holds other tests' files too, on queues no worker serves any more).
+    households = [w.id async for w in plain.list_workflows(f'WorkflowType="HouseholdWorkflow" AND StartTime >= "{began.isoformat()}"')]
     assert households
     for workflow_id in (case_no, apart, lifted, *households):
         history = await plain.get_workflow_handle(workflow_id).fetch_history()
