@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from onedoor import codec
@@ -86,6 +87,28 @@ async def temporal(temporal_db, temporal_ui_port):
     await ensure_search_attributes(env.client, "default")
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(autouse=True)
+async def cases_end_with_their_test(request):
+    """A test's cases are terminated when it ends. Left open, a case's clocks go on firing: every
+    minute or two a breach, a supervision order, an escalation, and at the top a renewed clock, for
+    as long as the run lasts. On the suite's one worker the hundreds a run leaves behind starved the
+    late tests (in a full run a whole case of tests/test_sealing.py took 53 s, alone 4 s). Workflows
+    a module's fixture started are left alone: they began before this test did."""
+    if "temporal" not in request.fixturenames:
+        yield
+        return
+    client = request.getfixturevalue("temporal").client
+    began = datetime.now(UTC)
+    yield
+    query = f'ExecutionStatus="Running" AND StartTime >= "{began.isoformat()}"'
+    handles = [client.get_workflow_handle(w.id, run_id=w.run_id) async for w in client.list_workflows(query)]
+    ended = await asyncio.gather(*(handle.terminate(reason="the test is over") for handle in handles), return_exceptions=True)
+    # NOT_FOUND: it completed meanwhile.
+    failed = [e for e in ended if isinstance(e, BaseException) and not (isinstance(e, RPCError) and e.status == RPCStatusCode.NOT_FOUND)]
+    if failed:
+        raise failed[0]
 
 
 @pytest.fixture(scope="session")
