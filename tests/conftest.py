@@ -113,9 +113,11 @@ async def cases_end_with_their_test(request):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A fresh, migrated register: a throwaway database on the DATABASE_URL server, or a SQLite file."""
+    """A fresh, migrated register: a throwaway database on the DATABASE_URL server, or a SQLite file;
+    one per process of the run, named after it (pytest-xdist's gw0, gw1…)."""
     given = os.environ.get("DATABASE_URL")
-    with throwaway_register(given and Settings(database_url=given).register_url, tmp_path_factory.mktemp("register"), "test") as url:
+    purpose = f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with throwaway_register(given and Settings(database_url=given).register_url, tmp_path_factory.mktemp("register"), purpose) as url:
         yield url
 
 
