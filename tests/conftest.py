@@ -47,6 +47,17 @@ hypothesis.settings.register_profile("onedoor", deadline=None)
 hypothesis.settings.load_profile("onedoor")
 
 
+def pytest_collection_modifyitems(items):
+    """Schemathesis names each operation's test after it (`test_…[POST /cases]`), but pytest 9 makes the
+    node id from the function's name alone: tests/test_openapi_fuzz.py's 69 operations had one id, and
+    pytest-xdist, which schedules by id, fuzzed one of them. Each gets its name back as its id."""
+    for item in items:
+        named = f"{item.parent.nodeid}::{item.name}"
+        if getattr(item, "operation_label", None) and item.nodeid != named:
+            item._id = item._id.with_params(item.operation_label)  # pytest 9's structured id (_pytest/nodeid.py): no public setter
+            assert item.nodeid == named, f"{item.nodeid} is not {named}: pytest's node ids changed again"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
