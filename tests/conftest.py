@@ -69,6 +69,10 @@ CODEC_KEYS = {"test-1": "b25lZG9vci10ZXN0LWtleS0zMi1ieXRlcy1sb25nLiE="}
 CONVERTER = codec.data_converter(codec.decode_keys(CODEC_KEYS), "test-1")
 
 
+# The session's Temporal client, once its server runs: what ends the cases of a test and of a module.
+RUNNING = pytest.StashKey[Client]()
+
+
 @pytest.fixture(scope="session")
 def temporal_db(tmp_path_factory) -> Path:
     """The dev server's SQLite file: a test reads it to prove no personal data is stored in clear."""
@@ -81,7 +85,7 @@ def temporal_ui_port() -> int:
 
 
 @pytest.fixture(scope="session")
-async def temporal(temporal_db, temporal_ui_port):
+async def temporal(temporal_db, temporal_ui_port, pytestconfig):
     """The dev server with its UI, as `onedoor up` runs it: the API serves it (tests/test_ui_browser.py)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
@@ -96,7 +100,9 @@ async def temporal(temporal_db, temporal_ui_port):
         ],
     )
     await ensure_search_attributes(env.client, "default")
+    pytestconfig.stash[RUNNING] = env.client
     yield env
+    del pytestconfig.stash[RUNNING]
     await env.shutdown()
 
 
@@ -106,13 +112,29 @@ async def cases_end_with_their_test(request):
     minute or two a breach, a supervision order, an escalation, and at the top a renewed clock, for
     as long as the run lasts. On the suite's one worker the hundreds a run leaves behind starved the
     late tests (in a full run a whole case of tests/test_sealing.py took 53 s, alone 4 s). Workflows
-    a module's fixture started are left alone: they began before this test did."""
+    a module's fixture started are left to the module's end: they began before this test did."""
     if "temporal" not in request.fixturenames:
         yield
         return
-    client = request.getfixturevalue("temporal").client
+    request.getfixturevalue("temporal")
     began = datetime.now(UTC)
     yield
+    await end_cases_started_since(request.config, began)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def cases_end_with_their_module(request):
+    """And a module's, among them those of its fixtures (tests/test_auth.py's case for every role)."""
+    began = datetime.now(UTC)
+    yield
+    await end_cases_started_since(request.config, began)
+
+
+async def end_cases_started_since(config: pytest.Config, began: datetime) -> None:
+    """Terminate the workflows started since `began` that still run on the session's server, if it runs."""
+    client = config.stash.get(RUNNING, None)
+    if client is None:
+        return
     query = f'ExecutionStatus="Running" AND StartTime >= "{began.isoformat()}"'
     handles = [client.get_workflow_handle(w.id, run_id=w.run_id) async for w in client.list_workflows(query)]
     ended = await asyncio.gather(*(handle.terminate(reason="the test is over") for handle in handles), return_exceptions=True)
