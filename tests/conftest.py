@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from onedoor import codec
@@ -48,6 +49,17 @@ hypothesis.settings.register_profile("onedoor", deadline=None)
 hypothesis.settings.load_profile("onedoor")
 
 
+def pytest_collection_modifyitems(items):
+    """Schemathesis names each operation's test after it (`test_…[POST /cases]`), but pytest 9 makes the
+    node id from the function's name alone: tests/api/test_openapi_fuzz.py's 69 operations had one id, and
+    pytest-xdist, which schedules by id, fuzzed one of them. Each gets its name back as its id."""
+    for item in items:
+        named = f"{item.parent.nodeid}::{item.name}"
+        if getattr(item, "operation_label", None) and item.nodeid != named:
+            item._id = item._id.with_params(item.operation_label)  # pytest 9's structured id (_pytest/nodeid.py): no public setter
+            assert item.nodeid == named, f"{item.nodeid} is not {named}: pytest's node ids changed again"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,6 +70,10 @@ def free_port() -> int:
 CODEC_KEYS = {"test-1": "b25lZG9vci10ZXN0LWtleS0zMi1ieXRlcy1sb25nLiE="}
 CONVERTER = codec.data_converter(codec.decode_keys(CODEC_KEYS), "test-1")
 SUITE_SEALER = codec.FieldSealer(codec.decode_keys(CODEC_KEYS), "test-1")  # the register's personal fields, with the same keys
+
+
+# The session's Temporal client, once its server runs: what ends the cases of a test and of a module.
+RUNNING = pytest.StashKey[Client]()
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +88,7 @@ def temporal_ui_port() -> int:
 
 
 @pytest.fixture(scope="session")
-async def temporal(temporal_db, temporal_ui_port):
+async def temporal(temporal_db, temporal_ui_port, pytestconfig):
     """The dev server with its UI, as `onedoor up` runs it: the API serves it (tests/api/test_ui_browser.py)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
@@ -82,18 +98,62 @@ async def temporal(temporal_db, temporal_ui_port):
         dev_server_extra_args=[
             "--db-filename", str(temporal_db), "--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
             "--ui-disable-news-fetch",
+            # As `onedoor up` runs it (ops.temporal.dev_server_command): the default journal halves the server's throughput.
+            "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
         ],
     )
     await ensure_search_attributes(env.client, "default")
+    pytestconfig.stash[RUNNING] = env.client
     yield env
+    del pytestconfig.stash[RUNNING]
     await env.shutdown()
+
+
+@pytest.fixture(autouse=True)
+async def cases_end_with_their_test(request):
+    """A test's cases are terminated when it ends. Left open, a case's clocks go on firing: every
+    minute or two a breach, a supervision order, an escalation, and at the top a renewed clock, for
+    as long as the run lasts. On the suite's one worker the hundreds a run leaves behind starved the
+    late tests (in a full run a whole case of tests/store/test_sealing.py took 53 s, alone 4 s). Workflows
+    a module's fixture started are left to the module's end: they began before this test did."""
+    if "temporal" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("temporal")
+    began = datetime.now(UTC)
+    yield
+    await end_cases_started_since(request.config, began)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def cases_end_with_their_module(request):
+    """And a module's, among them those of its fixtures (tests/api/test_auth.py's case for every role)."""
+    began = datetime.now(UTC)
+    yield
+    await end_cases_started_since(request.config, began)
+
+
+async def end_cases_started_since(config: pytest.Config, began: datetime) -> None:
+    """Terminate the workflows started since `began` that still run on the session's server, if it runs."""
+    client = config.stash.get(RUNNING, None)
+    if client is None:
+        return
+    query = f'ExecutionStatus="Running" AND StartTime >= "{began.isoformat()}"'
+    handles = [client.get_workflow_handle(w.id, run_id=w.run_id) async for w in client.list_workflows(query)]
+    ended = await asyncio.gather(*(handle.terminate(reason="the test is over") for handle in handles), return_exceptions=True)
+    # NOT_FOUND: it completed meanwhile.
+    failed = [e for e in ended if isinstance(e, BaseException) and not (isinstance(e, RPCError) and e.status == RPCStatusCode.NOT_FOUND)]
+    if failed:
+        raise failed[0]
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A fresh, migrated register: a throwaway database on the DATABASE_URL server, or a SQLite file."""
+    """A fresh, migrated register: a throwaway database on the DATABASE_URL server, or a SQLite file;
+    one per process of the run, named after it (pytest-xdist's gw0, gw1…)."""
     given = os.environ.get("DATABASE_URL")
-    with throwaway_register(given and Settings(database_url=given).register_url, tmp_path_factory.mktemp("register"), "test") as url:
+    purpose = f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with throwaway_register(given and Settings(database_url=given).register_url, tmp_path_factory.mktemp("register"), purpose) as url:
         yield url
 
 
