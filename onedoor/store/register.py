@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from onedoor.domain.case import CaseFile, Intake
 from onedoor.domain.case_number import case_number
 from onedoor.domain.decisions import SignedIn
+from onedoor.domain.labels import Stage
 from onedoor.domain.messages import ClockNotice, StepRecord
 from onedoor.domain.state import Clock
 from onedoor.store.tables import AuditEntry, Case, CaseClock, CaseEvent, CaseSequence, IntakeJoin, IntakeRequest, PartyMark, SupervisionOrder
@@ -178,6 +179,24 @@ def record_intake(session: Session, case: CaseFile, marks: Iterable[str] = (), b
 
 # The case row as of a step, unless a newer step got there first; the SET clause is the parameters' columns.
 newer_step = update(cases).where(cases.c.case_no == bindparam("step_case"), cases.c.last_step < bindparam("step_seq")).returning(cases.c.case_no)
+# A case's steps are written by local activities that may run side by side (two units answering at once):
+# each write holds the case's row from its start, so the next one sees it whole.
+case_row = select(cases.c.case_no).where(cases.c.case_no == bindparam("step_case")).with_for_update()
+STAGES = [stage.value for stage in Stage]
+# The stage is the newest stage step's on the timeline (step keys sort by number), whichever write came last.
+newest_stage = (
+    update(cases).where(cases.c.case_no == bindparam("step_case"))
+    .values(stage=select(CaseEvent.kind).where(CaseEvent.case_no == bindparam("step_case"), CaseEvent.kind.in_(STAGES))
+            .order_by(CaseEvent.key.desc()).limit(1).scalar_subquery())
+)
+
+
+@cache
+def milestone(column: str):
+    """A step's own time (responded_at for `handling`, …), written whatever order the steps arrive in; a later
+    occurrence (a reopened case closed again) replaces an earlier one."""
+    at = cases.c[column]
+    return update(cases).where(cases.c.case_no == bindparam("step_case"), (at.is_(None)) | (at < bindparam("step_at"))).values({column: bindparam("step_at")})
 
 
 def audit_user(user: SignedIn | None) -> dict:
@@ -186,20 +205,22 @@ def audit_user(user: SignedIn | None) -> dict:
 
 
 def record_step(session: Session, step: StepRecord) -> None:
-    """One step: its timeline row and audit entry, and, unless a newer step got there first, the case row and clocks."""
+    """One step: its timeline row and audit entry, its own time, the stage of the newest stage step and, unless a
+    newer step got there first, the rest of the case row and the clocks (a step carries the case as it stood)."""
     parts = step.parts and step.parts.model_dump(mode="json", exclude_none=True)
+    session.execute(case_row, {"step_case": step.case_no})
     if insert_ignoring_duplicates(session, CaseEvent, dict(case_no=step.case_no, key=step.key, kind=step.kind, at=step.at, note=step.note, body_code=step.body_code,
                                                            parts=parts), ["case_no", "key"]):
         session.execute(insert(AuditEntry.__table__), dict(case_no=step.case_no, key=step.key, at=step.at, actor=step.actor, role=step.role,
                                                            action=step.kind, before=step.before, after=step.after, **audit_user(step.signed_in)))
         columns = step.model_dump(include={"grade", "level", "jurisdiction_code", "lead_unit", "mediator_id", "result", "next_deadline", "overdue", "escalation_count", "satisfied"})
-        if step.stage is not None:
-            columns["stage"] = step.stage.value
-        if step.kind in STEP_COLUMNS:
-            columns[STEP_COLUMNS[step.kind]] = step.at
         newest = session.execute(newer_step, {**columns, "last_step": step.seq, "step_case": step.case_no, "step_seq": step.seq}).first()
         if newest and step.clocks:
             upsert_clocks(session, step.case_no, step.clocks)
+        if step.kind in STEP_COLUMNS:
+            session.execute(milestone(STEP_COLUMNS[step.kind]), {"step_case": step.case_no, "step_at": step.at})
+        if step.stage is not None:
+            session.execute(newest_stage, {"step_case": step.case_no})
     session.commit()
 
 

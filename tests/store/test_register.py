@@ -74,7 +74,7 @@ def test_steps_and_breaches_are_written_once_however_often_retried(sessions, act
     for _ in range(3):  # a retried activity, or a replayed workflow, writes the same thing again
         env.run(activities.record_intake, case)
         env.run(activities.record_step, step)
-        env.run(activities.record_step, older)  # arrives late: its row in the timeline, but no regress
+        env.run(activities.record_step, older)  # arrives late: its row and its time, but the stage does not regress
         env.run(activities.record_clock_notice, breach)
     with sessions() as session:
         row = session.get(Case, case.case_no)
@@ -85,10 +85,29 @@ def test_steps_and_breaches_are_written_once_however_often_retried(sessions, act
     assert kinds == ["received", "dispatched", "triaged", "breach"]
     assert audited == ["received", "dispatched", "triaged", "breach"]  # one audit entry per change, however often retried
     assert [(o.unit_code, o.from_level, o.to_level) for o in orders] == [("T101-LDS", "township", "county")]
-    assert (row.stage, row.dispatched_at, row.triaged_at, row.last_step, row.overdue) == ("dispatched", NOW, None, 2, True)
+    assert (row.stage, row.dispatched_at, row.triaged_at, row.last_step, row.overdue) == ("dispatched", NOW, NOW, 2, True)
     assert row.next_deadline == NOW + timedelta(hours=2)  # times come back aware and in UTC
     assert (stored.status, stored.breached_at) == ("breached", clock.due_at)
     assert row.parties[0]["name"] == "王建国"
+
+
+def test_steps_written_out_of_order_keep_each_ones_stage_and_time(sessions, activities):
+    """Two units answering at once: the case's steps are local activities running side by side, and the later
+    one (a feedback, which moves no stage) may commit first. The register still shows the case handling,
+    when it was responded to and when fed back, with the newer step's figures (seen in a full run, once)."""
+    env = ActivityEnvironment()
+    case = CaseFile(case_no="139001-2026-900002", intake=intake(summary="同时答复"), received_at=NOW, policy=Policy())
+    dispatched = StepRecord(case_no=case.case_no, seq=1, kind="dispatched", stage=Stage.DISPATCHED, at=NOW, note="派单", lead_unit="T101-LDS", overdue=False)
+    handling = dispatched.model_copy(update={"seq": 2, "kind": "handling", "stage": Stage.HANDLING, "at": NOW + timedelta(minutes=5), "note": "响应"})
+    fed_back = dispatched.model_copy(update={"seq": 3, "kind": "fed_back", "stage": None, "at": NOW + timedelta(minutes=6), "note": "反馈",
+                                             "escalation_count": 1})
+    env.run(activities.record_intake, case)
+    env.run(activities.record_step, dispatched)
+    env.run(activities.record_step, fed_back)
+    env.run(activities.record_step, handling)
+    with sessions() as session:
+        row = session.get(Case, case.case_no)
+    assert (row.stage, row.responded_at, row.feedback_at, row.last_step, row.escalation_count) == ("handling", handling.at, fed_back.at, 3, 1)
 
 
 @pytest.mark.parametrize("change", ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"])
