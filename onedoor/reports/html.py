@@ -22,9 +22,9 @@ def beijing(moment: datetime) -> str:
 
 
 def label(enum, value: str) -> str:
-    """The Chinese label beside the code, or the code alone when it is not one of ours."""
+    """The Chinese label a reader knows the value by, or the value itself when it is not one of ours."""
     try:
-        return f"{enum(value).label} {value}"
+        return enum(value).label
     except ValueError:
         return value
 

@@ -16,7 +16,7 @@ from onedoor.store.tables import Case, CaseClock, Household, Jurisdiction, Super
 REPORT_LEVELS = (Level.TOWNSHIP.value, Level.COUNTY.value)
 TREND_WEEKS = 4  # the weeks before this one that the trend compares against
 HOT_SPOTS = 5
-ALL = "合计 all"
+ALL = "合计"
 GRADES = {grade.value for grade in RiskGrade}
 CLOSED = tuple(stage.value for stage in Stage if not stage.is_open)
 

@@ -114,7 +114,7 @@ def township_figures(week: date) -> dict:
             {"category": "邻里", "red": 0, "yellow": 1, "blue": 1, "ungraded": 0, "total": 2},
             {"category": "其他", "red": 0, "yellow": 0, "blue": 0, "ungraded": 1, "total": 1},
         ],
-        "grades": {"category": "合计 all", "red": 1, "yellow": 2, "blue": 2, "ungraded": 1, "total": 6},
+        "grades": {"category": "合计", "red": 1, "yellow": 2, "blue": 2, "ungraded": 1, "total": 6},
         "trend": [{"week_start": w, "new_cases": n} for w, n in zip(weeks, [4, 1, 1, 3, 6])],
         "previous_average": 2.25,
         "hot_spots": [
