@@ -25,6 +25,7 @@ from api.console.web import ConsoleRoute, nest, page, problems, role, templates
 from api.deps import sessions, temporal
 from api.supervision import send_order
 from api.worklists import LISTS, ListQuery, Reader, answer, inbox_reader
+from onedoor.domain.case_number import is_case_number
 from onedoor.domain.decisions import SupervisionRequest
 from onedoor.domain.labels import Category, ClockName, Level, RiskGrade, Role, Stage
 from onedoor.domain.routing import LADDER
@@ -90,15 +91,26 @@ def reader(name: str, principal: Principal, unit: str | None) -> tuple[Reader, s
 LIST_NAMES = [(name, title.split()[0]) for name, (_, title, _) in LISTS.items()] + [(INBOX, "单位待办")]
 
 
-@router.get("/console/worklists")
-async def worklists_page(request: Request, principal: Reading, make_session: Sessions) -> Response:
-    """Each list's count in the reader's scope, by township: where to start."""
-    scope = await run_in_threadpool(scope_of, make_session, principal)
+async def counted(request: Request, principal: Principal, make_session: sessionmaker[Session]) -> dict[str, int]:
     counts = {}
     for name, (read, title, _) in LISTS.items():
         if name != "ledger":
             counts[name] = (await answer(request, ListQuery(limit=1), principal, make_session, name, title, read)).total
-    return page(request, "worklists.html", lists=LIST_NAMES, counts=counts, scope=scope)
+    return counts
+
+
+@router.get("/console/worklists")
+async def worklists_page(request: Request, principal: Reading, make_session: Sessions, case_no: str | None = None) -> Response:
+    """Each list's count in the reader's scope, by township: where to start. `case_no`: a case looked up by its
+    number (a citizen on the phone, a paper in hand), opened on its page — which answers 404 outside the scope."""
+    if case_no is not None:
+        wanted = case_no.strip()
+        if is_case_number(wanted):
+            return RedirectResponse(f"/console/cases/{wanted}", status_code=303)
+        counts = await counted(request, principal, make_session)
+        return page(request, "worklists.html", status=422, lists=LIST_NAMES, counts=counts, given=case_no,
+                    errors={"case_no": "案件编号格式为 县级代码-年份-六位序号，如 139001-2026-000042"})
+    return page(request, "worklists.html", lists=LIST_NAMES, counts=await counted(request, principal, make_session), given="", errors={})
 
 
 @router.get("/console/worklists/{name}")

@@ -29,7 +29,10 @@ async def test_a_worklist_page_lists_the_townships_cases_and_exports_the_apis_fi
     for case_no in (ours, theirs):
         await wait_for(api, case_no, lambda c: c["stage"] == "dispatched")
 
-    listed = await township_supervisor.get("/console/worklists/ledger", params={"grade": "yellow"})
+    # The ledger is in the order received: the newest case is on its last page (the suite's other cases come before).
+    first = await township_supervisor.get("/console/worklists/ledger", params={"grade": "yellow"})
+    total = int(re.search(r"<h1>台账（(\d+) 件）</h1>", first.text)[1])
+    listed = await township_supervisor.get("/console/worklists/ledger", params={"grade": "yellow", "offset": total - 1})
     assert listed.status_code == 200 and f'href="/console/cases/{ours}"' in listed.text and theirs not in listed.text
     assert "城关镇劳动保障所（T101-LDS）" in listed.text and "上官文" not in listed.text  # names beside codes, no party's data
     inbox = await township_supervisor.get("/console/worklists/inbox", params={"unit": "T101-LDS"})
@@ -44,6 +47,12 @@ async def test_a_worklist_page_lists_the_townships_cases_and_exports_the_apis_fi
 
     counts = await township_supervisor.get("/console/worklists")
     assert counts.status_code == 200 and 'href="/console/worklists/due-today"' in counts.text and 'href="/console/worklists/awaiting-referral"' in counts.text
+    found = await township_supervisor.get("/console/worklists", params={"case_no": f" {ours} "})  # pasted with spaces
+    assert found.status_code == 303 and found.headers["location"] == f"/console/cases/{ours}"
+    elsewhere = await township_supervisor.get(found.headers["location"].replace(ours, theirs))
+    assert elsewhere.status_code == 404  # another township's case, found by its number, is still not theirs to read
+    garbled = await township_supervisor.get("/console/worklists", params={"case_no": "139001-2026"})
+    assert garbled.status_code == 422 and "案件编号格式" in error_beside(garbled.text, "case_no")
 
 
 async def test_a_worklists_refusals_are_named_beside_the_filter(township_supervisor, console):
