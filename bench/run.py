@@ -440,10 +440,13 @@ STORM_WAIT = 120  # seconds after the storm's due time that its breaches are wai
 # storm and move it all into one second before the first case's own deadline (its reminder passes
 # early), red response 10 s (the trickle breaches). Clocks start at dispatch even for the trickle's
 # rotating lead unit (C-ZRZYJ, on duty Mon/Wed/Fri), so it breaches whatever day the bench runs. No quiet
-# hours either: run at night (Beijing), a settled case would hold its last notice to the parties until the
-# morning, and the lifecycle waits for each case's end.
+# hours either, and the measured clocks in natural time: run at night (Beijing), a settled case would hold
+# its last notice to the parties until the morning (the lifecycle waits for each case's end), and a
+# response clock in office hours would fall due after 08:30 (the storm waits for its due time).
 BENCH_CLOCKS = {
     "ONEDOOR_NOTICES__QUIET_FOR": "[]",
+    "ONEDOOR_CLOCKS__YELLOW__RESPONSE__BASIS": "natural",
+    "ONEDOOR_CLOCKS__RED__RESPONSE__BASIS": "natural",
     "ONEDOOR_CLOCKS__FOLLOW_ROTA": "false",
     "ONEDOOR_CLOCKS__YELLOW__RESPONSE__REMIND_AT": "0.01",
     "ONEDOOR_CLOCKS__RED__RESPONSE__LENGTH": "10",
