@@ -85,6 +85,14 @@ async def shot(page, folder: str, name: str, path: Path | None = None, full_page
     await page.screenshot(path=target, full_page=full_page)
 
 
+async def paged_to(page, row) -> None:
+    """On through a list's pages (下一页) until the row is on the page shown: the suite's other cases, due first,
+    fill the first pages of a unit's inbox or a worklist, as a busy center's would."""
+    while not await row.count() and await page.get_by_role("link", name="下一页").count():
+        await page.get_by_role("link", name="下一页").click()
+        await page.wait_for_load_state()
+
+
 async def keep(page, name: str, readme_role: str | None = None, full_page: bool = True) -> None:
     """The page's screenshot in artifacts/console/; with ONEDOOR_DOCS_SCREENSHOTS=1 and a readme_role, the README's copy
     docs/screenshots/console-<role>.png too (full_page False: what the window shows, not the whole page)."""

@@ -9,7 +9,7 @@ README's three are written to docs/screenshots/."""
 from datetime import date, timedelta
 
 
-from tests.browser import PHONE, keep, needs_chromium
+from tests.browser import PHONE, keep, needs_chromium, paged_to
 from tests.cases import decide, someone, today, wait_for
 
 needs_chromium()
@@ -61,12 +61,14 @@ async def test_the_wage_case_goes_through_the_console_from_the_window_to_the_cit
     unit = await signed_in("unit", "劳动保障所 刘干事", viewport=PHONE, unit_code="T101-LDS")
     await expect(unit.get_by_role("heading", name="城关镇劳动保障所待办")).to_be_visible()
     row = unit.get_by_role("row").filter(has_text=case_no)
+    await paged_to(unit, row)
     await expect(row).to_contain_text("剩余 1 小时 5")  # of a 2-hour response clock
     await expect(row).to_contain_text("剩余 23 小时 5")
     assert await unit.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
     await keep(unit, "4-inbox", "unit")
     await row.get_by_role("button", name="响应").click()
     await expect(unit.get_by_role("status")).to_have_text("已办理。")
+    await paged_to(unit, row)
     await row.get_by_label("处理情况").fill("已约谈项目负责人")
     await row.get_by_role("button", name="反馈").click()
     await expect(unit.get_by_role("row").filter(has_text=case_no)).to_have_count(0)  # answered: off the inbox

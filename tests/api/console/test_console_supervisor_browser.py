@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 
 from onedoor.domain.timezone import SHANGHAI
 
-from tests.browser import PHONE, keep, needs_chromium
+from tests.browser import PHONE, keep, needs_chromium, paged_to
 from tests.cases import register_case, someone, supervision_documents, wage_arrears, wait_for
 
 needs_chromium()
@@ -38,6 +38,7 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     await page.get_by_role("button", name="筛选").click()
     await expect(page).to_have_url(re.compile(r"/console/worklists/due-today\?.*jurisdiction=139001101"))
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=case_no))
+    await paged_to(page, row)
     await expect(row).to_contain_text("城关镇劳动保障所")
     await expect(row).to_contain_text("剩余")
     await keep(page, "supervisor-1-due-today")
