@@ -98,6 +98,7 @@ async def test_a_supervisor_finds_the_case_on_a_worklist_orders_its_unit_and_ope
     assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await keep(phone, "supervisor-5-phone")
     await phone.goto("/console/worklists/due-today?jurisdiction=139001101")
+    await paged_to(phone, phone.get_by_role("link", name=case_no))
     await expect(phone.get_by_role("link", name=case_no)).to_be_visible()
     assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await keep(phone, "supervisor-6-phone-worklist")
